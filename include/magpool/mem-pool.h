@@ -1,0 +1,43 @@
+/*
+ * magpool/mem-pool.h - GlusterFS's mem-pool API, served by magpool.
+ *
+ * The names, signatures and macros are GlusterFS 10.3's, so code written
+ * for libglusterfs' pool compiles unchanged; `ctx` may be NULL.  Like
+ * GlusterFS's, the mem_get/mem_get0/mem_put macros end in ';'.
+ * See mem_get(3).
+ *
+ * Copyright (C) 2026 the magpool authors.
+ * This file is dual-licensed: LGPLv3 or later, or GPLv2 (see COPYING).
+ */
+#ifndef MAGPOOL_MEM_POOL_H
+#define MAGPOOL_MEM_POOL_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mem_pool;
+struct _glusterfs_ctx;
+
+struct mem_pool *mem_pool_new_fn(struct _glusterfs_ctx *ctx,
+                                 unsigned long sizeof_type,
+                                 unsigned long count, char *name);
+void *mem_get_malloc(struct mem_pool *pool);
+void *mem_get_calloc(struct mem_pool *pool);
+void mem_put_pool(void *ptr);
+void mem_pool_destroy(struct mem_pool *pool);
+void mem_pools_init(void);
+void mem_pools_fini(void);
+
+#define mem_pool_new(type, count)                                              \
+    mem_pool_new_fn(NULL, sizeof(type), count, (char *)#type)
+#define mem_pool_new_ctx(ctx, type, count)                                     \
+    mem_pool_new_fn(ctx, sizeof(type), count, (char *)#type)
+#define mem_get(mem_pool) mem_get_malloc(mem_pool);
+#define mem_get0(mem_pool) mem_get_calloc(mem_pool);
+#define mem_put(ptr) mem_put_pool(ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MAGPOOL_MEM_POOL_H */

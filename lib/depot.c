@@ -1,0 +1,267 @@
+/*
+ * depot.c - the per-pool depot: lock-free stacks of full and empty
+ * magazines, shared by all threads, protected by RCU.
+ *
+ * Owns: struct mp_depot, the stack nodes (struct mp_dnode) and each
+ * thread's lists of spare and retired nodes.
+ *
+ * Why urcu-bp: magpool runs inside threads it does not create (it is
+ * injected into unmodified GlusterFS daemons).  The "bulletproof" flavour
+ * registers a thread on its first read-side lock and unregisters it at
+ * thread exit by itself; it needs no quiescent-state announcements (qsbr)
+ * and steals no signal (urcu-signal).  Its read-side lock is a few
+ * instructions and is taken only here, on the slow path.
+ *
+ * Nodes, not magazines, sit on the stacks.  liburcu's rule for its
+ * lock-free stack is that a node popped under the read lock is not pushed
+ * again, nor freed, before a grace period: a slow popper may still hold
+ * it as the head it read, and would install a stale next pointer if the
+ * same node came back to the head (ABA).  A magazine is traded again a
+ * few microseconds after it was popped, far sooner than a grace period,
+ * so each push wraps the magazine in a small node; a popped node is
+ * retired to its thread's list and recycled only after a grace period,
+ * which the thread waits for once per MP_RETIRE_BATCH pops.  Poppers
+ * never touch a magazine before owning it, so magazines themselves are
+ * reusable (and freeable) at once.
+ *
+ * Synchronization:
+ *   full, empty          cds_lfs_push from any thread without a lock;
+ *                        __cds_lfs_pop only inside urcu_bp_read_lock().
+ *   node->mag            release store at push, acquire load after pop:
+ *                        the popper sees the rounds the pusher wrote (and
+ *                        ThreadSanitizer sees the edge liburcu's own,
+ *                        uninstrumented atomics provide).
+ *   spare/retired lists  thread-local (TLS); retired nodes become spare
+ *                        after urcu_bp_synchronize_rcu() returns.
+ *   counters             relaxed atomics: statistics and the sweeper's
+ *                        estimate, never memory safety.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "mp.h"
+
+#define MP_RETIRE_BATCH 128u   /* pops per grace-period wait */
+#define MP_SPARE_MAX 512u      /* spare nodes a thread keeps */
+
+struct mp_dnode {
+    struct cds_lfs_node node;
+    _Atomic(struct mp_mag *) mag;
+    struct mp_dnode *link;      /* spare or retired list */
+};
+
+struct mp_nodelists {
+    struct mp_dnode *spare, *retired;
+    unsigned nspare, nretired;
+    bool key_set;
+};
+
+static __thread struct mp_nodelists nl
+    __attribute__((tls_model("initial-exec")));
+static pthread_key_t nl_key;
+static pthread_once_t nl_once = PTHREAD_ONCE_INIT;
+
+static void free_list(struct mp_dnode *n)
+{
+    while (n) {
+        struct mp_dnode *next = n->link;
+        free(n);
+        n = next;
+    }
+}
+
+/* Thread exit: wait for readers once, then every node is free to go. */
+static void nodes_thread_exit(void *arg)
+{
+    (void)arg;
+    if (nl.retired)
+        urcu_bp_synchronize_rcu();
+    free_list(nl.retired);
+    free_list(nl.spare);
+    nl = (struct mp_nodelists){ 0 };
+}
+
+static void nl_init_once(void)
+{
+    (void)pthread_key_create(&nl_key, nodes_thread_exit);
+}
+
+static struct mp_dnode *node_get(void)
+{
+    struct mp_dnode *n = nl.spare;
+    if (n) {
+        nl.spare = n->link;
+        nl.nspare--;
+        return n;
+    }
+    n = malloc(sizeof(*n));
+    if (n)
+        cds_lfs_node_init(&n->node);
+    return n;
+}
+
+/* A grace period after the pops of every retired node: reuse them. */
+static void recycle(void)
+{
+    urcu_bp_synchronize_rcu();
+    while (nl.retired) {
+        struct mp_dnode *n = nl.retired;
+        nl.retired = n->link;
+        if (nl.nspare < MP_SPARE_MAX) {
+            n->link = nl.spare;
+            nl.spare = n;
+            nl.nspare++;
+        } else {
+            free(n);
+        }
+    }
+    nl.nretired = 0;
+}
+
+static void node_retire(struct mp_dnode *n)
+{
+    if (!nl.key_set) {
+        pthread_once(&nl_once, nl_init_once);
+        (void)pthread_setspecific(nl_key, &nl);
+        nl.key_set = true;
+    }
+    n->link = nl.retired;
+    nl.retired = n;
+    if (++nl.nretired >= MP_RETIRE_BATCH)
+        recycle();
+}
+
+void mp_depot_init(struct mp_depot *d)
+{
+    __cds_lfs_init(&d->full);
+    __cds_lfs_init(&d->empty);
+    atomic_init(&d->nfull, 0);
+    atomic_init(&d->nempty, 0);
+    atomic_init(&d->rounds, 0);
+    atomic_init(&d->full_low, 0);
+    atomic_init(&d->empty_low, 0);
+    atomic_init(&d->full_hits, 0);
+    atomic_init(&d->empty_hits, 0);
+}
+
+/* Lower *low to v if v is below it (a running minimum; relaxed because
+ * the estimate tolerates a lost update). */
+static void lower_to(atomic_long *low, long v)
+{
+    long cur = atomic_load_explicit(low, memory_order_relaxed);
+    while (v < cur &&
+           !atomic_compare_exchange_weak_explicit(low, &cur, v,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
+
+/* Push mag; false when no node could be allocated. */
+static bool push(struct __cds_lfs_stack *stack, struct mp_mag *mag)
+{
+    struct mp_dnode *n = node_get();
+    if (!n)
+        return false;
+    /* Release: whoever pops the node sees mag->n and the rounds. */
+    atomic_store_explicit(&n->mag, mag, memory_order_release);
+    cds_lfs_push(stack, &n->node);
+    return true;
+}
+
+void mp_depot_put_full(struct magpool *pool, struct mp_mag *mag)
+{
+    struct mp_depot *d = &pool->depot;
+    if (pool->depot_max &&
+        atomic_load_explicit(&d->nfull, memory_order_relaxed) >=
+            (long)pool->depot_max) {
+        /* Over the depot limit: the rounds go back to the slab now. */
+        mp_slab_free(pool, &mag->rounds[1], mag->n);
+        mag->n = 0;
+        mp_depot_put_empty(pool, mag);
+        return;
+    }
+    unsigned n = mag->n;
+    atomic_fetch_add_explicit(&d->rounds, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->nfull, 1, memory_order_relaxed);
+    if (!push(&d->full, mag)) {
+        atomic_fetch_sub_explicit(&d->rounds, n, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&d->nfull, 1, memory_order_relaxed);
+        mp_slab_free(pool, &mag->rounds[1], n);
+        mp_mag_free_now(mag);
+    }
+}
+
+void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag)
+{
+    struct mp_depot *d = &pool->depot;
+    atomic_fetch_add_explicit(&d->nempty, 1, memory_order_relaxed);
+    if (!push(&d->empty, mag)) {
+        atomic_fetch_sub_explicit(&d->nempty, 1, memory_order_relaxed);
+        mp_mag_free_now(mag);
+    }
+}
+
+static struct mp_mag *pop(struct __cds_lfs_stack *stack)
+{
+    urcu_bp_read_lock();
+    struct cds_lfs_node *node = __cds_lfs_pop(stack);
+    urcu_bp_read_unlock();
+    if (!node)
+        return NULL;
+    struct mp_dnode *n = caa_container_of(node, struct mp_dnode, node);
+    struct mp_mag *mag = atomic_load_explicit(&n->mag, memory_order_acquire);
+    node_retire(n);
+    return mag;
+}
+
+struct mp_mag *mp_depot_get_full(struct magpool *pool)
+{
+    struct mp_depot *d = &pool->depot;
+    struct mp_mag *mag = pop(&d->full);
+    if (!mag)
+        return NULL;
+    long left = atomic_fetch_sub_explicit(&d->nfull, 1,
+                                          memory_order_relaxed) - 1;
+    lower_to(&d->full_low, left);
+    atomic_fetch_sub_explicit(&d->rounds, mag->n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->full_hits, 1, memory_order_relaxed);
+    return mag;
+}
+
+struct mp_mag *mp_depot_get_empty(struct magpool *pool)
+{
+    struct mp_depot *d = &pool->depot;
+    struct mp_mag *mag = pop(&d->empty);
+    if (!mag)
+        return NULL;
+    long left = atomic_fetch_sub_explicit(&d->nempty, 1,
+                                          memory_order_relaxed) - 1;
+    lower_to(&d->empty_low, left);
+    atomic_fetch_add_explicit(&d->empty_hits, 1, memory_order_relaxed);
+    return mag;
+}
+
+/* Take up to `full` full and `empty` empty magazines off the depot,
+ * return their objects to the slab and free them.  Returns the bytes the
+ * slab gave back to the kernel. */
+size_t mp_depot_shrink(struct magpool *pool, long full, long empty)
+{
+    size_t unmapped = 0;
+    struct mp_mag *mag;
+    for (long i = 0; i < full && (mag = mp_depot_get_full(pool)); i++) {
+        unmapped += mp_slab_free(pool, &mag->rounds[1], mag->n);
+        atomic_fetch_add_explicit(&pool->swept, mag->n,
+                                  memory_order_relaxed); /* a count */
+        mp_mag_free_now(mag);
+    }
+    for (long i = 0; i < empty && (mag = mp_depot_get_empty(pool)); i++)
+        mp_mag_free_now(mag);
+    return unmapped;
+}
+
+void mp_depot_drain_unlocked(struct magpool *pool)
+{
+    mp_depot_shrink(pool, LONG_MAX, LONG_MAX);
+}

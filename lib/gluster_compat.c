@@ -1,0 +1,75 @@
+/*
+ * gluster_compat.c - GlusterFS 10.3's mem-pool entry points, served by
+ * magpool: mem_pool_new_fn, mem_get_malloc, mem_get_calloc, mem_put_pool,
+ * mem_pool_destroy, mem_pools_init, mem_pools_fini.
+ *
+ * Owns: GlusterFS's semantics on top of the native API.  A struct
+ * mem_pool handed out here is a struct magpool, whose first 72 bytes are
+ * GlusterFS's struct mem_pool (see mp.h), so code that reads those fields
+ * finds them.  ctx may be NULL; it is only stored.
+ *   - sizeof_type 0, or a block (object + GlusterFS's 40-byte header)
+ *     over 1 MiB: NULL, errno EINVAL, a message (as GlusterFS).
+ *   - mem_put_pool(NULL): a message; a pointer not from a pool: ignored.
+ *   - mem_pools_init/fini nest; the first init starts the sweeper, the
+ *     last fini stops it.
+ *
+ * Synchronization: none of its own; see magazine.c and pool.c.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mp.h"
+#include "magpool/mem-pool.h"
+
+MP_EXPORT struct mem_pool *mem_pool_new_fn(struct _glusterfs_ctx *ctx,
+                                           unsigned long sizeof_type,
+                                           unsigned long count, char *name)
+{
+    if (!sizeof_type || sizeof_type > MP_GF_MAX_BLOCK - MP_GF_HDR_SIZE) {
+        mp_log(MP_MSG_CONFIG, "mem_pool_new_fn(\"%s\", %lu): invalid size",
+               name ? name : "", sizeof_type);
+        errno = EINVAL;
+        return NULL;
+    }
+    struct magpool *p = magpool_create(name, sizeof_type, NULL);
+    if (!p)
+        return NULL;
+    p->count = count;
+    p->ctx = ctx;
+    if (name)
+        p->gf_name = name; /* GlusterFS keeps the caller's string */
+    return (struct mem_pool *)p;
+}
+
+MP_EXPORT void *mem_get_malloc(struct mem_pool *pool)
+{
+    return mp_get_fast((struct magpool *)pool);
+}
+
+MP_EXPORT void *mem_get_calloc(struct mem_pool *pool)
+{
+    struct magpool *p = (struct magpool *)pool;
+    void *obj = mp_get_fast(p);
+    if (obj)
+        memset(obj, 0, p->sizeof_type);
+    return obj;
+}
+
+MP_EXPORT void mem_put_pool(void *ptr) { mp_put_fast(ptr); }
+
+MP_EXPORT void mem_pool_destroy(struct mem_pool *pool)
+{
+    if (pool)
+        magpool_destroy((struct magpool *)pool);
+}
+
+MP_EXPORT void mem_pools_init(void)
+{
+    if (magpool_init())
+        mp_log(MP_MSG_CONFIG, "mem_pools_init: cannot start the sweeper: %s",
+               strerror(errno));
+}
+
+MP_EXPORT void mem_pools_fini(void) { magpool_fini(); }

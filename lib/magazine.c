@@ -1,0 +1,272 @@
+/*
+ * magazine.c - the per-thread magazine layer: magpool_get/put and their
+ * slow paths (Bonwick's loaded/previous magazine pair per pool per thread).
+ *
+ * Owns: mp_top[] (this thread's loaded-magazine tops), the sentinel, the
+ * header key, and the algorithm that swaps magazines and trades them with
+ * the depot.
+ *
+ * Synchronization:
+ *   mp_top[i], slot->loaded/prev   only the owner thread writes them; they
+ *       are stored with relaxed atomics (or plain TLS stores) because the
+ *       stats reader and the fork child read them, never to order anything.
+ *   magazine rounds                private to the thread holding the
+ *       magazine; a magazine changes hands only through the depot, whose
+ *       push/pop carry the release/acquire edge (depot.c).
+ *   No lock and no atomic read-modify-write is taken here except through
+ *   the depot and slab calls of the slow paths.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mp.h"
+
+void *mp_sentinel[2] = { NULL, MP_END };
+
+__thread void **mp_top[MAGPOOL_MAX_POOLS]
+    __attribute__((tls_model("initial-exec"))) = {
+        [0 ... MAGPOOL_MAX_POOLS - 1] = &mp_sentinel[1]
+    };
+
+intptr_t mp_top_tpoff;
+
+/* Nonzero before any pool exists so that no foreign header decodes to a
+ * small index; re-randomized once, before the first pool is created. */
+uint64_t mp_key_alloc = 0xa5c3f00d5eed0000ull;
+
+/* ------------------------------------------------------------------ */
+/* Magazines                                                           */
+/* ------------------------------------------------------------------ */
+
+struct mp_mag *mp_mag_new(struct magpool *pool)
+{
+    /* Zeroed: a put tests the slot at the top for MP_END, so no slot
+     * below the real end may hold a stale one from recycled memory. */
+    struct mp_mag *m = calloc(1, sizeof(*m) + (pool->cap + 2) * sizeof(void *));
+    if (!m)
+        return NULL;
+    m->cap = pool->cap;
+    m->rounds[pool->cap + 1] = MP_END;
+    return m;
+}
+
+void mp_mag_free_now(struct mp_mag *mag) { free(mag); }
+
+/* Make mag the loaded magazine of slot s (this thread). */
+static void load(struct mp_tslot *s, mp_topref_t ref, struct mp_mag *mag)
+{
+    atomic_store_explicit(&s->loaded, mag, memory_order_relaxed);
+    *ref = &mag->rounds[1 + mag->n];
+}
+
+/* Write the loaded magazine's count back from the TLS top. */
+static struct mp_mag *unload(struct mp_tslot *s, mp_topref_t ref)
+{
+    struct mp_mag *mag =
+        atomic_load_explicit(&s->loaded, memory_order_relaxed);
+    if (mag)
+        mag->n = (unsigned)(*ref - &mag->rounds[1]);
+    return mag;
+}
+
+static void set_prev(struct mp_tslot *s, struct mp_mag *mag)
+{
+    atomic_store_explicit(&s->prev, mag, memory_order_relaxed);
+    atomic_store_explicit(&s->prev_n, mag ? mag->n : 0,
+                          memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------------ */
+/* Passthrough (MAGPOOL_DISABLE=1): malloc with magpool's header word.  */
+/* ------------------------------------------------------------------ */
+
+static void *passthrough_get(struct magpool *pool)
+{
+    char *block = malloc(MP_OBJ_ALIGN + pool->obj_size);
+    if (!block) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *obj = block + MP_OBJ_ALIGN;
+    *mp_hdr(obj) = pool->idx ^ mp_key_alloc;
+    atomic_fetch_add_explicit(&pool->passthrough_active, 1,
+                              memory_order_relaxed); /* a count, orders nothing */
+    return obj;
+}
+
+static void passthrough_put(struct magpool *pool, void *obj)
+{
+    *mp_hdr(obj) ^= MP_HDR_FLIP;
+    atomic_fetch_sub_explicit(&pool->passthrough_active, 1,
+                              memory_order_relaxed);
+    free((char *)obj - MP_OBJ_ALIGN);
+}
+
+/* ------------------------------------------------------------------ */
+/* get slow path                                                        */
+/* ------------------------------------------------------------------ */
+
+void *mp_get_slow(struct magpool *pool)
+{
+    if (!pool) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (mp_opt.disable)
+        return passthrough_get(pool);
+
+    struct mp_tslot *s = mp_tslot_get(pool);
+    if (!s) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    mp_topref_t ref = mp_topref_pool(pool);
+    struct mp_mag *loaded = unload(s, ref);
+    struct mp_mag *prev =
+        atomic_load_explicit(&s->prev, memory_order_relaxed);
+
+    if (loaded->n == 0) {
+        if (prev && prev->n > 0) {
+            /* The previous magazine still has rounds: swap. */
+            set_prev(s, loaded);
+            loaded = prev;
+        } else {
+            struct mp_mag *full = mp_depot_get_full(pool);
+            if (full) {
+                /* Bonwick: the empty previous goes back to the depot,
+                 * the empty loaded becomes previous. */
+                if (prev)
+                    mp_depot_put_empty(pool, prev);
+                set_prev(s, loaded);
+                loaded = full;
+            } else {
+                loaded->n = mp_slab_alloc(pool, &loaded->rounds[1],
+                                          loaded->cap);
+                if (loaded->n == 0) {
+                    load(s, ref, loaded);
+                    errno = ENOMEM;
+                    return NULL;
+                }
+            }
+        }
+    }
+    load(s, ref, loaded);
+    return mp_get_fast(pool);
+}
+
+/* ------------------------------------------------------------------ */
+/* put slow path                                                        */
+/* ------------------------------------------------------------------ */
+
+static void put_to_dead_pool(struct magpool *pool, void *obj)
+{
+    pthread_mutex_lock(&mp_reg_lock);
+    *mp_hdr(obj) ^= MP_HDR_FLIP;
+    mp_slab_free(pool, &obj, 1);
+    if (pool->slab.out == 0)
+        mp_pool_release_dead(pool);
+    pthread_mutex_unlock(&mp_reg_lock);
+}
+
+void mp_put_slow(void *obj)
+{
+    if (!obj) {
+        mp_log(MP_MSG_NULL_PUT, "put of a NULL pointer ignored");
+        return;
+    }
+    uint64_t h = *mp_hdr(obj);
+    uint64_t idx = h ^ mp_key_alloc;
+    if (idx >= MAGPOOL_MAX_POOLS) {
+        uint64_t fidx = idx ^ MP_HDR_FLIP;
+        struct magpool *fp =
+            fidx < MAGPOOL_MAX_POOLS ? mp_pool_lookup(fidx) : NULL;
+        if (fp) {
+            atomic_fetch_add_explicit(&fp->double_puts, 1,
+                                      memory_order_relaxed); /* a count */
+            mp_log(MP_MSG_DOUBLE_PUT,
+                   "double put of %p (pool \"%s\") ignored", obj, fp->name);
+        }
+        /* Otherwise not one of ours: ignored, as GlusterFS does. */
+        return;
+    }
+    struct magpool *pool = mp_pool_lookup(idx);
+    if (!pool)
+        return; /* a stale header of a pool long gone: not ours now */
+    if (mp_opt.disable) {
+        passthrough_put(pool, obj);
+        if (pool->dead) {
+            pthread_mutex_lock(&mp_reg_lock);
+            if (atomic_load_explicit(&pool->passthrough_active,
+                                     memory_order_relaxed) == 0)
+                mp_pool_release_dead(pool);
+            pthread_mutex_unlock(&mp_reg_lock);
+        }
+        return;
+    }
+    if (pool->dead) {
+        mp_log(MP_MSG_DEAD_PUT,
+               "put of %p after its pool \"%s\" was destroyed", obj,
+               pool->name);
+        put_to_dead_pool(pool, obj);
+        return;
+    }
+
+    struct mp_tslot *s = mp_tslot_get(pool);
+    if (!s) {
+        /* No memory for a thread cache: hand the object to the slab. */
+        pthread_mutex_lock(&mp_reg_lock);
+        *mp_hdr(obj) ^= MP_HDR_FLIP;
+        mp_slab_free(pool, &obj, 1);
+        pthread_mutex_unlock(&mp_reg_lock);
+        return;
+    }
+    mp_topref_t ref = mp_topref_pool(pool);
+    struct mp_mag *loaded = unload(s, ref);
+    struct mp_mag *prev =
+        atomic_load_explicit(&s->prev, memory_order_relaxed);
+
+    if (loaded->n == loaded->cap) {
+        if (prev && prev->n < prev->cap) {
+            set_prev(s, loaded);
+            loaded = prev;
+        } else {
+            struct mp_mag *empty = mp_depot_get_empty(pool);
+            if (!empty)
+                empty = mp_mag_new(pool);
+            if (!empty) {
+                /* Cannot get a magazine: the object goes to the slab. */
+                load(s, ref, loaded);
+                pthread_mutex_lock(&mp_reg_lock);
+                *mp_hdr(obj) ^= MP_HDR_FLIP;
+                mp_slab_free(pool, &obj, 1);
+                pthread_mutex_unlock(&mp_reg_lock);
+                return;
+            }
+            if (prev)
+                mp_depot_put_full(pool, prev);
+            set_prev(s, loaded);
+            loaded = empty;
+        }
+    }
+    load(s, ref, loaded);
+    mp_put_fast(obj);
+}
+
+/* ------------------------------------------------------------------ */
+/* Exported native entry points                                        */
+/* ------------------------------------------------------------------ */
+
+MP_EXPORT void *magpool_get(struct magpool *pool) { return mp_get_fast(pool); }
+
+MP_EXPORT void magpool_put(void *obj) { mp_put_fast(obj); }
+
+MP_EXPORT void *magpool_get0(struct magpool *pool)
+{
+    void *obj = mp_get_fast(pool);
+    if (obj)
+        memset(obj, 0, pool->obj_size);
+    return obj;
+}

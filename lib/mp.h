@@ -1,0 +1,348 @@
+/*
+ * mp.h - magpool's internal types and the inline get/put fast path.
+ *
+ * Owns: the layout of a pool, a magazine, a thread cache, a slab chunk and
+ * an object header, and the two inline functions every exported get/put
+ * is built from (mp_get_fast, mp_put_fast).
+ *
+ * Synchronization (who may touch what):
+ *   mp_top[]            thread-local (TLS).  Only the owner thread writes
+ *                       it; stats and fork handling read another thread's
+ *                       copy through mp_tcache.tops with relaxed loads.
+ *   loaded magazine     rounds written only by the owner thread while the
+ *                       magazine is loaded; never shared while loaded.
+ *   object header       written by whoever holds the object (get marks it
+ *                       allocated, put marks it free).
+ *   struct magpool      immutable after creation except: depot (lock-free,
+ *                       see depot.c), slab (slab.lock), dead/zombie state
+ *                       (mp_reg_lock).
+ *   mp_tcache, slots    created by the owner; linked, unlinked and freed
+ *                       under mp_reg_lock; see tcache.c.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#ifndef MP_H
+#define MP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu-bp.h>
+#include <urcu/lfstack.h>
+#include <urcu/list.h>
+
+#include "magpool.h"
+
+#define MP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MP_NOINLINE __attribute__((noinline, cold))
+#define MP_HIDDEN __attribute__((visibility("hidden")))
+#define MP_EXPORT __attribute__((visibility("default")))
+
+/* Marks the slot just past a magazine's last round: a put that sees it
+ * knows the magazine is full.  rounds[0] is NULL: a get that sees it
+ * knows the magazine is empty. */
+#define MP_END ((void *)(uintptr_t)1)
+
+#define MP_MAG_MIN 4u
+#define MP_MAG_MAX 1024u
+#define MP_OBJ_ALIGN 16u
+#define MP_HDR_SIZE 8u
+
+/* GlusterFS 10.3 limits, applied by mem_pool_new_fn only. */
+#define MP_GF_HDR_SIZE 40u
+#define MP_GF_MAX_BLOCK (1ul << 20)
+
+/* ---------------------------------------------------------------------
+ * Object header: one 64-bit word just before each object.
+ *   allocated: hdr == idx ^ mp_key_alloc
+ *   free:      hdr == idx ^ mp_key_alloc ^ MP_HDR_FLIP
+ * mp_key_alloc is random per process with its high bits set, so a word in
+ * front of memory magpool did not hand out decodes to an index below
+ * MAGPOOL_MAX_POOLS with probability about 2^-54.
+ * ------------------------------------------------------------------- */
+#define MP_HDR_FLIP ((uint64_t)1 << 40)
+
+extern uint64_t mp_key_alloc MP_HIDDEN;
+
+static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
+
+/* Toggle an object's allocated/free state.  One read-modify-write of the
+ * header word in place (not atomic: only the holder of the object may). */
+static inline void mp_hdr_flip(void *obj)
+{
+#if defined(__x86_64__)
+    __asm__("btcq $40, %0" : "+m"(*mp_hdr(obj)));
+#else
+    *mp_hdr(obj) ^= MP_HDR_FLIP;
+#endif
+}
+
+/* ---------------------------------------------------------------------
+ * Magazines.
+ * ------------------------------------------------------------------- */
+struct magpool;
+
+struct mp_mag {
+    unsigned n;                 /* rounds held while not loaded */
+    unsigned cap;
+    void *rounds[];             /* [0] NULL, [1..cap] objects, [cap+1] MP_END */
+};
+
+/* ---------------------------------------------------------------------
+ * Depot: lock-free stacks of full (non-empty) and empty magazines.
+ * ------------------------------------------------------------------- */
+struct mp_depot {
+    struct __cds_lfs_stack full;
+    struct __cds_lfs_stack empty;
+    atomic_long nfull;          /* magazines on the full stack */
+    atomic_long nempty;         /* magazines on the empty stack */
+    atomic_long rounds;         /* objects in the full stack's magazines */
+    atomic_long full_low;       /* low-water mark of nfull this interval */
+    atomic_long empty_low;      /* low-water mark of nempty this interval */
+    atomic_ulong full_hits, empty_hits;
+};
+
+/* ---------------------------------------------------------------------
+ * Slab: chunks of memory mapped from the kernel, carved into objects.
+ * ------------------------------------------------------------------- */
+#define MP_CHUNK_MAGIC 0x6d6167706f6f6c43ull /* "magpoolC" */
+
+struct mp_chunk {
+    uint64_t magic;
+    struct magpool *pool;
+    struct cds_list_head link;  /* pool's partial or full list */
+    void *free;                 /* returned objects, linked through body */
+    char *bump;                 /* next never-carved object */
+    char *end;                  /* past the last object */
+    unsigned nobj;              /* objects the chunk holds */
+    unsigned out;               /* objects carved and not returned */
+    bool on_partial;
+};
+
+struct mp_slab {
+    pthread_mutex_t lock;
+    struct cds_list_head partial;   /* chunks with a free or uncarved object */
+    struct cds_list_head full;      /* chunks with none */
+    size_t chunk_size;              /* power of two; chunks are aligned to it */
+    size_t stride;                  /* bytes per object, header included */
+    size_t first;                   /* offset of the first object header */
+    unsigned nobj;
+    uint64_t out;                   /* objects carved and not returned */
+    uint64_t chunks, maps, unmaps, refills;
+};
+
+/* What statedump reads through struct mem_pool::pool (power_of_two). */
+struct mp_gf_shared {
+    unsigned int power_of_two;
+};
+
+/* ---------------------------------------------------------------------
+ * A pool.  It starts with GlusterFS 10.3's non-DEBUG struct mem_pool
+ * (72 bytes) so that the same object can be handed to GlusterFS code that
+ * reads it (statedump); magpool's own fields follow.
+ * ------------------------------------------------------------------- */
+struct magpool {
+    unsigned long sizeof_type;      /* @0  */
+    unsigned long count;            /* @8  */
+    char *gf_name;                  /* @16 */
+    char *xl_name;                  /* @24 */
+    int64_t active;                 /* @32  gf_atomic_t; see stats.c */
+    struct { void *next, *prev; } owner; /* @40 list_head in ctx */
+    void *ctx;                      /* @56 */
+    struct mp_gf_shared *gf_pool;   /* @64 */
+    /* --- magpool --- */
+    intptr_t tls_off;               /* @72 where this pool's mp_top slot is,
+                                       relative to the thread pointer */
+    unsigned idx;                   /* index in mp_pools[] and mp_top[] */
+    unsigned cap;                   /* rounds per magazine */
+    unsigned depot_max;
+    unsigned flags;
+    bool dead;                      /* destroyed with objects outstanding */
+    size_t obj_size;
+    struct mp_gf_shared gf_shared;
+    char name[MAGPOOL_NAME_MAX + 1];
+    struct mp_depot depot;
+    struct mp_slab slab;
+    atomic_ulong passthrough_active; /* MAGPOOL_DISABLE=1 only */
+    atomic_ulong sweeps, swept, double_puts;
+};
+
+_Static_assert(offsetof(struct magpool, sizeof_type) == 0, "gf layout");
+_Static_assert(offsetof(struct magpool, active) == 32, "gf layout");
+_Static_assert(offsetof(struct magpool, owner) == 40, "gf layout");
+_Static_assert(offsetof(struct magpool, ctx) == 56, "gf layout");
+_Static_assert(offsetof(struct magpool, gf_pool) == 64, "gf layout");
+_Static_assert(offsetof(struct magpool, tls_off) == 72, "fast path offset");
+
+/* ---------------------------------------------------------------------
+ * Thread caches.
+ * ------------------------------------------------------------------- */
+struct mp_tslot {
+    struct magpool *pool;
+    _Atomic(struct mp_mag *) loaded;    /* relaxed: read by stats */
+    _Atomic(struct mp_mag *) prev;
+    atomic_uint prev_n;                 /* prev->n, for stats */
+};
+
+struct mp_tcache {
+    struct cds_list_head link;          /* mp_threads, under mp_reg_lock */
+    void ***tops;                       /* the owner's mp_top[] */
+    _Atomic(struct mp_tslot *) slot[MAGPOOL_MAX_POOLS];
+};
+
+/* Per-thread magazine tops: mp_top[i] points just past the last round of
+ * the thread's loaded magazine of pool i, or into mp_sentinel when the
+ * thread has none (which sends both get and put to their slow paths). */
+extern __thread void **mp_top[MAGPOOL_MAX_POOLS]
+    __attribute__((tls_model("initial-exec"))) MP_HIDDEN;
+extern void *mp_sentinel[2] MP_HIDDEN;
+extern intptr_t mp_top_tpoff MP_HIDDEN;
+
+/* ---------------------------------------------------------------------
+ * Fast path.  Reach a pool's TLS slot with one %fs-relative access where
+ * the compiler can express it; elsewhere through the TLS array.
+ * ------------------------------------------------------------------- */
+#if defined(__x86_64__) && defined(__SEG_FS)
+#define MP_TLS_SEG __seg_fs
+#elif defined(__x86_64__) && defined(__clang__)
+#define MP_TLS_SEG __attribute__((address_space(257)))
+#endif
+
+#ifdef MP_TLS_SEG
+typedef void **MP_TLS_SEG *mp_topref_t;
+static inline mp_topref_t mp_topref_pool(const struct magpool *p)
+{
+    return (mp_topref_t)p->tls_off;
+}
+static inline mp_topref_t mp_topref_idx(uintptr_t idx)
+{
+    return (mp_topref_t)(mp_top_tpoff + (intptr_t)(idx * sizeof(void *)));
+}
+#else
+typedef void ***mp_topref_t;
+static inline mp_topref_t mp_topref_pool(const struct magpool *p)
+{
+    return &mp_top[p->idx];
+}
+static inline mp_topref_t mp_topref_idx(uintptr_t idx) { return &mp_top[idx]; }
+#endif
+
+void *mp_get_slow(struct magpool *pool) MP_HIDDEN MP_NOINLINE;
+void mp_put_slow(void *obj) MP_HIDDEN MP_NOINLINE;
+
+static inline void *mp_get_fast(struct magpool *pool)
+{
+    if (MP_UNLIKELY(!pool))
+        return mp_get_slow(pool);
+    mp_topref_t ref = mp_topref_pool(pool);
+    void **top = *ref;
+    void *obj = top[-1];
+    if (MP_UNLIKELY(!obj))
+        return mp_get_slow(pool);
+    *ref = top - 1;
+    mp_hdr_flip(obj);
+    return obj;
+}
+
+static inline void mp_put_fast(void *obj)
+{
+    if (MP_UNLIKELY(!obj)) {
+        mp_put_slow(obj);
+        return;
+    }
+    uint64_t idx = *mp_hdr(obj) ^ mp_key_alloc;
+    if (MP_UNLIKELY(idx >= MAGPOOL_MAX_POOLS)) {
+        mp_put_slow(obj);
+        return;
+    }
+    mp_topref_t tops = mp_topref_idx(0);
+    void **top = tops[idx];
+    if (MP_UNLIKELY(*top == MP_END)) {
+        mp_put_slow(obj);
+        return;
+    }
+    /* Mark it free before it enters the magazine, and (in get) take it
+     * out before marking it allocated: an object inside a magazine is
+     * always marked free, even in the child of a fork() that stopped
+     * this thread between two of these stores. */
+    mp_hdr_flip(obj);
+    *top = obj;
+    tops[idx] = top + 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Internal interfaces between the files of lib/.
+ * ------------------------------------------------------------------- */
+
+/* options.c */
+struct mp_options {
+    bool disable;
+    bool quiet;
+    unsigned sweep_ms;
+    size_t mag_bytes;
+    unsigned depot_max;
+    size_t chunk_bytes;
+    const char *stats_path;
+};
+extern struct mp_options mp_opt MP_HIDDEN;
+void mp_options_load(void) MP_HIDDEN;
+
+/* log.c */
+enum mp_msg { MP_MSG_NULL_PUT, MP_MSG_DOUBLE_PUT, MP_MSG_DEAD_PUT,
+              MP_MSG_LEAK, MP_MSG_CONFIG, MP_MSG_OOM, MP_MSG_NR };
+void mp_log(enum mp_msg kind, const char *fmt, ...) MP_HIDDEN
+    __attribute__((format(printf, 2, 3)));
+
+/* pool.c */
+extern pthread_mutex_t mp_reg_lock MP_HIDDEN;
+extern struct magpool *mp_pools[MAGPOOL_MAX_POOLS] MP_HIDDEN;
+void mp_global_init(void) MP_HIDDEN;
+void mp_pool_release_dead(struct magpool *pool) MP_HIDDEN;
+struct magpool *mp_pool_lookup(uint64_t idx) MP_HIDDEN;
+
+/* magazine.c */
+struct mp_mag *mp_mag_new(struct magpool *pool) MP_HIDDEN;
+void mp_mag_free_now(struct mp_mag *mag) MP_HIDDEN;
+
+/* tcache.c */
+struct mp_tcache *mp_tcache_self(bool create) MP_HIDDEN;
+struct mp_tslot *mp_tslot_get(struct magpool *pool) MP_HIDDEN;
+unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
+                           const struct mp_tslot *s) MP_HIDDEN;
+void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
+void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
+uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;
+void mp_tcache_init_once(void) MP_HIDDEN;
+void mp_fork_prepare(void) MP_HIDDEN;
+void mp_fork_parent(void) MP_HIDDEN;
+void mp_fork_child(void) MP_HIDDEN;
+extern struct cds_list_head mp_threads MP_HIDDEN;
+
+/* depot.c */
+void mp_depot_init(struct mp_depot *d) MP_HIDDEN;
+void mp_depot_put_full(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
+void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
+struct mp_mag *mp_depot_get_full(struct magpool *pool) MP_HIDDEN;
+struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
+size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
+void mp_depot_drain_unlocked(struct magpool *pool) MP_HIDDEN;
+
+/* slab.c */
+int mp_slab_init(struct magpool *pool) MP_HIDDEN;
+unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
+size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
+size_t mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
+
+/* sweeper.c */
+size_t mp_sweep_pool(struct magpool *pool, bool everything) MP_HIDDEN;
+void mp_sweeper_fork_prepare(void) MP_HIDDEN;
+void mp_sweeper_fork_parent(void) MP_HIDDEN;
+void mp_sweeper_fork_child(void) MP_HIDDEN;
+
+/* stats.c */
+void mp_stats_at_exit(void) MP_HIDDEN;
+
+#endif /* MP_H */

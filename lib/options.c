@@ -1,0 +1,85 @@
+/*
+ * options.c - the process-wide tunables, read once from the environment.
+ *
+ * Owns: struct mp_options mp_opt.  Every MAGPOOL_* variable is parsed here
+ * and nowhere else; magpool(7) documents each one.  A value that does not
+ * parse, or is out of range, is reported on stderr and the default used.
+ *
+ * Synchronization: written once by mp_options_load(), called under
+ * pthread_once before the first pool exists; read-only afterwards.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mp.h"
+
+#define MP_DEFAULT_SWEEP_MS 1000u
+#define MP_DEFAULT_MAG_BYTES 16384u
+#define MP_DEFAULT_CHUNK_BYTES (1u << 20)
+
+struct mp_options mp_opt = {
+    .sweep_ms = MP_DEFAULT_SWEEP_MS,
+    .mag_bytes = MP_DEFAULT_MAG_BYTES,
+    .chunk_bytes = MP_DEFAULT_CHUNK_BYTES,
+};
+
+/* Parse variable `name` as an unsigned integer in [lo, hi] into *out.
+ * Unset leaves *out alone; a bad value is reported and ignored. */
+static void env_ulong(const char *name, unsigned long lo, unsigned long hi,
+                      unsigned long *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return;
+    char *end;
+    errno = 0;
+    unsigned long x = strtoul(v, &end, 10);
+    if (errno || *end || v[0] == '-' || x < lo || x > hi) {
+        mp_log(MP_MSG_CONFIG, "%s=\"%s\" is not a number in %lu..%lu; "
+               "using %lu", name, v, lo, hi, *out);
+        return;
+    }
+    *out = x;
+}
+
+void mp_options_load(void)
+{
+    unsigned long v;
+
+    /* Quiet first, so that it governs the messages below. */
+    v = 0;
+    env_ulong("MAGPOOL_QUIET", 0, 1, &v);
+    mp_opt.quiet = v;
+
+    v = 0;
+    env_ulong("MAGPOOL_DISABLE", 0, 1, &v);
+    mp_opt.disable = v;
+
+    v = mp_opt.sweep_ms;
+    env_ulong("MAGPOOL_SWEEP_MS", 0, 86400000ul, &v);
+    mp_opt.sweep_ms = (unsigned)v;
+
+    v = mp_opt.mag_bytes;
+    env_ulong("MAGPOOL_MAG_BYTES", 64, 1ul << 24, &v);
+    mp_opt.mag_bytes = v;
+
+    v = mp_opt.depot_max;
+    env_ulong("MAGPOOL_DEPOT_MAX", 0, UINT_MAX, &v);
+    mp_opt.depot_max = (unsigned)v;
+
+    v = mp_opt.chunk_bytes;
+    env_ulong("MAGPOOL_CHUNK_BYTES", 65536, 1ul << 30, &v);
+    if (v & (v - 1)) {
+        mp_log(MP_MSG_CONFIG, "MAGPOOL_CHUNK_BYTES=%lu is not a power of "
+               "two; using %zu", v, mp_opt.chunk_bytes);
+        v = mp_opt.chunk_bytes;
+    }
+    mp_opt.chunk_bytes = v;
+
+    const char *stats = getenv("MAGPOOL_STATS");
+    mp_opt.stats_path = stats && *stats ? strdup(stats) : NULL;
+}

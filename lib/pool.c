@@ -1,0 +1,219 @@
+/*
+ * pool.c - pool lifecycle: the registry of pools, create, destroy, and
+ * the reference-counted process-wide init/fini.
+ *
+ * Owns: mp_pools[] (index -> pool), mp_reg_lock, the one-time global set-up
+ * (options, header key, TLS offset, fork and exit hooks) and the init count.
+ *
+ * Synchronization:
+ *   mp_pools[i]     written under mp_reg_lock with release stores; read by
+ *                   the put slow path with acquire loads and no lock (a
+ *                   pool is published fully built).
+ *   pool->dead      set and read under mp_reg_lock (the put slow path reads
+ *                   it without the lock only for a pool whose object it
+ *                   holds, which therefore cannot be released meanwhile).
+ *   init_count      init_lock.
+ *   Lock order:     sweeper lock -> mp_reg_lock -> slab.lock.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mp.h"
+
+pthread_mutex_t mp_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+struct magpool *mp_pools[MAGPOOL_MAX_POOLS];
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned init_count;
+
+static uint64_t random_key(void)
+{
+    uint64_t k = 0;
+    if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        k = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+            (uint64_t)getpid() << 32 ^ (uintptr_t)&k;
+    }
+    /* High bit set: small foreign words never decode to a pool index. */
+    return k | (1ull << 63);
+}
+
+static void global_init_once(void)
+{
+    mp_options_load();
+    mp_key_alloc = random_key();
+#ifdef MP_TLS_SEG
+    uintptr_t tp;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    mp_top_tpoff = (intptr_t)((uintptr_t)&mp_top[0] - tp);
+#endif
+    mp_tcache_init_once();
+    if (mp_opt.stats_path)
+        atexit(mp_stats_at_exit);
+}
+
+void mp_global_init(void) { pthread_once(&global_once, global_init_once); }
+
+struct magpool *mp_pool_lookup(uint64_t idx)
+{
+    return __atomic_load_n(&mp_pools[idx], __ATOMIC_ACQUIRE);
+}
+
+static unsigned default_capacity(size_t obj_size)
+{
+    size_t cap = mp_opt.mag_bytes / obj_size;
+    if (cap < 8)
+        cap = 8;
+    if (cap > 128)
+        cap = 128;
+    return (unsigned)cap;
+}
+
+MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
+                                         const struct magpool_options *opts)
+{
+    mp_global_init();
+    if (obj_size == 0 || obj_size > MAGPOOL_MAX_OBJECT_SIZE) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (opts && ((opts->mag_capacity &&
+                  (opts->mag_capacity < MP_MAG_MIN ||
+                   opts->mag_capacity > MP_MAG_MAX)) ||
+                 (opts->flags & ~MAGPOOL_F_NOSWEEP))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct magpool *pool = calloc(1, sizeof(*pool));
+    if (!pool) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    pool->obj_size = obj_size;
+    pool->sizeof_type = obj_size;
+    snprintf(pool->name, sizeof(pool->name), "%s", name ? name : "magpool");
+    pool->gf_name = pool->name;
+    pool->xl_name = pool->name;
+    pool->owner.next = pool->owner.prev = &pool->owner;
+    pool->cap = opts && opts->mag_capacity ? opts->mag_capacity
+                                           : default_capacity(obj_size);
+    pool->depot_max = opts && opts->depot_max ? opts->depot_max
+                                              : mp_opt.depot_max;
+    pool->flags = opts ? opts->flags : 0;
+    mp_depot_init(&pool->depot);
+    mp_slab_init(pool);
+    size_t block = pool->slab.stride;
+    unsigned p2 = 0;
+    while ((1ul << p2) < block)
+        p2++;
+    pool->gf_shared.power_of_two = p2;
+    pool->gf_pool = &pool->gf_shared;
+
+    pthread_mutex_lock(&mp_reg_lock);
+    unsigned idx = 0;
+    while (idx < MAGPOOL_MAX_POOLS && mp_pools[idx])
+        idx++;
+    if (idx == MAGPOOL_MAX_POOLS) {
+        pthread_mutex_unlock(&mp_reg_lock);
+        pthread_mutex_destroy(&pool->slab.lock);
+        free(pool);
+        errno = ENOSPC;
+        return NULL;
+    }
+    pool->idx = idx;
+#ifdef MP_TLS_SEG
+    pool->tls_off = mp_top_tpoff + (intptr_t)(idx * sizeof(void *));
+#else
+    pool->tls_off = idx;
+#endif
+    /* Release: lock-free readers of mp_pools[] see a finished pool. */
+    __atomic_store_n(&mp_pools[idx], pool, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&mp_reg_lock);
+    return pool;
+}
+
+/* Free a destroyed pool whose last outstanding object came back.
+ * Caller holds mp_reg_lock. */
+void mp_pool_release_dead(struct magpool *pool)
+{
+    mp_slab_destroy(pool);
+    __atomic_store_n(&mp_pools[pool->idx], NULL, __ATOMIC_RELEASE);
+    free(pool);
+}
+
+MP_EXPORT void magpool_destroy(struct magpool *pool)
+{
+    if (!pool) {
+        errno = EINVAL;
+        return;
+    }
+    pthread_mutex_lock(&mp_reg_lock);
+    mp_tcache_detach_pool(pool);
+    mp_depot_drain_unlocked(pool);
+    uint64_t out = mp_opt.disable
+                       ? atomic_load_explicit(&pool->passthrough_active,
+                                              memory_order_relaxed)
+                       : pool->slab.out;
+    if (out) {
+        mp_log(MP_MSG_LEAK,
+               "pool \"%s\" destroyed with %llu objects still in use; "
+               "their memory is kept until they are put back",
+               pool->name, (unsigned long long)out);
+        pool->dead = true;
+    } else {
+        mp_pool_release_dead(pool);
+    }
+    pthread_mutex_unlock(&mp_reg_lock);
+}
+
+MP_EXPORT size_t magpool_obj_size(const struct magpool *pool)
+{
+    if (!pool) {
+        errno = EINVAL;
+        return 0;
+    }
+    return pool->obj_size;
+}
+
+MP_EXPORT void magpool_foreach(void (*fn)(struct magpool *, void *),
+                               void *arg)
+{
+    if (!fn)
+        return;
+    pthread_mutex_lock(&mp_reg_lock);
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        if (mp_pools[i] && !mp_pools[i]->dead)
+            fn(mp_pools[i], arg);
+    pthread_mutex_unlock(&mp_reg_lock);
+}
+
+MP_EXPORT int magpool_init(void)
+{
+    mp_global_init();
+    int ret = 0;
+    pthread_mutex_lock(&init_lock);
+    if (init_count++ == 0 && mp_opt.sweep_ms)
+        ret = magpool_sweeper_start(0);
+    if (ret)
+        init_count--;
+    pthread_mutex_unlock(&init_lock);
+    return ret;
+}
+
+MP_EXPORT void magpool_fini(void)
+{
+    pthread_mutex_lock(&init_lock);
+    /* As GlusterFS: a fini without a matching init does nothing. */
+    if (init_count > 0 && --init_count == 0)
+        magpool_sweeper_stop();
+    pthread_mutex_unlock(&init_lock);
+}

@@ -1,0 +1,176 @@
+/*
+ * slab.c - memory from and back to the kernel: chunks mapped with mmap,
+ * carved into objects, unmapped when every object is back.
+ *
+ * Owns: struct mp_slab of each pool and its chunks.  A chunk is a
+ * power-of-two sized, equally aligned mapping: the chunk of an object is
+ * found by masking its address (only ever done for an object whose header
+ * has already proved it is magpool's).  Objects are carved lazily (a bump
+ * pointer) so mapping a chunk touches one page, not all of them.
+ *
+ * Layout of a chunk:  [struct mp_chunk][pad][hdr|object][hdr|object]...
+ * Each object is 16-byte aligned and preceded by its 8-byte header.
+ *
+ * Synchronization: every field of struct mp_slab and of its chunks is
+ * protected by slab.lock, taken only on slow paths (a get that found the
+ * depot empty, the sweeper, trim, destroy, a put over the depot limit).
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "mp.h"
+
+static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+int mp_slab_init(struct magpool *pool)
+{
+    struct mp_slab *sl = &pool->slab;
+    pthread_mutex_init(&sl->lock, NULL);
+    CDS_INIT_LIST_HEAD(&sl->partial);
+    CDS_INIT_LIST_HEAD(&sl->full);
+    sl->stride = round_up(pool->obj_size + MP_HDR_SIZE, MP_OBJ_ALIGN);
+    /* Offset of the first header: the object after it is 16-aligned. */
+    sl->first = round_up(sizeof(struct mp_chunk) + MP_HDR_SIZE,
+                         MP_OBJ_ALIGN) - MP_HDR_SIZE;
+    size_t want = sl->first + 4 * sl->stride;
+    if (want < mp_opt.chunk_bytes)
+        want = mp_opt.chunk_bytes;
+    size_t cs = 1;
+    while (cs < want)
+        cs <<= 1;
+    sl->chunk_size = cs;
+    sl->nobj = (unsigned)((cs - sl->first) / sl->stride);
+    sl->out = sl->chunks = sl->maps = sl->unmaps = sl->refills = 0;
+    return 0;
+}
+
+static struct mp_chunk *chunk_map(struct magpool *pool)
+{
+    struct mp_slab *sl = &pool->slab;
+    size_t cs = sl->chunk_size;
+    char *raw = mmap(NULL, 2 * cs, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    char *base = (char *)round_up((uintptr_t)raw, cs);
+    if (base > raw)
+        munmap(raw, (size_t)(base - raw));
+    if (raw + 2 * cs > base + cs)
+        munmap(base + cs, (size_t)(raw + 2 * cs - (base + cs)));
+    struct mp_chunk *c = (struct mp_chunk *)base;
+    c->magic = MP_CHUNK_MAGIC;
+    c->pool = pool;
+    c->free = NULL;
+    c->bump = base + sl->first;
+    c->end = c->bump + (size_t)sl->nobj * sl->stride;
+    c->nobj = sl->nobj;
+    c->out = 0;
+    c->on_partial = true;
+    cds_list_add(&c->link, &sl->partial);
+    sl->chunks++;
+    sl->maps++;
+    return c;
+}
+
+static size_t chunk_unmap(struct mp_slab *sl, struct mp_chunk *c)
+{
+    cds_list_del(&c->link);
+    c->magic = 0;
+    munmap(c, sl->chunk_size);
+    sl->chunks--;
+    sl->unmaps++;
+    return sl->chunk_size;
+}
+
+static struct mp_chunk *chunk_of(const struct mp_slab *sl, void *obj)
+{
+    return (struct mp_chunk *)((uintptr_t)obj & ~(sl->chunk_size - 1));
+}
+
+/* Carve up to n free objects into out[]; returns how many (0: ENOMEM). */
+unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
+{
+    struct mp_slab *sl = &pool->slab;
+    uint64_t hdr_free = pool->idx ^ mp_key_alloc ^ MP_HDR_FLIP;
+    unsigned got = 0;
+    pthread_mutex_lock(&sl->lock);
+    sl->refills++;
+    while (got < n) {
+        struct mp_chunk *c;
+        if (cds_list_empty(&sl->partial)) {
+            if (!chunk_map(pool))
+                break;
+        }
+        c = cds_list_first_entry(&sl->partial, struct mp_chunk, link);
+        while (got < n && c->free) {
+            void *obj = c->free;
+            c->free = *(void **)obj;
+            out[got++] = obj;
+            c->out++;
+        }
+        while (got < n && c->bump < c->end) {
+            void *obj = c->bump + MP_HDR_SIZE;
+            c->bump += sl->stride;
+            *mp_hdr(obj) = hdr_free;
+            out[got++] = obj;
+            c->out++;
+        }
+        if (!c->free && c->bump == c->end) {
+            cds_list_move(&c->link, &sl->full);
+            c->on_partial = false;
+        }
+    }
+    sl->out += got;
+    pthread_mutex_unlock(&sl->lock);
+    if (got == 0)
+        mp_log(MP_MSG_OOM, "pool \"%s\": cannot map a %zu-byte chunk: %s",
+               pool->name, sl->chunk_size, "out of memory");
+    return got;
+}
+
+/* Return n objects (already marked free); unmap chunks that become
+ * entirely free.  Returns the bytes unmapped. */
+size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n)
+{
+    struct mp_slab *sl = &pool->slab;
+    size_t unmapped = 0;
+    if (!n)
+        return 0;
+    pthread_mutex_lock(&sl->lock);
+    for (unsigned i = 0; i < n; i++) {
+        void *obj = objs[i];
+        struct mp_chunk *c = chunk_of(sl, obj);
+        *(void **)obj = c->free;
+        c->free = obj;
+        c->out--;
+        if (!c->on_partial) {
+            cds_list_move(&c->link, &sl->partial);
+            c->on_partial = true;
+        }
+        if (c->out == 0)
+            unmapped += chunk_unmap(sl, c);
+    }
+    sl->out -= n;
+    pthread_mutex_unlock(&sl->lock);
+    return unmapped;
+}
+
+/* Unmap every chunk, objects outstanding or not (pool destruction). */
+size_t mp_slab_destroy(struct magpool *pool)
+{
+    struct mp_slab *sl = &pool->slab;
+    size_t unmapped = 0;
+    struct mp_chunk *c, *tmp;
+    pthread_mutex_lock(&sl->lock);
+    cds_list_for_each_entry_safe(c, tmp, &sl->partial, link)
+        unmapped += chunk_unmap(sl, c);
+    cds_list_for_each_entry_safe(c, tmp, &sl->full, link)
+        unmapped += chunk_unmap(sl, c);
+    sl->out = 0;
+    pthread_mutex_unlock(&sl->lock);
+    pthread_mutex_destroy(&sl->lock);
+    return unmapped;
+}

@@ -1,0 +1,206 @@
+/*
+ * sweeper.c - the background thread that gives memory back to the kernel.
+ *
+ * Owns: the sweeper thread and its interval; the working-set estimate.
+ *
+ * Working set (as Bonwick's depot and FreeBSD's UMA): over each interval
+ * the depot records the lowest number of full magazines it held
+ * (full_low, lowered on every pop).  Magazines that stayed below that mark
+ * the whole interval were never needed: the sweeper takes exactly that
+ * many, returns their objects to the slab (which unmaps chunks that become
+ * entirely free) and resets the mark.  A steady workload keeps its low
+ * mark near zero and loses nothing; an idle pool is emptied within two
+ * intervals.  Empty magazines are trimmed the same way.  The sweeper never
+ * touches threads' own magazines: they are private (see magpool(7) for
+ * what an idle thread keeps).
+ *
+ * Never started from a constructor: GlusterFS daemonizes with fork()
+ * after loading, and a thread started before that would be lost.
+ *
+ * Synchronization:
+ *   sw_* state       sw_lock; the thread sleeps on sw_cond (monotonic).
+ *   sweeping         the thread holds mp_reg_lock for one pass, so pools
+ *                    cannot be destroyed under it; it drops sw_lock first
+ *                    (lock order: sw_lock -> mp_reg_lock -> slab.lock).
+ *   fork             sw_lock is held across fork(); the child restarts
+ *                    the thread if the parent had one.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <malloc.h>
+#include <time.h>
+
+#include "mp.h"
+
+static pthread_mutex_t sw_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sw_cond;
+static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
+static pthread_t sw_thread;
+static bool sw_running, sw_stop;
+static unsigned sw_interval_ms;
+static unsigned long sw_generation;
+
+static void sw_init_once(void)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&sw_cond, &a);
+    pthread_condattr_destroy(&a);
+}
+
+size_t mp_sweep_pool(struct magpool *pool, bool everything)
+{
+    struct mp_depot *d = &pool->depot;
+    long nfull = atomic_load_explicit(&d->nfull, memory_order_relaxed);
+    long nempty = atomic_load_explicit(&d->nempty, memory_order_relaxed);
+    /* Relaxed: the estimate is advisory; a pop racing the reset only
+     * makes the next interval's mark a little lower. */
+    long low_full = atomic_exchange_explicit(&d->full_low, nfull,
+                                             memory_order_relaxed);
+    long low_empty = atomic_exchange_explicit(&d->empty_low, nempty,
+                                              memory_order_relaxed);
+    if (everything)
+        low_full = low_empty = LONG_MAX;
+    size_t unmapped = 0;
+    if (low_full > 0 || low_empty > 0)
+        unmapped = mp_depot_shrink(pool, low_full, low_empty);
+    atomic_fetch_add_explicit(&pool->sweeps, 1, memory_order_relaxed);
+    return unmapped;
+}
+
+/* After chunks went back, the magazines that held their objects were
+ * freed too: let glibc return the heap pages they leave empty. */
+static void trim_heap(size_t unmapped)
+{
+#ifdef __GLIBC__
+    if (unmapped)
+        malloc_trim(0);
+#else
+    (void)unmapped;
+#endif
+}
+
+static void sweep_all(void)
+{
+    size_t unmapped = 0;
+    pthread_mutex_lock(&mp_reg_lock);
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+        struct magpool *p = mp_pools[i];
+        if (p && !p->dead && !(p->flags & MAGPOOL_F_NOSWEEP))
+            unmapped += mp_sweep_pool(p, false);
+    }
+    pthread_mutex_unlock(&mp_reg_lock);
+    trim_heap(unmapped);
+}
+
+static void *sweeper_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&sw_lock);
+    while (!sw_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        unsigned long long ns = (unsigned long long)ts.tv_nsec +
+                                sw_interval_ms * 1000000ull;
+        ts.tv_sec += (time_t)(ns / 1000000000ull);
+        ts.tv_nsec = (long)(ns % 1000000000ull);
+        unsigned long gen = sw_generation;
+        int rc = 0;
+        while (!sw_stop && gen == sw_generation && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&sw_cond, &sw_lock, &ts);
+        if (sw_stop || rc != ETIMEDOUT)
+            continue; /* stopped, or the interval changed: re-arm */
+        pthread_mutex_unlock(&sw_lock);
+        sweep_all();
+        pthread_mutex_lock(&sw_lock);
+    }
+    pthread_mutex_unlock(&sw_lock);
+    return NULL;
+}
+
+static int start_locked(void)
+{
+    sw_stop = false;
+    int rc = pthread_create(&sw_thread, NULL, sweeper_main, NULL);
+    if (rc) {
+        errno = rc;
+        return -1;
+    }
+#ifdef __GLIBC__
+    (void)pthread_setname_np(sw_thread, "magpool-sweep");
+#endif
+    sw_running = true;
+    return 0;
+}
+
+MP_EXPORT int magpool_sweeper_start(unsigned interval_ms)
+{
+    mp_global_init();
+    pthread_once(&sw_once, sw_init_once);
+    pthread_mutex_lock(&sw_lock);
+    sw_interval_ms = interval_ms ? interval_ms
+                                 : (mp_opt.sweep_ms ? mp_opt.sweep_ms : 1000);
+    int rc = 0;
+    if (sw_running) {
+        sw_generation++;
+        pthread_cond_signal(&sw_cond);
+    } else {
+        rc = start_locked();
+    }
+    pthread_mutex_unlock(&sw_lock);
+    return rc;
+}
+
+MP_EXPORT void magpool_sweeper_stop(void)
+{
+    pthread_once(&sw_once, sw_init_once);
+    pthread_mutex_lock(&sw_lock);
+    if (!sw_running) {
+        pthread_mutex_unlock(&sw_lock);
+        return;
+    }
+    sw_stop = true;
+    pthread_cond_signal(&sw_cond);
+    pthread_t t = sw_thread;
+    sw_running = false;
+    pthread_mutex_unlock(&sw_lock);
+    pthread_join(t, NULL);
+}
+
+MP_EXPORT size_t magpool_trim(struct magpool *pool)
+{
+    size_t unmapped = 0;
+    pthread_mutex_lock(&mp_reg_lock);
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+        struct magpool *p = mp_pools[i];
+        if (p && !p->dead && (!pool || p == pool))
+            unmapped += mp_sweep_pool(p, true);
+    }
+    pthread_mutex_unlock(&mp_reg_lock);
+    trim_heap(unmapped);
+    return unmapped;
+}
+
+void mp_sweeper_fork_prepare(void)
+{
+    pthread_once(&sw_once, sw_init_once);
+    pthread_mutex_lock(&sw_lock);
+}
+
+void mp_sweeper_fork_parent(void) { pthread_mutex_unlock(&sw_lock); }
+
+void mp_sweeper_fork_child(void)
+{
+    pthread_mutex_init(&sw_lock, NULL);
+    sw_init_once();
+    if (sw_running) {
+        pthread_mutex_lock(&sw_lock);
+        sw_running = false;
+        if (start_locked())
+            mp_log(MP_MSG_CONFIG, "cannot restart the sweeper after fork");
+        pthread_mutex_unlock(&sw_lock);
+    }
+}

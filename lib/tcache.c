@@ -1,0 +1,232 @@
+/*
+ * tcache.c - thread caches: their creation, the registry of live threads,
+ * thread exit and fork().
+ *
+ * Owns: struct mp_tcache (one per thread that ever took a slow path),
+ * struct mp_tslot (one per thread and pool), the thread-exit hook and the
+ * pthread_atfork handlers.
+ *
+ * Synchronization:
+ *   mp_tc (TLS)            the owner thread only.
+ *   tc->slot[i]            set by the owner (release, so that a reader
+ *                          under mp_reg_lock sees an initialized slot);
+ *                          cleared and freed by magpool_destroy under
+ *                          mp_reg_lock while no thread uses that pool.
+ *   mp_threads, tc->link   mp_reg_lock.
+ *   A tcache is freed only by its owner at thread exit, under mp_reg_lock,
+ *   so anyone walking mp_threads under the lock may read it.
+ *   fork: the prepare handler takes mp_reg_lock, every slab lock and
+ *   liburcu's fork locks, so the child starts from consistent structures;
+ *   the child then flushes the caches of the threads that did not survive.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <stdlib.h>
+
+#include "mp.h"
+
+CDS_LIST_HEAD(mp_threads);
+
+static __thread struct mp_tcache *mp_tc
+    __attribute__((tls_model("initial-exec")));
+static pthread_key_t exit_key;
+
+static void thread_exit(void *arg);
+
+void mp_tcache_init_once(void)
+{
+    (void)pthread_key_create(&exit_key, thread_exit);
+    (void)pthread_atfork(mp_fork_prepare, mp_fork_parent, mp_fork_child);
+}
+
+struct mp_tcache *mp_tcache_self(bool create)
+{
+    struct mp_tcache *tc = mp_tc;
+    if (tc || !create)
+        return tc;
+    tc = calloc(1, sizeof(*tc));
+    if (!tc)
+        return NULL;
+    tc->tops = mp_top;
+    pthread_mutex_lock(&mp_reg_lock);
+    cds_list_add(&tc->link, &mp_threads);
+    pthread_mutex_unlock(&mp_reg_lock);
+    mp_tc = tc;
+    (void)pthread_setspecific(exit_key, tc);
+    return tc;
+}
+
+struct mp_tslot *mp_tslot_get(struct magpool *pool)
+{
+    struct mp_tcache *tc = mp_tcache_self(true);
+    if (!tc)
+        return NULL;
+    struct mp_tslot *s =
+        atomic_load_explicit(&tc->slot[pool->idx], memory_order_relaxed);
+    if (s)
+        return s;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    struct mp_mag *mag = mp_mag_new(pool);
+    if (!mag) {
+        free(s);
+        return NULL;
+    }
+    s->pool = pool;
+    atomic_init(&s->loaded, mag);
+    mp_top[pool->idx] = &mag->rounds[1];
+    /* Release: a stats reader that finds the slot sees it initialized. */
+    atomic_store_explicit(&tc->slot[pool->idx], s, memory_order_release);
+    return s;
+}
+
+unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
+                           const struct mp_tslot *s)
+{
+    struct mp_mag *mag =
+        atomic_load_explicit(&s->loaded, memory_order_relaxed);
+    if (!mag)
+        return 0;
+    /* Relaxed: a racy snapshot is all stats promise while threads run. */
+    void **top = __atomic_load_n(&tc->tops[s->pool->idx], __ATOMIC_RELAXED);
+    if (top < &mag->rounds[1] || top > &mag->rounds[1 + s->pool->cap])
+        return 0; /* caught mid-swap */
+    return (unsigned)(top - &mag->rounds[1]);
+}
+
+/* Give a slot's magazines to its pool's depot and free the slot.  Called
+ * with mp_reg_lock held. */
+void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s)
+{
+    struct magpool *pool = s->pool;
+    struct mp_mag *mags[2] = {
+        atomic_load_explicit(&s->loaded, memory_order_relaxed),
+        atomic_load_explicit(&s->prev, memory_order_relaxed),
+    };
+    if (mags[0])
+        mags[0]->n = mp_tslot_loaded_n(tc, s);
+    if (tc == mp_tc)
+        mp_top[pool->idx] = &mp_sentinel[1];
+    else
+        __atomic_store_n(&tc->tops[pool->idx], &mp_sentinel[1],
+                         __ATOMIC_RELAXED);
+    for (int i = 0; i < 2; i++) {
+        struct mp_mag *m = mags[i];
+        if (!m)
+            continue;
+        if (m->n)
+            mp_depot_put_full(pool, m);
+        else
+            mp_depot_put_empty(pool, m);
+    }
+    atomic_store_explicit(&tc->slot[pool->idx], NULL, memory_order_relaxed);
+    free(s);
+}
+
+static void tcache_flush_all(struct mp_tcache *tc)
+{
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+        struct mp_tslot *s =
+            atomic_load_explicit(&tc->slot[i], memory_order_relaxed);
+        if (s)
+            mp_tslot_flush(tc, s);
+    }
+}
+
+MP_EXPORT void magpool_thread_flush(void)
+{
+    struct mp_tcache *tc = mp_tc;
+    if (!tc)
+        return;
+    pthread_mutex_lock(&mp_reg_lock);
+    tcache_flush_all(tc);
+    pthread_mutex_unlock(&mp_reg_lock);
+}
+
+static void thread_exit(void *arg)
+{
+    struct mp_tcache *tc = arg;
+    pthread_mutex_lock(&mp_reg_lock);
+    tcache_flush_all(tc);
+    cds_list_del(&tc->link);
+    pthread_mutex_unlock(&mp_reg_lock);
+    mp_tc = NULL;
+    free(tc);
+}
+
+/* Called by magpool_destroy with mp_reg_lock held: take the pool's
+ * magazines away from every thread. */
+void mp_tcache_detach_pool(struct magpool *pool)
+{
+    struct mp_tcache *tc;
+    cds_list_for_each_entry(tc, &mp_threads, link) {
+        struct mp_tslot *s =
+            atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
+        if (s)
+            mp_tslot_flush(tc, s);
+    }
+}
+
+/* Objects of pool held in threads' magazines (mp_reg_lock held). */
+uint64_t mp_tcache_rounds(const struct magpool *pool)
+{
+    uint64_t sum = 0;
+    struct mp_tcache *tc;
+    cds_list_for_each_entry(tc, &mp_threads, link) {
+        struct mp_tslot *s =
+            atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
+        if (!s)
+            continue;
+        sum += mp_tslot_loaded_n(tc, s);
+        sum += atomic_load_explicit(&s->prev_n, memory_order_relaxed);
+    }
+    return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* fork()                                                              */
+/* ------------------------------------------------------------------ */
+
+void mp_fork_prepare(void)
+{
+    mp_sweeper_fork_prepare();
+    pthread_mutex_lock(&mp_reg_lock);
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        if (mp_pools[i])
+            pthread_mutex_lock(&mp_pools[i]->slab.lock);
+    urcu_bp_before_fork();
+}
+
+void mp_fork_parent(void)
+{
+    urcu_bp_after_fork_parent();
+    for (unsigned i = MAGPOOL_MAX_POOLS; i-- > 0;)
+        if (mp_pools[i])
+            pthread_mutex_unlock(&mp_pools[i]->slab.lock);
+    pthread_mutex_unlock(&mp_reg_lock);
+    mp_sweeper_fork_parent();
+}
+
+void mp_fork_child(void)
+{
+    urcu_bp_after_fork_child();
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        if (mp_pools[i])
+            pthread_mutex_init(&mp_pools[i]->slab.lock, NULL);
+    pthread_mutex_init(&mp_reg_lock, NULL);
+
+    /* Threads other than this one are gone: their cached objects go to
+     * the depots so the child can use them. */
+    struct mp_tcache *tc, *tmp;
+    pthread_mutex_lock(&mp_reg_lock);
+    cds_list_for_each_entry_safe(tc, tmp, &mp_threads, link) {
+        if (tc == mp_tc)
+            continue;
+        tcache_flush_all(tc);
+        cds_list_del(&tc->link);
+        free(tc);
+    }
+    pthread_mutex_unlock(&mp_reg_lock);
+    mp_sweeper_fork_child();
+}

@@ -1,0 +1,160 @@
+/*
+ * test_magazine.c - the per-thread magazine layer: what one thread sees.
+ */
+#include <stdint.h>
+
+#include "testutil.h"
+
+START_TEST(put_then_get_returns_the_same_object)
+{
+    struct magpool *p = magpool_create("lifo", 64, NULL);
+    ck_assert_ptr_nonnull(p);
+    void *a = magpool_get(p);
+    ck_assert_ptr_nonnull(a);
+    magpool_put(a);
+    ck_assert_ptr_eq(magpool_get(p), a);
+    magpool_put(a);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(objects_are_aligned_distinct_and_writable)
+{
+    enum { N = 5000 };
+    static void *objs[N];
+    struct magpool *p = magpool_create("align", 100, NULL);
+    for (int i = 0; i < N; i++) {
+        objs[i] = magpool_get(p);
+        ck_assert_ptr_nonnull(objs[i]);
+        ck_assert_uint_eq((uintptr_t)objs[i] % 16, 0);
+        memset(objs[i], i & 0xff, 100);
+    }
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 100; j++)
+            ck_assert_uint_eq(((unsigned char *)objs[i])[j], i & 0xff);
+    for (int i = 0; i < N; i++)
+        magpool_put(objs[i]);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(get0_returns_zeroed_memory)
+{
+    struct magpool *p = magpool_create("zero", 300, NULL);
+    void *a = magpool_get(p);
+    memset(a, 0xab, 300);
+    magpool_put(a);
+    unsigned char *b = magpool_get0(p);
+    ck_assert_ptr_eq(b, a);
+    for (int i = 0; i < 300; i++)
+        ck_assert_uint_eq(b[i], 0);
+    magpool_put(b);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(more_objects_than_two_magazines_go_through_the_depot)
+{
+    struct magpool_options o = { .mag_capacity = 8 };
+    struct magpool *p = magpool_create("exchange", 64, &o);
+    enum { N = 1000 };
+    void *objs[N];
+    for (int i = 0; i < N; i++)
+        objs[i] = magpool_get(p);
+    for (int i = 0; i < N; i++)
+        magpool_put(objs[i]);
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.mag_capacity, 8);
+    ck_assert_uint_eq(st.active, 0);
+    /* Two magazines stay with the thread, the rest went to the depot. */
+    ck_assert_uint_le(st.in_threads, 16);
+    ck_assert_uint_eq(st.in_threads + st.in_depot, N);
+    /* Getting them again takes full magazines back from the depot and
+     * maps nothing new. */
+    uint64_t maps = st.chunk_maps;
+    for (int i = 0; i < N; i++)
+        objs[i] = magpool_get(p);
+    st = pool_stats(p);
+    ck_assert_uint_gt(st.depot_full_hits, 0);
+    ck_assert_uint_eq(st.chunk_maps, maps);
+    ck_assert_uint_eq(st.active, N);
+    for (int i = 0; i < N; i++)
+        magpool_put(objs[i]);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(alternating_at_a_magazine_boundary_stays_local)
+{
+    struct magpool_options o = { .mag_capacity = 4 };
+    struct magpool *p = magpool_create("boundary", 32, &o);
+    void *objs[4];
+    for (int i = 0; i < 4; i++)
+        objs[i] = magpool_get(p);
+    for (int i = 0; i < 4; i++)
+        magpool_put(objs[i]);
+    struct magpool_stats before = pool_stats(p);
+    for (int r = 0; r < 10000; r++) {
+        void *a = magpool_get(p);
+        magpool_put(a);
+    }
+    struct magpool_stats after = pool_stats(p);
+    ck_assert_uint_eq(after.depot_full_hits, before.depot_full_hits);
+    ck_assert_uint_eq(after.depot_empty_hits, before.depot_empty_hits);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(stats_count_objects_exactly_when_quiescent)
+{
+    struct magpool *p = magpool_create("count", 512, NULL);
+    void *objs[777];
+    for (int i = 0; i < 777; i++)
+        objs[i] = magpool_get(p);
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.active, 777);
+    ck_assert_uint_eq(st.obj_size, 512);
+    ck_assert_uint_ge(st.block_size, 520);
+    ck_assert_uint_le(st.block_size, 528);
+    for (int i = 0; i < 700; i++)
+        magpool_put(objs[i]);
+    st = pool_stats(p);
+    ck_assert_uint_eq(st.active, 77);
+    for (int i = 700; i < 777; i++)
+        magpool_put(objs[i]);
+    ck_assert_uint_eq(pool_stats(p).active, 0);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(thread_flush_hands_the_cache_to_the_depot)
+{
+    struct magpool *p = magpool_create("flush", 64, NULL);
+    void *a = magpool_get(p);
+    magpool_put(a);
+    ck_assert_uint_gt(pool_stats(p).in_threads, 0);
+    magpool_thread_flush();
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.in_threads, 0);
+    ck_assert_uint_gt(st.in_depot, 0);
+    ck_assert_ptr_nonnull(magpool_get(p)); /* still usable */
+    magpool_destroy(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("magazine");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, put_then_get_returns_the_same_object);
+    tcase_add_test(tc, objects_are_aligned_distinct_and_writable);
+    tcase_add_test(tc, get0_returns_zeroed_memory);
+    tcase_add_test(tc, more_objects_than_two_magazines_go_through_the_depot);
+    tcase_add_test(tc, alternating_at_a_magazine_boundary_stays_local);
+    tcase_add_test(tc, stats_count_objects_exactly_when_quiescent);
+    tcase_add_test(tc, thread_flush_hands_the_cache_to_the_depot);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(suite()); }

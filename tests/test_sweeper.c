@@ -1,0 +1,156 @@
+/*
+ * test_sweeper.c - the sweeper gives memory back to the kernel after a
+ * burst, and leaves a steady working set alone.
+ */
+#include "testutil.h"
+
+#define INTERVAL_MS 200
+
+START_TEST(rss_falls_below_a_tenth_of_peak_within_two_sweeps_after_a_burst)
+{
+    size_t n = 1000000 / MP_TEST_SCALE;
+    struct magpool *p = magpool_create("burst", 512, NULL);
+    void **objs = malloc(n * sizeof(void *));
+    ck_assert_ptr_nonnull(objs);
+    ck_assert_int_eq(magpool_sweeper_start(INTERVAL_MS), 0);
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = magpool_get(p);
+        ck_assert_ptr_nonnull(objs[i]);
+        memset(objs[i], 1, 512);
+    }
+    size_t peak = rss_bytes();
+    for (size_t i = 0; i < n; i++)
+        magpool_put(objs[i]);
+    free(objs);
+    double t0 = now_s();
+    size_t rss = peak;
+    double fell_after = -1;
+    while (now_s() - t0 < 2.0 * INTERVAL_MS / 1000 + 0.5) {
+        rss = rss_bytes();
+        if (rss <= peak / 10) {
+            fell_after = now_s() - t0;
+            break;
+        }
+        usleep(10000);
+    }
+    printf("burst of %zu x 512 B: peak RSS %zu MB, %zu MB after %.2f s "
+           "(sweep interval %d ms)\n", n, peak >> 20, rss >> 20,
+           fell_after, INTERVAL_MS);
+    ck_assert_msg(fell_after >= 0, "RSS %zu still above a tenth of %zu",
+                  rss, peak);
+    /* Two intervals plus the time the sweep itself takes. */
+    ck_assert_double_le(fell_after, 2.0 * INTERVAL_MS / 1000 + 0.5);
+    magpool_sweeper_stop();
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(peak_rss_of_a_million_512_byte_objects_is_within_560_MB)
+{
+    size_t n = 1000000 / MP_TEST_SCALE;
+    size_t before = rss_bytes();
+    struct magpool *p = magpool_create("peak", 512, NULL);
+    void **objs = malloc(n * sizeof(void *));
+    for (size_t i = 0; i < n; i++) {
+        objs[i] = magpool_get(p);
+        memset(objs[i], 1, 512);
+    }
+    size_t used = rss_bytes() - before - n * sizeof(void *);
+    printf("%zu live 512-byte objects: %zu MB of RSS (%.1f bytes each)\n",
+           n, used >> 20, (double)used / (double)n);
+    ck_assert_uint_le(used, n * 560);
+    for (size_t i = 0; i < n; i++)
+        magpool_put(objs[i]);
+    free(objs);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(steady_working_set_is_kept_by_the_sweeper)
+{
+    enum { WS = 20000 };
+    static void *objs[WS];
+    struct magpool *p = magpool_create("steady", 256, NULL);
+    ck_assert_int_eq(magpool_sweeper_start(50), 0);
+    /* Warm up, then cycle the same working set for many intervals. */
+    for (int i = 0; i < WS; i++)
+        objs[i] = magpool_get(p);
+    for (int i = 0; i < WS; i++)
+        magpool_put(objs[i]);
+    struct magpool_stats warm = pool_stats(p);
+    double t0 = now_s();
+    while (now_s() - t0 < 1.0) {
+        for (int i = 0; i < WS; i++)
+            objs[i] = magpool_get(p);
+        for (int i = 0; i < WS; i++)
+            magpool_put(objs[i]);
+        usleep(1000);
+    }
+    struct magpool_stats st = pool_stats(p);
+    printf("steady: %llu sweeps, %llu objects swept, chunk maps %llu -> %llu\n",
+           (unsigned long long)st.sweeps,
+           (unsigned long long)st.swept_objects,
+           (unsigned long long)warm.chunk_maps,
+           (unsigned long long)st.chunk_maps);
+    ck_assert_uint_ge(st.sweeps, 5);
+    /* Nothing of the working set was given back and faulted in again. */
+    ck_assert_uint_eq(st.chunk_unmaps, 0);
+    ck_assert_uint_eq(st.chunk_maps, warm.chunk_maps);
+    magpool_sweeper_stop();
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(trim_returns_every_free_chunk_now)
+{
+    struct magpool *p = magpool_create("trim", 1000, NULL);
+    static void *objs[10000];
+    for (int i = 0; i < 10000; i++)
+        objs[i] = magpool_get(p);
+    for (int i = 0; i < 10000; i++)
+        magpool_put(objs[i]);
+    magpool_thread_flush();
+    ck_assert_uint_gt(pool_stats(p).chunks, 0);
+    ck_assert_uint_gt(magpool_trim(p), 0);
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.chunks, 0);
+    ck_assert_uint_eq(st.bytes_mapped, 0);
+    ck_assert_ptr_nonnull(magpool_get(p)); /* usable after a trim */
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(nosweep_pool_keeps_its_memory)
+{
+    struct magpool_options o = { .flags = MAGPOOL_F_NOSWEEP };
+    struct magpool *p = magpool_create("keep", 512, &o);
+    ck_assert_int_eq(magpool_sweeper_start(20), 0);
+    static void *objs[5000];
+    for (int i = 0; i < 5000; i++)
+        objs[i] = magpool_get(p);
+    for (int i = 0; i < 5000; i++)
+        magpool_put(objs[i]);
+    usleep(200000);
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.sweeps, 0);
+    ck_assert_uint_gt(st.chunks, 0);
+    magpool_sweeper_stop();
+    magpool_destroy(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("sweeper");
+    TCase *tc = tcase_create("rss");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, rss_falls_below_a_tenth_of_peak_within_two_sweeps_after_a_burst);
+    tcase_add_test(tc, peak_rss_of_a_million_512_byte_objects_is_within_560_MB);
+    tcase_add_test(tc, steady_working_set_is_kept_by_the_sweeper);
+    tcase_add_test(tc, trim_returns_every_free_chunk_now);
+    tcase_add_test(tc, nosweep_pool_keeps_its_memory);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(suite()); }

@@ -1,0 +1,214 @@
+/*
+ * test_threads.c - objects crossing threads: cross-thread put, the
+ * producer->consumer flow back through the depot, thread exit.
+ */
+#include <pthread.h>
+#include <stdint.h>
+
+#include "testutil.h"
+
+static struct magpool *pool;
+
+/* --- cross-thread put ------------------------------------------------ */
+
+#define HANDOFF 20
+static void *handed[HANDOFF];
+
+static void *getter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < HANDOFF; i++)
+        handed[i] = magpool_get(pool);
+    return NULL;
+}
+
+static void *putter_then_getter(void *arg)
+{
+    void **again = arg;
+    for (int i = 0; i < HANDOFF; i++)
+        magpool_put(handed[i]);
+    for (int i = 0; i < HANDOFF; i++)
+        again[i] = magpool_get(pool);
+    return NULL;
+}
+
+START_TEST(put_from_other_thread_is_reused_locally)
+{
+    pool = magpool_create("xput", 128, NULL);
+    pthread_t a, b;
+    pthread_create(&a, NULL, getter, NULL);
+    pthread_join(a, NULL);
+    struct magpool_stats before = pool_stats(pool);
+    void *again[HANDOFF];
+    pthread_create(&b, NULL, putter_then_getter, again);
+    pthread_join(b, NULL);
+    /* B got back exactly what it put, newest first, with no trip to the
+     * depot or the slab. */
+    for (int i = 0; i < HANDOFF; i++)
+        ck_assert_ptr_eq(again[i], handed[HANDOFF - 1 - i]);
+    struct magpool_stats after = pool_stats(pool);
+    ck_assert_uint_eq(after.slab_refills, before.slab_refills);
+    ck_assert_uint_eq(after.depot_full_hits, before.depot_full_hits);
+    for (int i = 0; i < HANDOFF; i++)
+        magpool_put(again[i]);
+    magpool_destroy(pool);
+}
+END_TEST
+
+/* --- producer -> consumer --------------------------------------------- */
+
+#define RING 256
+static void *ring[RING];
+static atomic_ulong head, tail; /* producer writes head, consumer tail */
+static atomic_int stop;
+
+static void *producer(void *arg)
+{
+    unsigned long n = (unsigned long)(uintptr_t)arg;
+    for (unsigned long i = 0; i < n; i++) {
+        uint64_t *o = magpool_get(pool);
+        ck_assert_ptr_nonnull(o);
+        *o = i;
+        unsigned long h = atomic_load_explicit(&head, memory_order_relaxed);
+        while (h - atomic_load_explicit(&tail, memory_order_acquire) == RING)
+            sched_yield();
+        ring[h % RING] = o;
+        atomic_store_explicit(&head, h + 1, memory_order_release);
+    }
+    atomic_store(&stop, 1);
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    unsigned long expect = 0, *bad = arg;
+    for (;;) {
+        unsigned long t = atomic_load_explicit(&tail, memory_order_relaxed);
+        if (t == atomic_load_explicit(&head, memory_order_acquire)) {
+            if (atomic_load(&stop) &&
+                t == atomic_load_explicit(&head, memory_order_acquire))
+                break;
+            sched_yield();
+            continue;
+        }
+        uint64_t *o = ring[t % RING];
+        if (*o != expect++)
+            (*bad)++;
+        magpool_put(o);
+        atomic_store_explicit(&tail, t + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+START_TEST(producer_consumer_memory_flows_back_through_the_depot)
+{
+    pool = magpool_create("pc", 512, NULL);
+    unsigned long n = 2000000 / MP_TEST_SCALE, bad = 0;
+    pthread_t p, c;
+    pthread_create(&c, NULL, consumer, &bad);
+    pthread_create(&p, NULL, producer, (void *)(uintptr_t)n);
+    pthread_join(p, NULL);
+    pthread_join(c, NULL);
+    ck_assert_uint_eq(bad, 0);
+    struct magpool_stats st = pool_stats(pool);
+    ck_assert_uint_eq(st.active, 0);
+    /* The consumer's full magazines went back to the producer: the pool
+     * holds a small multiple of the ring, not one object per get. */
+    uint64_t objects_mapped = st.bytes_mapped / st.block_size;
+    printf("producer->consumer: %lu objects passed, %llu objects' worth "
+           "mapped, %llu full magazines taken from the depot\n",
+           n, (unsigned long long)objects_mapped,
+           (unsigned long long)st.depot_full_hits);
+    ck_assert_uint_lt(objects_mapped, n / 10);
+    ck_assert_uint_gt(st.depot_full_hits, 0);
+    magpool_destroy(pool);
+}
+END_TEST
+
+/* --- thread exit ------------------------------------------------------- */
+
+static void *exits_holding_objects(void *arg)
+{
+    void **keep = arg;
+    void *tmp[100];
+    for (int i = 0; i < 100; i++)
+        tmp[i] = magpool_get(pool);
+    for (int i = 0; i < 10; i++)
+        keep[i] = tmp[i];       /* outstanding, handed to main */
+    for (int i = 10; i < 100; i++)
+        magpool_put(tmp[i]);    /* cached in this thread's magazines */
+    return NULL;
+}
+
+START_TEST(thread_exit_flushes_cache_and_outstanding_objects_stay_valid)
+{
+    pool = magpool_create("exit", 200, NULL);
+    void *keep[10];
+    pthread_t t;
+    pthread_create(&t, NULL, exits_holding_objects, keep);
+    pthread_join(t, NULL);
+    struct magpool_stats st = pool_stats(pool);
+    ck_assert_uint_eq(st.in_threads, 0);
+    ck_assert_uint_eq(st.active, 10);
+    for (int i = 0; i < 10; i++) {
+        memset(keep[i], 0x5a, 200);
+        magpool_put(keep[i]);
+    }
+    st = pool_stats(pool);
+    ck_assert_uint_eq(st.active, 0);
+    /* The exited thread's objects serve this thread now. */
+    uint64_t refills = st.slab_refills;
+    void *objs[90];
+    for (int i = 0; i < 90; i++)
+        objs[i] = magpool_get(pool);
+    ck_assert_uint_eq(pool_stats(pool).slab_refills, refills);
+    for (int i = 0; i < 90; i++)
+        magpool_put(objs[i]);
+    magpool_destroy(pool);
+}
+END_TEST
+
+static void *churn(void *arg)
+{
+    (void)arg;
+    void *o[40];
+    for (int i = 0; i < 40; i++)
+        o[i] = magpool_get(pool);
+    for (int i = 0; i < 40; i++)
+        magpool_put(o[i]);
+    return NULL;
+}
+
+START_TEST(thread_churn_does_not_grow_the_pool)
+{
+    pool = magpool_create("churn", 64, NULL);
+    for (int round = 0; round < 500 / MP_TEST_SCALE + 20; round++) {
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, churn, NULL);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+    }
+    magpool_trim(NULL);
+    struct magpool_stats st = pool_stats(pool);
+    ck_assert_uint_eq(st.active, 0);
+    ck_assert_uint_eq(st.in_threads, 0);
+    ck_assert_uint_le(st.chunk_maps, 4);
+    magpool_destroy(pool);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("threads");
+    TCase *tc = tcase_create("cross-thread");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, put_from_other_thread_is_reused_locally);
+    tcase_add_test(tc, producer_consumer_memory_flows_back_through_the_depot);
+    tcase_add_test(tc, thread_exit_flushes_cache_and_outstanding_objects_stay_valid);
+    tcase_add_test(tc, thread_churn_does_not_grow_the_pool);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(suite()); }

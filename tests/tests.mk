@@ -1,0 +1,49 @@
+# Unit tests (Check), one program per area, and the stress program.
+# Included from the top-level Makefile.am.
+
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+TEST_LDADD = libmagpool.la $(CHECK_LIBS) -lpthread
+
+if HAVE_CHECK
+check_PROGRAMS = \
+	tests/test_magazine \
+	tests/test_depot \
+	tests/test_threads \
+	tests/test_fork \
+	tests/test_sweeper \
+	tests/test_lifecycle \
+	tests/test_bad_input \
+	tests/test_gluster_api \
+	tests/stress
+TESTS = $(check_PROGRAMS)
+endif
+
+noinst_HEADERS = tests/testutil.h
+
+tests_test_magazine_SOURCES = tests/test_magazine.c
+tests_test_magazine_CFLAGS = $(TEST_CFLAGS)
+tests_test_magazine_LDADD = $(TEST_LDADD)
+tests_test_depot_SOURCES = tests/test_depot.c
+tests_test_depot_CFLAGS = $(TEST_CFLAGS)
+tests_test_depot_LDADD = $(TEST_LDADD)
+tests_test_threads_SOURCES = tests/test_threads.c
+tests_test_threads_CFLAGS = $(TEST_CFLAGS)
+tests_test_threads_LDADD = $(TEST_LDADD)
+tests_test_fork_SOURCES = tests/test_fork.c
+tests_test_fork_CFLAGS = $(TEST_CFLAGS)
+tests_test_fork_LDADD = $(TEST_LDADD)
+tests_test_sweeper_SOURCES = tests/test_sweeper.c
+tests_test_sweeper_CFLAGS = $(TEST_CFLAGS)
+tests_test_sweeper_LDADD = $(TEST_LDADD)
+tests_test_lifecycle_SOURCES = tests/test_lifecycle.c
+tests_test_lifecycle_CFLAGS = $(TEST_CFLAGS)
+tests_test_lifecycle_LDADD = $(TEST_LDADD)
+tests_test_bad_input_SOURCES = tests/test_bad_input.c
+tests_test_bad_input_CFLAGS = $(TEST_CFLAGS)
+tests_test_bad_input_LDADD = $(TEST_LDADD)
+tests_test_gluster_api_SOURCES = tests/test_gluster_api.c
+tests_test_gluster_api_CFLAGS = $(TEST_CFLAGS)
+tests_test_gluster_api_LDADD = $(TEST_LDADD)
+tests_stress_SOURCES = tests/stress.c
+tests_stress_CFLAGS = $(TEST_CFLAGS)
+tests_stress_LDADD = $(TEST_LDADD)

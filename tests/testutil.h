@@ -1,0 +1,68 @@
+/*
+ * testutil.h - small helpers shared by the Check test programs.
+ */
+#ifndef MP_TESTUTIL_H
+#define MP_TESTUTIL_H
+
+#include <check.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "magpool.h"
+
+/* Resident set size of this process, in bytes. */
+static inline size_t rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static inline double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline struct magpool_stats pool_stats(struct magpool *p)
+{
+    struct magpool_stats st;
+    ck_assert_int_eq(magpool_stats(p, &st), 0);
+    return st;
+}
+
+/* Run one suite; exit status for automake's test driver. */
+static inline int run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Under sanitizers everything is slower: scale loop counts down. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MP_TEST_SCALE 10
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MP_TEST_SCALE 10
+#endif
+#endif
+#ifndef MP_TEST_SCALE
+#define MP_TEST_SCALE 1
+#endif
+
+#endif
