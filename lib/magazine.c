@@ -83,14 +83,19 @@ static void set_prev(struct mp_tslot *s, struct mp_mag *mag)
 /* Passthrough (MAGPOOL_DISABLE=1): malloc with magpool's header word.  */
 /* ------------------------------------------------------------------ */
 
+/* Layout: [block pointer][header][object], the object 16 bytes (or, if
+ * that would be page-aligned, 32) into the malloc'ed block. */
 static void *passthrough_get(struct magpool *pool)
 {
-    char *block = malloc(MP_OBJ_ALIGN + pool->obj_size);
+    char *block = malloc(2 * MP_OBJ_ALIGN + pool->obj_size);
     if (!block) {
         errno = ENOMEM;
         return NULL;
     }
-    void *obj = block + MP_OBJ_ALIGN;
+    char *obj = block + MP_OBJ_ALIGN;
+    if (!((uintptr_t)obj & MP_PAGE_MASK))
+        obj += MP_OBJ_ALIGN;
+    ((void **)obj)[-2] = block;
     *mp_hdr(obj) = pool->idx ^ mp_key_alloc;
     atomic_fetch_add_explicit(&pool->passthrough_active, 1,
                               memory_order_relaxed); /* a count, orders nothing */
@@ -102,7 +107,7 @@ static void passthrough_put(struct magpool *pool, void *obj)
     *mp_hdr(obj) ^= MP_HDR_FLIP;
     atomic_fetch_sub_explicit(&pool->passthrough_active, 1,
                               memory_order_relaxed);
-    free((char *)obj - MP_OBJ_ALIGN);
+    free(((void **)obj)[-2]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -177,7 +182,9 @@ void mp_put_slow(void *obj)
         mp_log(MP_MSG_NULL_PUT, "put of a NULL pointer ignored");
         return;
     }
-    uint64_t h = *mp_hdr(obj);
+    if (!((uintptr_t)obj & MP_PAGE_MASK))
+        return; /* page-aligned: never one of ours (see mp_put_fast) */
+    uint64_t h = mp_hdr_peek(obj);
     uint64_t idx = h ^ mp_key_alloc;
     if (idx >= MAGPOOL_MAX_POOLS) {
         uint64_t fidx = idx ^ MP_HDR_FLIP;

@@ -35,6 +35,16 @@
 
 #include "magpool.h"
 
+/* Sanitizers do not understand %fs-relative pointers (they would check
+ * the shadow of the raw offset): their builds use the plain TLS array. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MP_NO_SEG_FS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MP_NO_SEG_FS 1
+#endif
+#endif
+
 #define MP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define MP_NOINLINE __attribute__((noinline, cold))
@@ -68,6 +78,17 @@
 extern uint64_t mp_key_alloc MP_HIDDEN;
 
 static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
+
+/* Read the word before a pointer that may not be magpool's at all (as
+ * GlusterFS's own pool does): under AddressSanitizer that read of a
+ * foreign block's redzone is by design, so it is not instrumented. */
+#if defined(MP_NO_SEG_FS)
+__attribute__((no_sanitize_address, no_sanitize_thread, noinline))
+#endif
+static inline uint64_t mp_hdr_peek(void *obj)
+{
+    return *mp_hdr(obj);
+}
 
 /* Toggle an object's allocated/free state.  One read-modify-write of the
  * header word in place (not atomic: only the holder of the object may). */
@@ -205,7 +226,9 @@ extern intptr_t mp_top_tpoff MP_HIDDEN;
  * Fast path.  Reach a pool's TLS slot with one %fs-relative access where
  * the compiler can express it; elsewhere through the TLS array.
  * ------------------------------------------------------------------- */
-#if defined(__x86_64__) && defined(__SEG_FS)
+#if defined(MP_NO_SEG_FS)
+/* plain TLS */
+#elif defined(__x86_64__) && defined(__SEG_FS)
 #define MP_TLS_SEG __seg_fs
 #elif defined(__x86_64__) && defined(__clang__)
 #define MP_TLS_SEG __attribute__((address_space(257)))
@@ -247,13 +270,19 @@ static inline void *mp_get_fast(struct magpool *pool)
     return obj;
 }
 
+/* Objects are never page-aligned (slab.c skips such slots), so a
+ * page-aligned pointer, NULL included, is not magpool's: its header would
+ * be on another page, perhaps unmapped.  The test costs what a NULL test
+ * does. */
+#define MP_PAGE_MASK ((uintptr_t)4095)
+
 static inline void mp_put_fast(void *obj)
 {
-    if (MP_UNLIKELY(!obj)) {
+    if (MP_UNLIKELY(!((uintptr_t)obj & MP_PAGE_MASK))) {
         mp_put_slow(obj);
         return;
     }
-    uint64_t idx = *mp_hdr(obj) ^ mp_key_alloc;
+    uint64_t idx = mp_hdr_peek(obj) ^ mp_key_alloc;
     if (MP_UNLIKELY(idx >= MAGPOOL_MAX_POOLS)) {
         mp_put_slow(obj);
         return;

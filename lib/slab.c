@@ -114,6 +114,8 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
         while (got < n && c->bump < c->end) {
             void *obj = c->bump + MP_HDR_SIZE;
             c->bump += sl->stride;
+            if (!((uintptr_t)obj & MP_PAGE_MASK))
+                continue; /* never hand out a page-aligned object */
             *mp_hdr(obj) = hdr_free;
             out[got++] = obj;
             c->out++;

@@ -22,10 +22,12 @@ static int thread_count(void)
 
 START_TEST(no_thread_is_started_before_init)
 {
+    int base = thread_count(); /* 1, or 2 under ThreadSanitizer */
     struct magpool *p = magpool_create("early", 64, NULL);
     void *o = magpool_get(p);
     magpool_put(o);
-    ck_assert_int_eq(thread_count(), 1);
+    magpool_trim(p);
+    ck_assert_int_eq(thread_count(), base);
     magpool_destroy(p);
 }
 END_TEST
@@ -33,6 +35,8 @@ END_TEST
 START_TEST(init_and_fini_nest_and_repeat_a_thousand_times)
 {
     struct magpool *p = magpool_create("cycles", 64, NULL);
+    mem_pools_init();
+    mem_pools_fini();
     int base = thread_count();
     for (int i = 0; i < 1000; i++) {
         mem_pools_init();
