@@ -47,3 +47,4 @@ tests_test_gluster_api_LDADD = $(TEST_LDADD)
 tests_stress_SOURCES = tests/stress.c
 tests_stress_CFLAGS = $(TEST_CFLAGS)
 tests_stress_LDADD = $(TEST_LDADD)
+EXTRA_DIST += tests/tsan.supp
