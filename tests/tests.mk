@@ -15,6 +15,9 @@ check_PROGRAMS = \
 	tests/test_bad_input \
 	tests/test_gluster_api \
 	tests/stress
+if HAVE_GLUSTERFS
+check_PROGRAMS += tests/test_gluster_abi
+endif
 TESTS = $(check_PROGRAMS)
 endif
 
@@ -48,3 +51,10 @@ tests_stress_SOURCES = tests/stress.c
 tests_stress_CFLAGS = $(TEST_CFLAGS)
 tests_stress_LDADD = $(TEST_LDADD)
 EXTRA_DIST += tests/tsan.supp
+
+# Against GlusterFS's headers and libglusterfs; the shim comes first so its
+# pool symbols win, as with LD_PRELOAD.
+tests_test_gluster_abi_SOURCES = tests/test_gluster_abi.c
+tests_test_gluster_abi_CPPFLAGS = $(AM_CPPFLAGS) $(GLUSTERFS_CPPFLAGS)
+tests_test_gluster_abi_CFLAGS = $(TEST_CFLAGS)
+tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS) -lpthread

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
