@@ -27,20 +27,7 @@ MP_EXPORT struct mem_pool *mem_pool_new_fn(struct _glusterfs_ctx *ctx,
                                            unsigned long sizeof_type,
                                            unsigned long count, char *name)
 {
-    if (!sizeof_type || sizeof_type > MP_GF_MAX_BLOCK - MP_GF_HDR_SIZE) {
-        mp_log(MP_MSG_CONFIG, "mem_pool_new_fn(\"%s\", %lu): invalid size",
-               name ? name : "", sizeof_type);
-        errno = EINVAL;
-        return NULL;
-    }
-    struct magpool *p = magpool_create(name, sizeof_type, NULL);
-    if (!p)
-        return NULL;
-    p->count = count;
-    p->ctx = ctx;
-    if (name)
-        p->gf_name = name; /* GlusterFS keeps the caller's string */
-    return (struct mem_pool *)p;
+    return (struct mem_pool *)mp_gf_pool_new(ctx, sizeof_type, count, name);
 }
 
 MP_EXPORT void *mem_get_malloc(struct mem_pool *pool)
@@ -50,11 +37,7 @@ MP_EXPORT void *mem_get_malloc(struct mem_pool *pool)
 
 MP_EXPORT void *mem_get_calloc(struct mem_pool *pool)
 {
-    struct magpool *p = (struct magpool *)pool;
-    void *obj = mp_get_fast(p);
-    if (obj)
-        memset(obj, 0, p->sizeof_type);
-    return obj;
+    return mp_gf_get_calloc((struct magpool *)pool);
 }
 
 MP_EXPORT void mem_put_pool(void *ptr) { mp_put_fast(ptr); }

@@ -302,6 +302,15 @@ static inline void mp_put_fast(void *obj)
     tops[idx] = top + 1;
 }
 
+/* mem_get_calloc: GlusterFS zeroes sizeof_type bytes. */
+static inline void *mp_gf_get_calloc(struct magpool *p)
+{
+    void *obj = mp_get_fast(p);
+    if (obj)
+        __builtin_memset(obj, 0, p->sizeof_type);
+    return obj;
+}
+
 /* ---------------------------------------------------------------------
  * Internal interfaces between the files of lib/.
  * ------------------------------------------------------------------- */
@@ -330,6 +339,9 @@ extern pthread_mutex_t mp_reg_lock MP_HIDDEN;
 extern struct magpool *mp_pools[MAGPOOL_MAX_POOLS] MP_HIDDEN;
 void mp_global_init(void) MP_HIDDEN;
 void mp_pool_release_dead(struct magpool *pool) MP_HIDDEN;
+struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
+                               unsigned long count, char *name) MP_HIDDEN;
+
 struct magpool *mp_pool_lookup(uint64_t idx) MP_HIDDEN;
 
 /* magazine.c */

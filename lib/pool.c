@@ -141,6 +141,29 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
     return pool;
 }
 
+/* mem_pool_new_fn's semantics, shared by both GlusterFS fronts
+ * (gluster_compat.c and preload.c): GlusterFS rejects a zero size and any
+ * whose block (object + its 40-byte header) exceeds 1 MiB, and keeps the
+ * caller's name string. */
+struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
+                               unsigned long count, char *name)
+{
+    if (!sizeof_type || sizeof_type > MP_GF_MAX_BLOCK - MP_GF_HDR_SIZE) {
+        mp_log(MP_MSG_CONFIG, "mem_pool_new_fn(\"%s\", %lu): invalid size",
+               name ? name : "", sizeof_type);
+        errno = EINVAL;
+        return NULL;
+    }
+    struct magpool *p = magpool_create(name, sizeof_type, NULL);
+    if (!p)
+        return NULL;
+    p->count = count;
+    p->ctx = ctx;
+    if (name)
+        p->gf_name = name;
+    return p;
+}
+
 /* Free a destroyed pool whose last outstanding object came back.
  * Caller holds mp_reg_lock. */
 void mp_pool_release_dead(struct magpool *pool)

@@ -74,20 +74,11 @@ MP_EXPORT struct mem_pool *mem_pool_new_fn(glusterfs_ctx_t *ctx,
                                            unsigned long sizeof_type,
                                            unsigned long count, char *name)
 {
-    if (!sizeof_type || sizeof_type > MP_GF_MAX_BLOCK - MP_GF_HDR_SIZE) {
-        mp_log(MP_MSG_CONFIG, "mem_pool_new_fn(\"%s\", %lu): invalid size",
-               name ? name : "", sizeof_type);
-        errno = EINVAL;
-        return NULL;
-    }
-    struct magpool *p = magpool_create(name, sizeof_type, NULL);
+    struct magpool *p = mp_gf_pool_new(ctx, sizeof_type, count, name);
     if (!p)
         return NULL;
-    p->count = count;
-    p->gf_name = name;
     if (__glusterfs_this_location && THIS && THIS->name)
         p->xl_name = THIS->name;
-    p->ctx = ctx;
     struct mem_pool *gp = (struct mem_pool *)p;
     INIT_LIST_HEAD(&gp->owner);
     if (ctx) {
@@ -105,11 +96,7 @@ MP_EXPORT void *mem_get_malloc(struct mem_pool *pool)
 
 MP_EXPORT void *mem_get_calloc(struct mem_pool *pool)
 {
-    struct magpool *p = mp_of(pool);
-    void *obj = mp_get_fast(p);
-    if (obj)
-        memset(obj, 0, p->sizeof_type);
-    return obj;
+    return mp_gf_get_calloc(mp_of(pool));
 }
 
 MP_EXPORT void mem_put_pool(void *ptr) { mp_put_fast(ptr); }
