@@ -83,9 +83,13 @@ static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
  * GlusterFS's own pool does): under AddressSanitizer that read of a
  * foreign block's redzone is by design, so it is not instrumented. */
 #if defined(MP_NO_SEG_FS)
-__attribute__((no_sanitize_address, no_sanitize_thread, noinline))
+#define MP_PEEK_FN                                                             \
+    __attribute__((no_sanitize_address, no_sanitize_thread, noinline, unused)) \
+    static
+#else
+#define MP_PEEK_FN static inline
 #endif
-static inline uint64_t mp_hdr_peek(void *obj)
+MP_PEEK_FN uint64_t mp_hdr_peek(void *obj)
 {
     return *mp_hdr(obj);
 }
