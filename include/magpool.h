@@ -37,8 +37,8 @@ struct magpool;
 /* Per-pool options.  Zero in a field means "the process-wide default"
  * (which the MAGPOOL_* environment variables set; see magpool(7)). */
 struct magpool_options {
-    /* Objects per magazine, 4..1024.  Default: MAGPOOL_MAG_BYTES / size,
-     * clamped to 8..128. */
+    /* Objects per magazine, 4..1024, fixed.  Default: adaptive, starting
+     * at MAGPOOL_MAG_BYTES / size clamped to 16..128 (see magpool(7)). */
     unsigned mag_capacity;
     /* Most full magazines the depot keeps before a put sends the surplus
      * straight back to the slab layer.  Default: MAGPOOL_DEPOT_MAX
@@ -58,7 +58,7 @@ struct magpool_stats {
     char name[MAGPOOL_NAME_MAX + 1];
     size_t obj_size;        /* size asked for at creation */
     size_t block_size;      /* bytes each object really takes (header incl.) */
-    unsigned mag_capacity;  /* objects per magazine */
+    unsigned mag_capacity;  /* objects per new magazine, now */
     uint64_t active;        /* handed out and not yet put back */
     uint64_t in_threads;    /* free, in threads' magazines */
     uint64_t in_depot;      /* free, in the depot's full magazines */

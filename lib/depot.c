@@ -19,10 +19,14 @@
  * same node came back to the head (ABA).  A magazine is traded again a
  * few microseconds after it was popped, far sooner than a grace period,
  * so each push wraps the magazine in a small node; a popped node is
- * retired to its thread's list and recycled only after a grace period,
- * which the thread waits for once per MP_RETIRE_BATCH pops.  Poppers
- * never touch a magazine before owning it, so magazines themselves are
- * reusable (and freeable) at once.
+ * retired to its thread's list and recycled only after a grace period.
+ * Grace periods are counted in mp_gp_seq, so one thread's wait serves
+ * every thread: a batch of MP_RETIRE_BATCH retired nodes is recycled at
+ * once if two grace periods were completed (by anyone, the sweeper
+ * included) since its last pop, and only otherwise does the thread call
+ * urcu_bp_synchronize_rcu() itself.  Poppers never touch a magazine
+ * before owning it, so magazines themselves are reusable (and freeable)
+ * at once.
  *
  * Synchronization:
  *   full, empty          cds_lfs_push from any thread without a lock;
@@ -43,8 +47,8 @@
 
 #include "mp.h"
 
-#define MP_RETIRE_BATCH 128u   /* pops per grace-period wait */
-#define MP_SPARE_MAX 512u      /* spare nodes a thread keeps */
+#define MP_RETIRE_BATCH 1024u  /* pops per grace-period check */
+#define MP_SPARE_MAX 256u      /* spare nodes a thread keeps */
 
 struct mp_dnode {
     struct cds_lfs_node node;
@@ -55,8 +59,28 @@ struct mp_dnode {
 struct mp_nodelists {
     struct mp_dnode *spare, *retired;
     unsigned nspare, nretired;
+    unsigned long retired_seq;  /* mp_gp_seq after the newest retire */
     bool key_set;
 };
+
+/* Grace periods completed, as seen by their callers.  A wait that began
+ * when the count read s raises it to s + 1 when it ends; so once the
+ * count is two above a value read after some pop, a whole grace period
+ * began after that pop and has ended.  Relaxed would do for the count
+ * itself; acquire/release keeps the reasoning local. */
+static atomic_ulong mp_gp_seq;
+
+void mp_grace_period(void)
+{
+    unsigned long s = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
+    urcu_bp_synchronize_rcu();
+    unsigned long cur = atomic_load_explicit(&mp_gp_seq, memory_order_relaxed);
+    while (cur < s + 1 &&
+           !atomic_compare_exchange_weak_explicit(&mp_gp_seq, &cur, s + 1,
+                                                  memory_order_release,
+                                                  memory_order_relaxed))
+        ;
+}
 
 static __thread struct mp_nodelists nl
     __attribute__((tls_model("initial-exec")));
@@ -72,15 +96,23 @@ static void free_list(struct mp_dnode *n)
     }
 }
 
-/* Thread exit: wait for readers once, then every node is free to go. */
+/* Free every node this thread holds: after one grace period none of
+ * its retired nodes can still be read by a popper. */
+void mp_depot_thread_release(void)
+{
+    if (nl.retired)
+        mp_grace_period();
+    free_list(nl.retired);
+    free_list(nl.spare);
+    bool key_set = nl.key_set;
+    nl = (struct mp_nodelists){ .key_set = key_set };
+}
+
 static void nodes_thread_exit(void *arg)
 {
     (void)arg;
-    if (nl.retired)
-        urcu_bp_synchronize_rcu();
-    free_list(nl.retired);
-    free_list(nl.spare);
-    nl = (struct mp_nodelists){ 0 };
+    mp_depot_thread_release();
+    nl.key_set = false;
 }
 
 static void nl_init_once(void)
@@ -105,7 +137,9 @@ static struct mp_dnode *node_get(void)
 /* A grace period after the pops of every retired node: reuse them. */
 static void recycle(void)
 {
-    urcu_bp_synchronize_rcu();
+    if (atomic_load_explicit(&mp_gp_seq, memory_order_acquire) <
+        nl.retired_seq + 2)
+        mp_grace_period();
     while (nl.retired) {
         struct mp_dnode *n = nl.retired;
         nl.retired = n->link;
@@ -129,6 +163,7 @@ static void node_retire(struct mp_dnode *n)
     }
     n->link = nl.retired;
     nl.retired = n;
+    nl.retired_seq = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
     if (++nl.nretired >= MP_RETIRE_BATCH)
         recycle();
 }
@@ -226,7 +261,8 @@ struct mp_mag *mp_depot_get_full(struct magpool *pool)
                                           memory_order_relaxed) - 1;
     lower_to(&d->full_low, left);
     atomic_fetch_sub_explicit(&d->rounds, mag->n, memory_order_relaxed);
-    atomic_fetch_add_explicit(&d->full_hits, 1, memory_order_relaxed);
+    mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
+                                   &d->full_hits, 1, memory_order_relaxed) + 1);
     return mag;
 }
 
@@ -239,7 +275,8 @@ struct mp_mag *mp_depot_get_empty(struct magpool *pool)
     long left = atomic_fetch_sub_explicit(&d->nempty, 1,
                                           memory_order_relaxed) - 1;
     lower_to(&d->empty_low, left);
-    atomic_fetch_add_explicit(&d->empty_hits, 1, memory_order_relaxed);
+    mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
+                                   &d->empty_hits, 1, memory_order_relaxed) + 1);
     return mag;
 }
 

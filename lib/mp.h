@@ -58,6 +58,13 @@
 
 #define MP_MAG_MIN 4u
 #define MP_MAG_MAX 1024u
+/* Bytes of objects a magazine of a hot pool may grow to (see sweeper.c). */
+#define MP_MAG_GROW_BYTES (128u << 10)
+/* Depot exchanges per second above which a pool's magazines double, and
+ * below which they halve again. */
+#define MP_MAG_GROW_RATE 20000u
+#define MP_MAG_SHRINK_RATE 200u
+#define MP_ADAPT_EVERY 4096u
 #define MP_OBJ_ALIGN 16u
 #define MP_HDR_SIZE 8u
 
@@ -182,7 +189,13 @@ struct magpool {
     intptr_t tls_off;               /* @72 where this pool's mp_top slot is,
                                        relative to the thread pointer */
     unsigned idx;                   /* index in mp_pools[] and mp_top[] */
-    unsigned cap;                   /* rounds per magazine */
+    atomic_uint cap;                /* rounds per new magazine (sweeper may
+                                       grow or shrink it; relaxed: any
+                                       recent value makes a valid magazine) */
+    unsigned cap_min, cap_max;      /* bounds of the adaptive capacity */
+    unsigned long last_exchanges;   /* sweeper only: depot hits last pass */
+    atomic_ullong adapt_ns;         /* when the last MP_ADAPT_EVERY depot
+                                       exchanges began (magazine.c) */
     unsigned depot_max;
     unsigned flags;
     bool dead;                      /* destroyed with objects outstanding */
@@ -350,6 +363,8 @@ struct magpool *mp_pool_lookup(uint64_t idx) MP_HIDDEN;
 
 /* magazine.c */
 struct mp_mag *mp_mag_new(struct magpool *pool) MP_HIDDEN;
+void mp_mag_note_exchange(struct magpool *pool, unsigned long n) MP_HIDDEN;
+void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms) MP_HIDDEN;
 void mp_mag_free_now(struct mp_mag *mag) MP_HIDDEN;
 
 /* tcache.c */
@@ -374,6 +389,8 @@ struct mp_mag *mp_depot_get_full(struct magpool *pool) MP_HIDDEN;
 struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
 size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
 void mp_depot_drain_unlocked(struct magpool *pool) MP_HIDDEN;
+void mp_grace_period(void) MP_HIDDEN;
+void mp_depot_thread_release(void) MP_HIDDEN;
 
 /* slab.c */
 int mp_slab_init(struct magpool *pool) MP_HIDDEN;

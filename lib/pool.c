@@ -71,8 +71,8 @@ struct magpool *mp_pool_lookup(uint64_t idx)
 static unsigned default_capacity(size_t obj_size)
 {
     size_t cap = mp_opt.mag_bytes / obj_size;
-    if (cap < 8)
-        cap = 8;
+    if (cap < 16)
+        cap = 16;
     if (cap > 128)
         cap = 128;
     return (unsigned)cap;
@@ -104,8 +104,16 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
     pool->gf_name = pool->name;
     pool->xl_name = pool->name;
     pool->owner.next = pool->owner.prev = &pool->owner;
-    pool->cap = opts && opts->mag_capacity ? opts->mag_capacity
-                                           : default_capacity(obj_size);
+    unsigned cap = opts && opts->mag_capacity ? opts->mag_capacity
+                                              : default_capacity(obj_size);
+    atomic_init(&pool->cap, cap);
+    pool->cap_min = pool->cap_max = cap;
+    if (!(opts && opts->mag_capacity)) {
+        /* Adaptive: a hot pool's magazines may grow to MP_MAG_GROW_BYTES. */
+        size_t most = MP_MAG_GROW_BYTES / (obj_size + MP_HDR_SIZE);
+        pool->cap_max = (unsigned)(most < cap ? cap
+                                   : most > MP_MAG_MAX ? MP_MAG_MAX : most);
+    }
     pool->depot_max = opts && opts->depot_max ? opts->depot_max
                                               : mp_opt.depot_max;
     pool->flags = opts ? opts->flags : 0;

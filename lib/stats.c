@@ -33,7 +33,7 @@ static void fill(struct magpool *pool, struct magpool_stats *st)
     st->obj_size = pool->obj_size;
     st->block_size = mp_opt.disable ? pool->obj_size + MP_OBJ_ALIGN
                                     : sl->stride;
-    st->mag_capacity = pool->cap;
+    st->mag_capacity = atomic_load_explicit(&pool->cap, memory_order_relaxed);
     st->in_threads = mp_tcache_rounds(pool);
     st->in_depot =
         (uint64_t)atomic_load_explicit(&d->rounds, memory_order_relaxed);

@@ -83,17 +83,21 @@ static void trim_heap(size_t unmapped)
 #endif
 }
 
-static void sweep_all(void)
+static void sweep_all(unsigned interval_ms)
 {
     size_t unmapped = 0;
     pthread_mutex_lock(&mp_reg_lock);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
+        if (p && !p->dead)
+            mp_mag_shrink_if_quiet(p, interval_ms);
         if (p && !p->dead && !(p->flags & MAGPOOL_F_NOSWEEP))
             unmapped += mp_sweep_pool(p, false);
     }
     pthread_mutex_unlock(&mp_reg_lock);
     trim_heap(unmapped);
+    /* Lets threads recycle their retired depot nodes without waiting. */
+    mp_grace_period();
 }
 
 static void *sweeper_main(void *arg)
@@ -113,8 +117,9 @@ static void *sweeper_main(void *arg)
             rc = pthread_cond_timedwait(&sw_cond, &sw_lock, &ts);
         if (sw_stop || rc != ETIMEDOUT)
             continue; /* stopped, or the interval changed: re-arm */
+        unsigned interval_ms = sw_interval_ms;
         pthread_mutex_unlock(&sw_lock);
-        sweep_all();
+        sweep_all(interval_ms);
         pthread_mutex_lock(&sw_lock);
     }
     pthread_mutex_unlock(&sw_lock);

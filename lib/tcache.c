@@ -90,7 +90,10 @@ unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
         return 0;
     /* Relaxed: a racy snapshot is all stats promise while threads run. */
     void **top = __atomic_load_n(&tc->tops[s->pool->idx], __ATOMIC_RELAXED);
-    if (top < &mag->rounds[1] || top > &mag->rounds[1 + s->pool->cap])
+    /* Bounds from the largest magazine: mag->cap is not read here, since
+     * the magazine may have been made by a thread this one never synced
+     * with. */
+    if (top < &mag->rounds[1] || top > &mag->rounds[1 + MP_MAG_MAX])
         return 0; /* caught mid-swap */
     return (unsigned)(top - &mag->rounds[1]);
 }
@@ -137,11 +140,12 @@ static void tcache_flush_all(struct mp_tcache *tc)
 MP_EXPORT void magpool_thread_flush(void)
 {
     struct mp_tcache *tc = mp_tc;
-    if (!tc)
-        return;
-    pthread_mutex_lock(&mp_reg_lock);
-    tcache_flush_all(tc);
-    pthread_mutex_unlock(&mp_reg_lock);
+    if (tc) {
+        pthread_mutex_lock(&mp_reg_lock);
+        tcache_flush_all(tc);
+        pthread_mutex_unlock(&mp_reg_lock);
+    }
+    mp_depot_thread_release();
 }
 
 static void thread_exit(void *arg)
