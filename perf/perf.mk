@@ -1,14 +1,112 @@
 # Performance harness (perf/).  Included from the top-level Makefile.am.
-# Benchmarks are never run by `make check`.
+# Benchmarks are never run by `make check`.  See magpool-bench(1).
+#
+#   make bench          full comparison, ~10 min: perf/results/DATE/ and
+#                       perf/results/LATEST.md + latest-*.png
+#   make bench-quick    the same, smaller, ~1 min
+#   make bench-instr    instructions per get+put pair, per backend
+#
+# Three benchmark programs share perf/workloads.h, because the process
+# model forbids one: bench_magpool (magpool, both APIs), bench_malloc
+# (malloc - glibc's, or tcmalloc/jemalloc/mimalloc under LD_PRELOAD - and
+# the mutex and TLS reference lists) and bench_glusterfs (GlusterFS's own
+# pool, whose symbols are magpool's GlusterFS names).
 
-noinst_PROGRAMS = perf/instr_pair
+# No builtin malloc/free: the compiler must not fold a get/put pair away;
+# no unrolling: a measured loop is one get+put per trip.
+PERF_CC_OPTS = $(AM_CFLAGS) -fno-builtin-malloc -fno-builtin-calloc \
+	-fno-builtin-free -fno-unroll-loops
+# What GlusterFS 10.3's installed headers expect of their includer
+# (configure computes the sizes).
+PERF_GF_DEFS = $(AM_CPPFLAGS) $(GLUSTERFS_CPPFLAGS)
+# -no-install: real binaries (no libtool wrapper script), so valgrind
+# and LD_PRELOAD apply to the measured program itself.
+PERF_LD_OPTS = $(AM_LDFLAGS) -no-install
+
+PERF_BENCH_COMMON = perf/cbench.h perf/cbench.cc perf/bench.h perf/bench.c \
+	perf/workloads.h
+
+noinst_PROGRAMS = perf/instr_pair perf/instr_malloc
+# GlusterFS's own pool, when libglusterfs-dev is installed.
+if HAVE_GLUSTERFS
+noinst_PROGRAMS += perf/instr_glusterfs
+endif
+
 perf_instr_pair_SOURCES = perf/instr_pair.c
+perf_instr_pair_CFLAGS = $(PERF_CC_OPTS)
+perf_instr_pair_LDFLAGS = $(PERF_LD_OPTS)
 perf_instr_pair_LDADD = libmagpool.la
 
-EXTRA_DIST += perf/instr.sh
+perf_instr_malloc_SOURCES = perf/instr_malloc.c perf/lists.h perf/lists.c
+perf_instr_malloc_CFLAGS = $(PERF_CC_OPTS)
+perf_instr_malloc_LDFLAGS = $(PERF_LD_OPTS)
+
+perf_instr_glusterfs_SOURCES = perf/instr_glusterfs.c
+perf_instr_glusterfs_CPPFLAGS = $(PERF_GF_DEFS)
+perf_instr_glusterfs_CFLAGS = $(PERF_CC_OPTS)
+perf_instr_glusterfs_LDFLAGS = $(PERF_LD_OPTS)
+perf_instr_glusterfs_LDADD = -lglusterfs
+
+if HAVE_BENCHMARK
+noinst_PROGRAMS += perf/bench_magpool perf/bench_malloc
+if HAVE_GLUSTERFS
+noinst_PROGRAMS += perf/bench_glusterfs
+endif
+endif
+
+perf_bench_magpool_SOURCES = $(PERF_BENCH_COMMON) perf/bk_magpool.c \
+	perf/bk_magpool_gf.c
+perf_bench_magpool_CFLAGS = $(PERF_CC_OPTS)
+perf_bench_magpool_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_magpool_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_magpool_LDADD = libmagpool.la $(BENCHMARK_LIBS) -lpthread
+
+perf_bench_malloc_SOURCES = $(PERF_BENCH_COMMON) perf/lists.h perf/lists.c \
+	perf/bk_malloc.c perf/bk_mtxlist.c perf/bk_tlslist.c
+perf_bench_malloc_CFLAGS = $(PERF_CC_OPTS)
+perf_bench_malloc_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_malloc_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_malloc_LDADD = $(BENCHMARK_LIBS) -lpthread -ldl
+
+perf_bench_glusterfs_SOURCES = $(PERF_BENCH_COMMON) perf/bk_glusterfs.c
+perf_bench_glusterfs_CPPFLAGS = $(PERF_GF_DEFS)
+perf_bench_glusterfs_CFLAGS = $(PERF_CC_OPTS)
+perf_bench_glusterfs_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_glusterfs_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_glusterfs_LDADD = -lglusterfs $(BENCHMARK_LIBS) -lpthread
+
+dist_man_MANS += man/magpool-bench.1
+EXTRA_DIST += perf/instr.sh perf/run.sh perf/summarize.py perf/lib.sh \
+	perf/results/README.md
+
+# ------------------------------------------------------------- targets
+
+PERF_RUN = $(SHELL) $(srcdir)/perf/run.sh --builddir=$(builddir) \
+	--version=$(VERSION) \
+	--srcdir=$(srcdir) --results=$(srcdir)/perf/results
+
+# The GlusterFS programs are optional: without libglusterfs-dev the
+# comparison goes on without that backend (run.sh says so).
+if HAVE_GLUSTERFS
+PERF_GF_BENCH = perf/bench_glusterfs
+PERF_GF_INSTR = perf/instr_glusterfs
+endif
+
+if HAVE_BENCHMARK
+bench: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH)
+	$(PERF_RUN) --full
+
+bench-quick: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH)
+	$(PERF_RUN) --quick
+else
+bench bench-quick:
+	@echo "google-benchmark was not found by configure: install" \
+	    "libbenchmark-dev (./bootstrap does) and re-run ./configure" >&2
+	@exit 1
+endif
 
 # Instructions per get+put pair, counted by callgrind (repeatable).
-bench-instr: perf/instr_pair
-	$(SHELL) $(srcdir)/perf/instr.sh "$(LIBTOOL)" $(builddir)/perf/instr_pair magpool-mem_get_malloc
+bench-instr: all perf/instr_pair perf/instr_malloc $(PERF_GF_INSTR)
+	$(SHELL) $(srcdir)/perf/instr.sh --all "$(LIBTOOL)" $(builddir)/perf
 
-.PHONY: bench-instr
+.PHONY: bench bench-quick bench-instr

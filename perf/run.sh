@@ -1,0 +1,177 @@
+#!/bin/sh
+# run.sh - the comparison behind `make bench` and `make bench-quick`.
+#
+#   run.sh --full|--quick --builddir=DIR --srcdir=DIR --results=DIR
+#          [--version=V] [--rounds=N] [--min-time=S]
+#
+# Owns the process model and the order of runs:
+#   - every competitor group runs in its own process, right after a
+#     process of magpool's (magpool, C1, magpool, C2, ...), in an order
+#     rotated each round, so that each competitor sample has a magpool
+#     sample taken under the same machine load just before it;
+#   - groups: magpool (both APIs), glibc (with the mutex and TLS lists),
+#     tcmalloc, jemalloc, mimalloc (each under LD_PRELOAD of bench_malloc),
+#     glusterfs (bench_glusterfs, when built);
+#   - the rss workload: one fresh process per backend, all at once (it
+#     mostly sleeps; RSS is per process, so they do not disturb one
+#     another's figures).
+# Writes RESULTS/YYYY-MM-DD-HHMMSS/ (raw JSON, logs, RSS timelines, then
+# summarize.py's summary.md and plots) and refreshes RESULTS/LATEST.md
+# and RESULTS/latest-*.png.
+set -eu
+
+mode="" builddir=. srcdir=. results="" version=unknown rounds="" min_time=""
+for a in "$@"; do
+    case $a in
+    --full | --quick) mode=${a#--} ;;
+    --builddir=*) builddir=${a#*=} ;;
+    --srcdir=*) srcdir=${a#*=} ;;
+    --results=*) results=${a#*=} ;;
+    --version=*) version=${a#*=} ;;
+    --rounds=*) rounds=${a#*=} ;;
+    --min-time=*) min_time=${a#*=} ;;
+    *) echo "run.sh: unknown argument $a" >&2; exit 2 ;;
+    esac
+done
+[ -n "$mode" ] && [ -n "$results" ] ||
+    { echo "usage: run.sh --full|--quick --builddir=DIR --srcdir=DIR --results=DIR" >&2; exit 2; }
+. "$srcdir/perf/lib.sh"
+
+# Sized so that `make bench` stays under 10 minutes and bench-quick under
+# one on 2 cores; both cover every workload and backend.
+if [ "$mode" = full ]; then
+    : "${rounds:=5}" "${min_time:=0.04}"
+    rss_seconds=10
+else
+    : "${rounds:=1}" "${min_time:=0.01}"
+    rss_seconds=3
+fi
+sizes=64,256,512,2048 threads=1,2,4,8,16 pairs=1,2,4
+rss_objects=1000000
+workloads='pair|batch|prodcons|gfmix|manypools'
+# The sweeper interval is explicit, so the RSS timeline's time axis means
+# the same thing whatever the environment.
+MAGPOOL_SWEEP_MS=1000
+export MAGPOOL_SWEEP_MS
+
+stamp=$(date +%Y-%m-%d-%H%M%S)
+out=$results/$stamp
+mkdir -p "$out/raw"
+: >"$out/failures.txt"
+exec 3>&1
+
+# ---------------------------------------------------------------- groups
+# NAME|PRELOAD|PROGRAM|LABELS (regex of the backend labels it reports)
+groups="magpool||bench_magpool|magpool|magpool-gf
+glibc||bench_malloc|glibc|mutex-list|tls-list"
+for entry in $PERF_PRELOADS; do
+    label=${entry%%:*} lib=$(perf_find_lib "${entry#*:}")
+    if [ -n "$lib" ]; then
+        groups="$groups
+$label|$lib|bench_malloc|$label"
+    else
+        echo "$label: ${entry#*:} is not installed; skipped" | tee -a "$out/failures.txt" >&3
+    fi
+done
+if [ -x "$builddir/perf/bench_glusterfs" ]; then
+    groups="$groups
+glusterfs||bench_glusterfs|glusterfs"
+else
+    echo "glusterfs: perf/bench_glusterfs not built (libglusterfs-dev missing?); skipped" |
+        tee -a "$out/failures.txt" >&3
+fi
+
+field() { echo "$1" | cut -d'|' -f"$2"; }
+labels_of() { echo "$1" | cut -d'|' -f4-; }
+
+cat >"$out/meta.txt" <<EOF
+date: $(date '+%Y-%m-%d %H:%M:%S %z')
+mode: $mode
+magpool: $version
+rounds: $rounds
+min_time: $min_time
+sizes: $sizes
+threads: $threads
+pairs: $pairs
+rss_objects: $rss_objects
+rss_seconds: $rss_seconds
+MAGPOOL_SWEEP_MS: $MAGPOOL_SWEEP_MS
+kernel: $(uname -sr)
+cpus: $(nproc)
+cpu: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)
+packages: $(dpkg-query -W -f='${Package} ${Version}, ' libc6 libtcmalloc-minimal4 \
+    libjemalloc2 libmimalloc2.0 libglusterfs0 libbenchmark-dev 2>/dev/null || true)
+EOF
+
+# run_group GROUP-LINE TAG FILTER [EXTRA-ARGS...]: one process; its JSON
+# in raw/TAG.json, its console output in raw/TAG.log.
+run_group() {
+    line=$1 tag=$2 filter=$3
+    shift 3
+    preload=$(field "$line" 2) prog=$builddir/perf/$(field "$line" 3)
+    t0=$(date +%s.%N)
+    if env ${preload:+LD_PRELOAD="$preload"} "$prog" \
+        --benchmark_filter="$filter" --benchmark_min_time="$min_time" \
+        --benchmark_out="$out/raw/$tag.json" --benchmark_out_format=json \
+        --sizes=$sizes --threads=$threads --pairs=$pairs "$@" \
+        >"$out/raw/$tag.log" 2>&1; then
+        :
+    else
+        rc=$?
+        echo "$tag: $(basename "$prog") ${preload:+(LD_PRELOAD=$preload) }exited with status $rc; see raw/$tag.log" |
+            tee -a "$out/failures.txt" >&3
+        rm -f "$out/raw/$tag.json"
+    fi
+    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'
+}
+
+# ------------------------------------------------------------ throughput
+magpool_line=$(echo "$groups" | head -1)
+competitors=$(echo "$groups" | tail -n +2)
+ncomp=$(echo "$competitors" | wc -l)
+start=$(date +%s)
+echo "perf: $mode run, $rounds round(s), writing $out"
+r=1
+while [ "$r" -le "$rounds" ]; do
+    seq=0
+    printf 'round %d/%d:' "$r" "$rounds"
+    # Rotate the competitors' order each round.
+    rot=$(( (r - 1) % ncomp ))
+    order=$( (echo "$competitors" | tail -n +$((rot + 1)); echo "$competitors" | head -n "$rot") )
+    for line in $order; do
+        name=$(field "$line" 1)
+        seq=$((seq + 1))
+        tag=$(printf 'r%02d-s%02d-magpool' "$r" "$seq")
+        t=$(run_group "$magpool_line" "$tag" "^($workloads)/($(labels_of "$magpool_line"))/")
+        printf ' magpool %s,' "$t"
+        seq=$((seq + 1))
+        tag=$(printf 'r%02d-s%02d-%s' "$r" "$seq" "$name")
+        t=$(run_group "$line" "$tag" "^($workloads)/($(labels_of "$line"))/")
+        printf ' %s %s,' "$name" "$t"
+    done
+    echo
+    r=$((r + 1))
+done
+
+# ------------------------------------------------------------------- rss
+printf 'rss: %s objects per backend, %ss timeline, every backend at once...' \
+    "$rss_objects" "$rss_seconds"
+for line in $groups; do
+    for label in $(labels_of "$line" | tr '|' ' '); do
+        run_group "$line" "rss-$label" "^rss/$label/" \
+            --rss_objects=$rss_objects --rss_seconds=$rss_seconds \
+            --rss_out="$out/rss-%s.tsv" >/dev/null &
+    done
+done
+wait
+echo " done"
+elapsed=$(( $(date +%s) - start ))
+echo "elapsed: ${elapsed} s" >>"$out/meta.txt"
+echo "perf: measured in ${elapsed}s"
+
+python3 "$srcdir/perf/summarize.py" "$out" --latest "$results"
+echo "perf: $out/summary.md (also $results/LATEST.md)"
+if grep -q 'exited with status' "$out/failures.txt"; then
+    echo "perf: some benchmark processes failed; see $out/failures.txt" >&2
+    exit 1
+fi

@@ -1,0 +1,616 @@
+#!/usr/bin/env python3
+"""summarize.py - one results folder of perf/run.sh into summary.md and plots.
+
+    summarize.py DIR [--latest RESULTS]
+
+Reads DIR/raw/rNN-sNN-GROUP.json (google-benchmark's JSON, one file per
+process, in run order), DIR/raw/rss-LABEL.json and DIR/rss-LABEL.tsv;
+writes DIR/summary.md and DIR/*.png (through gnuplot, from DIR/plot/).
+With --latest, also RESULTS/LATEST.md and RESULTS/latest-*.png.
+
+Owns how figures are reduced:
+  - a throughput is the median over every process that measured it, with
+    min and max beside it;
+  - a ratio magpool / competitor is formed per round, against the magpool
+    process that ran just before the competitor's (the same machine
+    load), then reduced to a median with min and max;
+  - the rate is the workload's "rate" counter (items over the run's wall
+    clock, first thread start to last thread end) where it has one, else
+    google-benchmark's items_per_second (CPU time; the one-thread pair).
+Standard library only.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+# Report order; magpool first, then the drop-in's rival, then the rest.
+BACKENDS = ["magpool", "magpool-gf", "glusterfs", "glibc", "tcmalloc",
+            "jemalloc", "mimalloc", "mutex-list", "tls-list"]
+COMPETITORS = [b for b in BACKENDS if not b.startswith("magpool")]
+# magpool-gf is GlusterFS's API on magpool: its rival is GlusterFS's pool.
+DROPIN = ("magpool-gf", "glusterfs")
+
+STYLE = {  # gnuplot line style per backend: colour, width, dash
+    "magpool": ("#c00000", 3, 1), "magpool-gf": ("#ff8c00", 2, 2),
+    "glusterfs": ("#228b22", 2, 1), "glibc": ("#1f4fbf", 2, 1),
+    "tcmalloc": ("#8a2be2", 2, 1), "jemalloc": ("#8b4513", 2, 1),
+    "mimalloc": ("#00a0a0", 2, 1), "mutex-list": ("#808080", 2, 1),
+    "tls-list": ("#000000", 1, 3),
+}
+
+WORKLOADS = {
+    # name: (title, unit label, scale, what one item is)
+    "pair": ("Hot get+put pair, one thread", "M pairs/s", 1e-6, "pair"),
+    "batch": ("1000 gets then 1000 puts, per thread", "M pairs/s", 1e-6,
+              "pair"),
+    "prodcons": ("Producer -> consumer (every put remote)", "M objects/s",
+                 1e-6, "object"),
+    "gfmix": ("GlusterFS-shaped mix (10 gets/fop, half the puts remote)",
+              "k fops/s", 1e-3, "fop"),
+    "manypools": ("24 pools of mixed sizes, 256 live per thread",
+                  "M pairs/s", 1e-6, "pair"),
+}
+
+# Headline cases: (workload, size, threads).
+HEADLINE = [
+    ("pair", 512, 1, "hot pair, 512 B"),
+    ("batch", 512, 1, "1000 gets/puts, 512 B, 1 thread"),
+    ("batch", 512, 16, "1000 gets/puts, 512 B, 16 threads"),
+    ("prodcons", 512, 2, "producer->consumer, 512 B, 1 pair"),
+    ("prodcons", 512, 8, "producer->consumer, 512 B, 4 pairs"),
+    ("gfmix", None, 2, "GlusterFS-shaped mix"),
+    ("manypools", None, 1, "24 pools, 1 thread"),
+    ("manypools", None, 2, "24 pools, 2 threads"),
+]
+
+
+def parse_name(name):
+    """pair/magpool/64 -> ("pair", "magpool", 64, 1);
+    batch/glibc/512/real_time/threads:4 -> ("batch", "glibc", 512, 4)."""
+    parts = name.split("/")
+    size, threads = None, 1
+    for p in parts[2:]:
+        if p.isdigit() and size is None:
+            size = int(p)
+        elif p.startswith("threads:"):
+            threads = int(p.split(":")[1])
+    return parts[0], parts[1], size, threads
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        print("summarize: skipping %s: %s" % (path, e), file=sys.stderr)
+        return None
+
+
+def rate_of(b):
+    return b.get("rate", b.get("items_per_second"))
+
+
+def stats(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt_num(x):
+    if x >= 100:
+        return "%.0f" % x
+    if x >= 10:
+        return "%.1f" % x
+    return "%.2f" % x
+
+
+def fmt_cell(values, scale):
+    if not values:
+        return "-"
+    med, lo, hi = stats([v * scale for v in values])
+    if len(values) == 1:
+        return fmt_num(med)
+    return "%s (%s-%s)" % (fmt_num(med), fmt_num(lo), fmt_num(hi))
+
+
+def fmt_ratio(values):
+    if not values:
+        return "-"
+    med, lo, hi = stats(values)
+    if len(values) == 1:
+        return "%.2fx" % med
+    return "%.2fx (%.2f-%.2f)" % (med, lo, hi)
+
+
+def case_label(workload, size, threads):
+    if workload == "gfmix":
+        return "rpc thread + io thread"
+    bits = []
+    if size is not None:
+        bits.append("%d B" % size)
+    if workload == "prodcons":
+        bits.append("%d pair%s" % (threads // 2, "s" if threads > 2 else ""))
+    elif workload != "gfmix":
+        bits.append("%d thread%s" % (threads, "s" if threads > 1 else ""))
+    return ", ".join(bits)
+
+
+class Results:
+    """Every throughput sample, and the ratios paired by run order."""
+
+    def __init__(self, folder):
+        self.samples = {}   # (workload, size, threads) -> backend -> [rate]
+        self.ratios = {}    # key -> competitor -> [magpool / competitor]
+        self.dropin = {}    # key -> [magpool-gf / glusterfs]
+        self.failed = []
+        self.runs = 0
+        files = sorted(glob.glob(os.path.join(folder, "raw", "r*-s*-*.json")))
+        previous = None     # the last magpool process: key -> backend -> rate
+        for path in files:
+            data = load(path)
+            if data is None:
+                continue
+            self.runs += 1
+            group = re.sub(r"^r\d+-s\d+-", "",
+                           os.path.basename(path)[:-len(".json")])
+            seen = {}
+            for b in data.get("benchmarks", []):
+                if b.get("run_type", "iteration") != "iteration":
+                    continue
+                if b.get("error_occurred"):
+                    self.failed.append("%s: %s" % (b["name"],
+                                                   b.get("error_message")))
+                    continue
+                w, backend, size, threads = parse_name(b["name"])
+                rate = rate_of(b)
+                if w not in WORKLOADS or rate is None:
+                    continue
+                key = (w, size, threads)
+                self.samples.setdefault(key, {}).setdefault(
+                    backend, []).append(rate)
+                seen.setdefault(key, {})[backend] = rate
+            if group == "magpool":
+                previous = seen
+                continue
+            # A competitor process: pair it with the magpool one before it.
+            for key, by_backend in seen.items():
+                mp = (previous or {}).get(key, {})
+                for backend, rate in by_backend.items():
+                    if "magpool" in mp and rate > 0:
+                        self.ratios.setdefault(key, {}).setdefault(
+                            backend, []).append(mp["magpool"] / rate)
+                    if backend == DROPIN[1] and DROPIN[0] in mp and rate > 0:
+                        self.dropin.setdefault(key, []).append(
+                            mp[DROPIN[0]] / rate)
+
+    def backends(self):
+        present = {b for per in self.samples.values() for b in per}
+        return [b for b in BACKENDS if b in present] + \
+            sorted(present - set(BACKENDS))
+
+    def keys(self, workload):
+        return sorted((k for k in self.samples if k[0] == workload),
+                      key=lambda k: (k[1] or 0, k[2]))
+
+
+def load_rss(folder):
+    """label -> (counters, [(t, bytes)])"""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(folder, "raw", "rss-*.json"))):
+        label = os.path.basename(path)[len("rss-"):-len(".json")]
+        data = load(path)
+        if not data:
+            continue
+        bench = [b for b in data.get("benchmarks", [])
+                 if b.get("run_type", "iteration") == "iteration"]
+        if not bench or bench[0].get("error_occurred"):
+            continue
+        timeline = []
+        tsv = os.path.join(folder, "rss-%s.tsv" % label)
+        if os.path.exists(tsv):
+            with open(tsv) as f:
+                for line in f:
+                    if line.startswith("#") or not line.strip():
+                        continue
+                    t, v = line.split()
+                    timeline.append((float(t), int(v)))
+        out[label] = (bench[0], timeline)
+    return out
+
+
+def read_meta(folder):
+    meta = {}
+    path = os.path.join(folder, "meta.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    meta[k.strip()] = v.strip()
+    return meta
+
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
+
+
+# ------------------------------------------------------------------ plots
+
+def gp_line(backend, index):
+    colour, width, dash = STYLE.get(backend, ("#555555", 1, 1))
+    return ("'%%s' index %d using 1:2:3:4 with yerrorlines "
+            "lc rgb '%s' lw %d dt %d pt 7 ps 0.6 title '%s'"
+            % (index, colour, width, dash, backend))
+
+
+def plot_series(res, workload, x_of, path_dat):
+    """Per size: a gnuplot data file with one block per backend.
+    Returns [(size, [backend, ...])] for the plot commands."""
+    blocks = []
+    sizes = sorted({k[1] for k in res.keys(workload)})
+    scale = WORKLOADS[workload][2]
+    with open(path_dat, "w") as f:
+        for size in sizes:
+            names = []
+            for backend in res.backends():
+                rows = []
+                for k in res.keys(workload):
+                    if k[1] != size or backend not in res.samples[k]:
+                        continue
+                    med, lo, hi = stats([v * scale
+                                         for v in res.samples[k][backend]])
+                    rows.append((x_of(k), med, lo, hi))
+                if not rows:
+                    continue
+                f.write("# %s %s\n" % (size, backend))
+                for r in sorted(rows):
+                    f.write("%g %g %g %g\n" % r)
+                f.write("\n\n")
+                names.append(backend)
+            blocks.append((size, names))
+    return blocks
+
+
+def multiplot(out, dat, blocks, title, xlabel, ylabel, xs):
+    xtics = ",".join(str(x) for x in xs)
+    xmin, xmax = min(xs), max(xs)
+    n = len(blocks)
+    cols = 2 if n > 1 else 1
+    rows = (n + cols - 1) // cols
+    lines = [
+        "set terminal pngcairo size %d,%d font 'DejaVu Sans,10'"
+        % (600 * cols + 100, 430 * rows + 60),
+        "set output '%s'" % out,
+        "set multiplot layout %d,%d title '%s' font ',13'" % (rows, cols,
+                                                             title),
+        "set grid",
+        "set key outside right top font ',9'",
+        "set logscale x 2",
+        # Log y: the lower bound (tls-list) sits an order of magnitude
+        # above the slowest; equal ratios look equal at every height.
+        "set logscale y 10",
+        "set xtics (%s)" % xtics,
+        "set xrange [%g:%g]" % (xmin / 1.25, xmax * 1.25),
+        "set xlabel '%s'" % xlabel,
+        "set ylabel '%s'" % ylabel,
+    ]
+    index = 0
+    for size, names in blocks:
+        lines.append("set title '%s B objects'" % size)
+        parts = []
+        for b in names:
+            parts.append(gp_line(b, index) % dat)
+            index += 1
+        lines.append("plot " + ", \\\n     ".join(parts))
+    lines.append("unset multiplot")
+    return "\n".join(lines) + "\n"
+
+
+def make_plots(folder, res, rss):
+    """Writes the gnuplot inputs under folder/plot/ and runs gnuplot.
+    Returns the names of the PNGs made."""
+    if not shutil.which("gnuplot"):
+        print("summarize: gnuplot not found; no plots", file=sys.stderr)
+        return []
+    pdir = os.path.join(folder, "plot")
+    os.makedirs(pdir, exist_ok=True)
+    scripts = {}
+
+    if res.keys("batch"):
+        dat = os.path.join(pdir, "threads.dat")
+        blocks = plot_series(res, "batch", lambda k: k[2], dat)
+        tics = sorted({k[2] for k in res.keys("batch")})
+        scripts["threads.png"] = multiplot(
+            os.path.join(folder, "threads.png"), dat, blocks,
+            "Throughput vs threads: 1000 gets then 1000 puts per thread "
+            "(2 cores)", "threads", "M get+put pairs/s (all threads)", tics)
+
+    if res.keys("prodcons"):
+        dat = os.path.join(pdir, "prodcons.dat")
+        blocks = plot_series(res, "prodcons", lambda k: k[2] // 2, dat)
+        tics = sorted({k[2] // 2 for k in res.keys("prodcons")})
+        scripts["prodcons.png"] = multiplot(
+            os.path.join(folder, "prodcons.png"), dat, blocks,
+            "Producer -> consumer: gets in one thread, puts in another "
+            "(2 cores)", "producer/consumer pairs", "M objects/s", tics)
+
+    if res.keys("pair"):
+        dat = os.path.join(pdir, "pair.dat")
+        sizes = sorted({k[1] for k in res.keys("pair")})
+        names = [b for b in res.backends()
+                 if any(b in res.samples[k] for k in res.keys("pair"))]
+        with open(dat, "w") as f:
+            for b in names:
+                f.write("# %s\n" % b)
+                for s in sizes:
+                    v = res.samples.get(("pair", s, 1), {}).get(b)
+                    if v:
+                        med, lo, hi = stats([x * 1e-6 for x in v])
+                        f.write("%d %g %g %g\n" % (s, med, lo, hi))
+                    else:
+                        f.write("%d NaN NaN NaN\n" % s)
+                f.write("\n\n")
+        parts = []
+        nb = len(names)
+        width = 0.8 / max(nb, 1)
+        for i, b in enumerate(names):
+            colour = STYLE.get(b, ("#555555", 1, 1))[0]
+            off = (i - (nb - 1) / 2.0) * width
+            parts.append(
+                "'%s' index %d using ($0+%g):2:3:4:(%g) with boxerrorbars "
+                "lc rgb '%s' fs solid 0.7 title '%s'"
+                % (dat, i, off, width * 0.45, colour, b))
+        scripts["pair.png"] = "\n".join([
+            "set terminal pngcairo size 1100,520 font 'DejaVu Sans,10'",
+            "set output '%s'" % os.path.join(folder, "pair.png"),
+            "set title 'Hot get+put pair, one thread (higher is better)' "
+            "font ',13'",
+            "set grid ytics",
+            "set key outside right top font ',9'",
+            "set xtics (%s)" % ", ".join("'%d B' %d" % (s, i)
+                                        for i, s in enumerate(sizes)),
+            "set xrange [-0.6:%g]" % (len(sizes) - 0.4),
+            "set yrange [0:*]",
+            "set ylabel 'M pairs/s'",
+            "plot " + ", \\\n     ".join(parts),
+        ]) + "\n"
+
+    if rss:
+        dat = os.path.join(pdir, "rss.dat")
+        names = [b for b in BACKENDS if b in rss and rss[b][1]] + \
+            sorted(b for b in rss if b not in BACKENDS and rss[b][1])
+        with open(dat, "w") as f:
+            for b in names:
+                f.write("# %s\n" % b)
+                for t, v in rss[b][1]:
+                    f.write("%g %g\n" % (t, v / 1048576.0))
+                f.write("\n\n")
+        parts = []
+        for i, b in enumerate(names):
+            colour, width, dash = STYLE.get(b, ("#555555", 1, 1))
+            parts.append("'%s' index %d using 1:2 with linespoints lc rgb "
+                         "'%s' lw %d dt %d pt 7 ps 0.5 title '%s'"
+                         % (dat, i, colour, width, dash, b))
+        scripts["rss.png"] = "\n".join([
+            "set terminal pngcairo size 1100,560 font 'DejaVu Sans,10'",
+            "set output '%s'" % os.path.join(folder, "rss.png"),
+            "set title 'Resident memory after putting back 1,000,000 "
+            "objects of 512 B (lower is better)' font ',13'",
+            "set grid",
+            "set key outside right top font ',9'",
+            "set xlabel 'seconds after the last put'",
+            "set ylabel 'RSS (MiB)'",
+            "set yrange [0:*]",
+            "plot " + ", \\\n     ".join(parts),
+        ]) + "\n"
+
+    made = []
+    for png, script in scripts.items():
+        gp = os.path.join(pdir, png[:-len(".png")] + ".gp")
+        with open(gp, "w") as f:
+            f.write(script)
+        r = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
+        if r.returncode:
+            print("summarize: gnuplot %s failed:\n%s" % (gp, r.stderr),
+                  file=sys.stderr)
+        else:
+            made.append(png)
+    return made
+
+
+# --------------------------------------------------------------- markdown
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def summary(folder, res, rss, pngs, image_prefix):
+    meta = read_meta(folder)
+    stamp = os.path.basename(os.path.normpath(folder))
+    backends = res.backends()
+    competitors = [c for c in COMPETITORS if c in backends]
+    L = []
+    L.append("# magpool performance comparison: %s (%s run)"
+             % (stamp, meta.get("mode", "?")))
+    L.append("")
+    L.append("magpool %s; %s; %s CPUs (%s); %s rounds, google-benchmark "
+             "min time %s s per case; MAGPOOL_SWEEP_MS=%s."
+             % (meta.get("magpool", "?"), meta.get("kernel", "?"),
+                meta.get("cpus", "?"), meta.get("cpu", "?"),
+                meta.get("rounds", "?"), meta.get("min_time", "?"),
+                meta.get("MAGPOOL_SWEEP_MS", "?")))
+    if meta.get("packages"):
+        L.append("Packages: %s." % meta["packages"].rstrip(", "))
+    L.append("Raw data: `perf/results/%s/` (google-benchmark JSON in "
+             "`raw/`); see magpool-bench(1)." % stamp)
+    L.append("")
+    L.append("How to read: throughputs are medians over every process that "
+             "measured the case, (min-max) beside them; higher is better. "
+             "A ratio is magpool's rate divided by the competitor's, taken "
+             "per round against the magpool process that ran just before "
+             "the competitor's, then the median (min-max) over rounds: "
+             "above 1.00x magpool is faster. Multi-thread rates are over "
+             "the run's wall clock on 2 cores; the one-thread hot pair is "
+             "over CPU time.")
+    L.append("")
+
+    # Headline.
+    L.append("## Headline: magpool / competitor")
+    L.append("")
+    header = ["case"] + ["vs %s" % c for c in competitors]
+    if DROPIN[1] in backends:
+        header.append("%s vs %s" % DROPIN)
+    rows = []
+    for w, size, threads, label in HEADLINE:
+        key = (w, size, threads)
+        if key not in res.samples:
+            continue
+        row = [label] + [fmt_ratio(res.ratios.get(key, {}).get(c, []))
+                         for c in competitors]
+        if DROPIN[1] in backends:
+            row.append(fmt_ratio(res.dropin.get(key, [])))
+        rows.append(row)
+    allcases = {c: [] for c in competitors}
+    dropin_all = []
+    for key, per in res.ratios.items():
+        for c in competitors:
+            if per.get(c):
+                allcases[c].append(statistics.median(per[c]))
+    for key, v in res.dropin.items():
+        dropin_all.append(statistics.median(v))
+    ncases = len(res.samples)
+    row = ["**all %d cases, geometric mean**" % ncases]
+    for c in competitors:
+        g = geomean(allcases[c])
+        row.append("**%.2fx**" % g if g else "-")
+    if DROPIN[1] in backends:
+        g = geomean(dropin_all)
+        row.append("**%.2fx**" % g if g else "-")
+    rows.append(row)
+    L += md_table(header, rows)
+    L.append("")
+
+    # Memory.
+    if rss:
+        L.append("## Memory: 1,000,000 objects of 512 B held, then all put "
+                 "back")
+        L.append("")
+        L.append("RSS of a fresh process per backend (MiB): before, while "
+                 "holding them (and the peak), right after the last put, "
+                 "and at the end of the timeline; *given back* is the share "
+                 "of the memory the objects took that was returned by then.")
+        L.append("")
+        rows = []
+        names = [b for b in BACKENDS if b in rss] + \
+            sorted(b for b in rss if b not in BACKENDS)
+        for b in names:
+            c = rss[b][0]
+            mib = lambda k: "%.0f" % (c.get(k, 0) / 1048576.0)
+            grown = c.get("rss_held", 0) - c.get("rss_base", 0)
+            back = c.get("rss_held", 0) - c.get("rss_final", 0)
+            end = rss[b][1][-1][0] if rss[b][1] else 0
+            rows.append([b, mib("rss_base"), mib("rss_held"),
+                         mib("rss_peak"), mib("rss_after_put"),
+                         mib("rss_final") + " (%gs)" % end,
+                         "%d %%" % max(0, round(100.0 * back / grown))
+                         if grown > 0 else "-"])
+        L += md_table(["backend", "base", "held", "peak", "after put",
+                       "final", "given back"], rows)
+        L.append("")
+        if "rss.png" in pngs:
+            L.append("![RSS timeline](%srss.png)" % image_prefix)
+            L.append("")
+
+    # Throughput tables.
+    for w, (title, unit, scale, _) in WORKLOADS.items():
+        keys = res.keys(w)
+        if not keys:
+            continue
+        L.append("## %s" % title)
+        L.append("")
+        L.append("Throughput, %s:" % unit)
+        L.append("")
+        rows = []
+        for k in keys:
+            rows.append([case_label(*k)] +
+                        [fmt_cell(res.samples[k].get(b, []), scale)
+                         for b in backends])
+        L += md_table(["case"] + backends, rows)
+        L.append("")
+        L.append("magpool / competitor:")
+        L.append("")
+        rows = []
+        for k in keys:
+            row = [case_label(*k)] + [fmt_ratio(res.ratios.get(k, {})
+                                                .get(c, []))
+                                      for c in competitors]
+            if DROPIN[1] in backends:
+                row.append(fmt_ratio(res.dropin.get(k, [])))
+            rows.append(row)
+        header = ["case"] + ["vs %s" % c for c in competitors]
+        if DROPIN[1] in backends:
+            header.append("%s vs %s" % DROPIN)
+        L += md_table(header, rows)
+        L.append("")
+        png = {"batch": "threads.png", "prodcons": "prodcons.png",
+               "pair": "pair.png"}.get(w)
+        if png in pngs:
+            L.append("![%s](%s%s)" % (title, image_prefix, png))
+            L.append("")
+
+    # Run notes.
+    notes = []
+    failures = os.path.join(folder, "failures.txt")
+    if os.path.exists(failures):
+        with open(failures) as f:
+            notes += [line.strip() for line in f if line.strip()]
+    notes += res.failed
+    L.append("## Runs")
+    L.append("")
+    L.append("%d benchmark processes, %d cases%s." % (
+        res.runs, ncases, ", measured in %s" % meta["elapsed"]
+        if meta.get("elapsed") else ""))
+    if notes:
+        L.append("")
+        L.append("Problems:")
+        L.append("")
+        L += ["- " + n for n in notes]
+    L.append("")
+    return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folder")
+    ap.add_argument("--latest", metavar="RESULTS",
+                    help="also write RESULTS/LATEST.md and latest-*.png")
+    args = ap.parse_args()
+    res = Results(args.folder)
+    if not res.samples:
+        print("summarize: no benchmark results in %s" % args.folder,
+              file=sys.stderr)
+        return 1
+    rss = load_rss(args.folder)
+    pngs = make_plots(args.folder, res, rss)
+    with open(os.path.join(args.folder, "summary.md"), "w") as f:
+        f.write(summary(args.folder, res, rss, pngs, ""))
+    if args.latest:
+        with open(os.path.join(args.latest, "LATEST.md"), "w") as f:
+            f.write(summary(args.folder, res, rss, pngs, "latest-"))
+        for png in pngs:
+            shutil.copyfile(os.path.join(args.folder, png),
+                            os.path.join(args.latest, "latest-" + png))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,411 @@
+/*
+ * workloads.h - every workload, instantiated once per backend.
+ *
+ * Owns: what each benchmark does (see magpool-bench(1) for what each one
+ * models).  A bk_*.c file defines, before including this header:
+ *     bk_pool                                  the allocator's pool type
+ *     const char *bk_label(void)               the name in reports
+ *     void bk_init(void)                       process set-up
+ *     bk_pool *bk_new(const char *name, size_t size)
+ *     void *bk_get(bk_pool *), *bk_get0(bk_pool *)   (get0 zero-fills)
+ *     void bk_put(bk_pool *, void *)
+ *     void bk_destroy(bk_pool *)
+ * as static inline wrappers that call the allocator's exported functions
+ * directly, so that a measured loop is get-then-put through those
+ * functions and nothing else (no indirect call the real callers lack).
+ *
+ * Every object a workload gets is written to before it is put back (one
+ * word, or all of it where memory is measured): real callers do, and an
+ * allocator that defers work to first touch must not look free.
+ *
+ * Pools live for the whole process, as GlusterFS's do; the sized ones
+ * are shared by the workloads that use the same size, in run order.
+ *
+ * A get that fails aborts the program: a run that skipped it would
+ * measure something else, and the other threads of the run would wait
+ * for it forever.
+ *
+ * Synchronization: the pool tables are written by wl_register() before
+ * any run.  In a threaded run thread 2k produces for thread 2k+1 through
+ * wl_ring[k]; every thread runs the same number of iterations, so each
+ * ring is empty again when the run ends.  wl_wall: one slot per thread
+ * (see bench.h).
+ */
+#ifndef PERF_WORKLOADS_H
+#define PERF_WORKLOADS_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define WL_MAX_PAIRS (BENCH_MAX_THREADS / 2)
+#define WL_BATCH 1000  /* objects a "batch" thread holds at once */
+
+static bk_pool *wl_sized[BENCH_MAX_LIST];
+static char wl_sized_name[BENCH_MAX_LIST][24];
+static bk_pool *wl_many[BENCH_MANY_POOLS];
+static bk_pool *wl_gf[GF_NPOOLS];
+static struct bench_ring wl_ring[WL_MAX_PAIRS];
+static struct bench_wall wl_wall; /* of the run in progress */
+
+static bk_pool *wl_pool_for(int64_t size)
+{
+    for (int i = 0; i < bench_opt.nsizes; i++)
+        if (bench_opt.sizes[i] == size)
+            return wl_sized[i];
+    return NULL;
+}
+
+#define WL_TOUCH(obj, v) (*(long *)(obj) = (long)(v))
+
+static __attribute__((noinline, noreturn)) void wl_get_failed(void)
+{
+    fprintf(stderr, "%s: get returned NULL: %s\n", bk_label(),
+            strerror(errno));
+    abort();
+}
+#define WL_CHECK(obj)                                                          \
+    do {                                                                       \
+        if (__builtin_expect(!(obj), 0))                                       \
+            wl_get_failed();                                                   \
+    } while (0)
+
+/* ----------------------------------------------------------------- pair */
+
+/* The hot pair: one get, one put, the same object back and forth. */
+static void wl_pair(cbench_state *st, void *arg)
+{
+    bk_pool *p = wl_pool_for(cbench_range(st, 0));
+    (void)arg;
+    while (cbench_keep_running_batch(st, 1000)) {
+        for (int i = 0; i < 1000; i++) {
+            void *o = bk_get(p);
+            WL_CHECK(o);
+            WL_TOUCH(o, i);
+            bk_put(p, o);
+        }
+    }
+    cbench_set_items(st, cbench_iterations(st));
+}
+
+/* ---------------------------------------------------------------- batch */
+
+/* 1000 gets then 1000 puts, in every thread, on one shared pool: the
+ * local path, including the thread's cache running dry and overflowing.
+ * Items are get+put pairs, all threads together. */
+static void wl_batch(cbench_state *st, void *arg)
+{
+    bk_pool *p = wl_pool_for(cbench_range(st, 0));
+    void *objs[WL_BATCH];
+    int first = 1;
+    (void)arg;
+    while (cbench_keep_running(st)) {
+        if (first) {
+            bench_wall_begin(&wl_wall, st);
+            first = 0;
+        }
+        for (int i = 0; i < WL_BATCH; i++) {
+            void *o = bk_get(p);
+            WL_CHECK(o);
+            WL_TOUCH(o, i);
+            objs[i] = o;
+        }
+        for (int i = 0; i < WL_BATCH; i++)
+            bk_put(p, objs[i]);
+        bench_wall_end(&wl_wall, st);
+    }
+    cbench_set_items(st, cbench_iterations(st) * WL_BATCH);
+    bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
+                                        WL_BATCH * cbench_nthreads(st));
+}
+
+/* ------------------------------------------------------------- prodcons */
+
+#define WL_PC_STEP 256
+
+/* Producer gets, consumer (another thread) puts: every put is remote.
+ * Objects cross in runs of up to WL_PC_STEP.  Items are the objects
+ * passed, counted once. */
+static void wl_prodcons(cbench_state *st, void *arg)
+{
+    bk_pool *p = wl_pool_for(cbench_range(st, 0));
+    int t = cbench_thread_index(st);
+    struct bench_ring *r = &wl_ring[t / 2];
+    void *objs[WL_PC_STEP];
+    int first = 1;
+    (void)arg;
+    while (cbench_keep_running_batch(st, WL_PC_STEP)) {
+        if (first) {
+            bench_wall_begin(&wl_wall, st);
+            first = 0;
+        }
+        if (t % 2 == 0) {
+            for (int i = 0; i < WL_PC_STEP; i++) {
+                void *o = bk_get(p);
+                WL_CHECK(o);
+                WL_TOUCH(o, i);
+                objs[i] = o;
+            }
+            bench_ring_push(r, objs, WL_PC_STEP);
+        } else {
+            bench_ring_pop(r, objs, WL_PC_STEP);
+            for (int i = 0; i < WL_PC_STEP; i++)
+                bk_put(p, objs[i]);
+        }
+        bench_wall_end(&wl_wall, st);
+    }
+    if (t % 2 == 0)
+        cbench_set_items(st, cbench_iterations(st));
+    bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
+                                        (cbench_nthreads(st) / 2));
+}
+
+/* ---------------------------------------------------------------- gfmix */
+
+#define WL_GF_STEP 64 /* file operations per keep-running step */
+#define WL_GF_INFLIGHT 16
+#define WL_GF_REMOTE (BENCH_GF_GETS / 2)
+
+/* A GlusterFS-shaped file operation: ten zero-filled gets from five
+ * pools (a stack and three frames, a dict with four values, an RPC
+ * request), several operations in flight; when one completes, half its
+ * objects are put by this thread and half are handed to thread 1 to put,
+ * as io-threads and epoll threads free what rpc threads allocated.
+ * Items are file operations (BENCH_GF_GETS gets each). */
+static void wl_gfmix_fop_done(void **objs, struct bench_ring *r)
+{
+    void *remote[WL_GF_REMOTE];
+    for (int g = 0; g < BENCH_GF_GETS; g++) {
+        if (g % 2)
+            remote[g / 2] = objs[g];
+        else
+            bk_put(wl_gf[bench_gf_fop[g]], objs[g]);
+    }
+    bench_ring_push(r, remote, WL_GF_REMOTE);
+}
+
+static void wl_gfmix(cbench_state *st, void *arg)
+{
+    struct bench_ring *r = &wl_ring[0];
+    int first = 1;
+    (void)arg;
+    if (cbench_thread_index(st) == 0) {
+        void *fly[WL_GF_INFLIGHT][BENCH_GF_GETS];
+        while (cbench_keep_running_batch(st, WL_GF_STEP)) {
+            if (first) {
+                bench_wall_begin(&wl_wall, st);
+                first = 0;
+            }
+            /* The window is drained inside each step: the other thread
+             * must receive its half before the run's closing barrier. */
+            for (int f = 0; f < WL_GF_STEP; f++) {
+                void **objs = fly[f % WL_GF_INFLIGHT];
+                if (f >= WL_GF_INFLIGHT)
+                    wl_gfmix_fop_done(objs, r);
+                for (int g = 0; g < BENCH_GF_GETS; g++) {
+                    objs[g] = bk_get0(wl_gf[bench_gf_fop[g]]);
+                    WL_CHECK(objs[g]);
+                    WL_TOUCH(objs[g], f);
+                }
+            }
+            for (int f = WL_GF_STEP - WL_GF_INFLIGHT; f < WL_GF_STEP; f++)
+                wl_gfmix_fop_done(fly[f % WL_GF_INFLIGHT], r);
+            bench_wall_end(&wl_wall, st);
+        }
+        cbench_set_items(st, cbench_iterations(st));
+    } else {
+        void *objs[WL_GF_REMOTE];
+        while (cbench_keep_running_batch(st, WL_GF_STEP)) {
+            if (first) {
+                bench_wall_begin(&wl_wall, st);
+                first = 0;
+            }
+            /* The ring is FIFO: each object's pool is known from its
+             * position (the odd gets of an operation, in order). */
+            for (int f = 0; f < WL_GF_STEP; f++) {
+                bench_ring_pop(r, objs, WL_GF_REMOTE);
+                for (int g = 1; g < BENCH_GF_GETS; g += 2)
+                    bk_put(wl_gf[bench_gf_fop[g]], objs[g / 2]);
+            }
+            bench_wall_end(&wl_wall, st);
+        }
+    }
+    bench_wall_report(&wl_wall, st, (double)cbench_iterations(st));
+}
+
+/* ------------------------------------------------------------ manypools */
+
+#define WL_MANY_LIVE 256
+
+/* 24 pools of mixed sizes, picked with GlusterFS's weights, 256 objects
+ * live per thread: the cost of many pools' caches side by side.  Items
+ * are get+put pairs, all threads together. */
+static void wl_manypools(cbench_state *st, void *arg)
+{
+    void *live[WL_MANY_LIVE] = {0};
+    unsigned char from[WL_MANY_LIVE];
+    unsigned k = (unsigned)cbench_thread_index(st) * 1009u;
+    int first = 1;
+    (void)arg;
+    while (cbench_keep_running_batch(st, WL_MANY_LIVE)) {
+        if (first) {
+            bench_wall_begin(&wl_wall, st);
+            first = 0;
+        }
+        for (int i = 0; i < WL_MANY_LIVE; i++) {
+            unsigned pi = bench_many_seq[k++ % BENCH_MANY_SEQ];
+            if (live[i])
+                bk_put(wl_many[from[i]], live[i]);
+            live[i] = bk_get(wl_many[pi]);
+            WL_CHECK(live[i]);
+            WL_TOUCH(live[i], k);
+            from[i] = (unsigned char)pi;
+        }
+        bench_wall_end(&wl_wall, st);
+    }
+    for (int i = 0; i < WL_MANY_LIVE; i++)
+        if (live[i])
+            bk_put(wl_many[from[i]], live[i]);
+    cbench_set_items(st, cbench_iterations(st));
+    bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
+                                        cbench_nthreads(st));
+}
+
+/* ------------------------------------------------------------------ rss */
+
+/* Hold rss_objects objects (written all over), put them all back, then
+ * sample the resident set every rss_interval seconds for rss_seconds:
+ * what the allocator keeps, and whether it gives memory back by itself.
+ * Run it in a fresh process: the figures are the process's. */
+static void wl_rss(cbench_state *st, void *arg)
+{
+    size_t size = (size_t)cbench_range(st, 0);
+    long n = bench_opt.rss_objects;
+    size_t vbytes = (size_t)n * sizeof(void *);
+    void **objs = bench_map(vbytes);
+    bk_pool *p = bk_new("rss", size);
+    char path[512];
+    FILE *out = NULL;
+    long base = 0, held = 0, peak = 0, after = 0, last = 0;
+    double fill_s = 0, put_s = 0;
+    (void)arg;
+    if (!objs || !p) {
+        cbench_skip(st, "cannot set up");
+        return;
+    }
+    if (bench_opt.rss_out) {
+        snprintf(path, sizeof path, bench_opt.rss_out, bk_label());
+        if (!(out = fopen(path, "w")))
+            perror(path);
+    }
+    while (cbench_keep_running(st)) {
+        base = bench_rss_now();
+        double t0 = bench_now();
+        for (long i = 0; i < n; i++) {
+            void *o = bk_get(p);
+            WL_CHECK(o);
+            memset(o, 0xa5, size);
+            objs[i] = o;
+        }
+        double t1 = bench_now();
+        held = bench_rss_now();
+        peak = bench_rss_peak();
+        for (long i = 0; i < n; i++)
+            bk_put(p, objs[i]);
+        double t2 = bench_now();
+        last = after = bench_rss_now();
+        fill_s = t1 - t0;
+        put_s = t2 - t1;
+        if (out)
+            fprintf(out, "# %s: t (s after put-back), RSS (bytes); "
+                    "held %ld\n0.000 %ld\n", bk_label(), held, after);
+        for (int s = 1; s * bench_opt.rss_interval <=
+                        bench_opt.rss_seconds + 1e-9; s++) {
+            bench_sleep_until(t2 + s * bench_opt.rss_interval);
+            last = bench_rss_now();
+            if (out)
+                fprintf(out, "%.3f %ld\n", s * bench_opt.rss_interval, last);
+        }
+    }
+    if (out)
+        fclose(out);
+    cbench_counter(st, "rss_base", (double)base, CBENCH_BYTES);
+    cbench_counter(st, "rss_held", (double)held, CBENCH_BYTES);
+    cbench_counter(st, "rss_peak", (double)peak, CBENCH_BYTES);
+    cbench_counter(st, "rss_after_put", (double)after, CBENCH_BYTES);
+    cbench_counter(st, "rss_final", (double)last, CBENCH_BYTES);
+    cbench_counter(st, "fill_seconds", fill_s, 0);
+    cbench_counter(st, "put_seconds", put_s, 0);
+    bk_destroy(p);
+    bench_unmap(objs, vbytes);
+}
+
+/* ------------------------------------------------------------- register */
+
+static void wl_register(const char *label)
+{
+    char name[128];
+    cbench *b;
+
+    for (int i = 0; i < bench_opt.nsizes; i++) {
+        snprintf(wl_sized_name[i], sizeof wl_sized_name[i], "bench-%lld",
+                 (long long)bench_opt.sizes[i]);
+        wl_sized[i] = bk_new(wl_sized_name[i], (size_t)bench_opt.sizes[i]);
+    }
+    for (int i = 0; i < BENCH_MANY_POOLS; i++)
+        wl_many[i] = bk_new(bench_many_pools[i].name, bench_many_pools[i].size);
+    for (int i = 0; i < GF_NPOOLS; i++)
+        wl_gf[i] = bk_new(bench_gf_pools[i].name, bench_gf_pools[i].size);
+    for (int i = 0; i < bench_opt.nsizes; i++)
+        if (!wl_sized[i]) {
+            fprintf(stderr, "%s: cannot create a pool of %lld bytes\n",
+                    label, (long long)bench_opt.sizes[i]);
+            exit(2);
+        }
+
+    snprintf(name, sizeof name, "pair/%s", label);
+    b = cbench_register(name, wl_pair, NULL);
+    for (int i = 0; i < bench_opt.nsizes; i++)
+        cbench_arg(b, bench_opt.sizes[i]);
+
+    snprintf(name, sizeof name, "batch/%s", label);
+    b = cbench_real_time(cbench_register(name, wl_batch, NULL));
+    for (int i = 0; i < bench_opt.nsizes; i++)
+        cbench_arg(b, bench_opt.sizes[i]);
+    for (int i = 0; i < bench_opt.nthreads; i++)
+        cbench_threads(b, (int)bench_opt.threads[i]);
+
+    snprintf(name, sizeof name, "prodcons/%s", label);
+    b = cbench_real_time(cbench_register(name, wl_prodcons, NULL));
+    for (int i = 0; i < bench_opt.nsizes; i++)
+        cbench_arg(b, bench_opt.sizes[i]);
+    for (int i = 0; i < bench_opt.npairs; i++)
+        cbench_threads(b, 2 * (int)bench_opt.pairs[i]);
+
+    snprintf(name, sizeof name, "gfmix/%s", label);
+    cbench_threads(cbench_real_time(cbench_register(name, wl_gfmix, NULL)), 2);
+
+    snprintf(name, sizeof name, "manypools/%s", label);
+    b = cbench_real_time(cbench_register(name, wl_manypools, NULL));
+    cbench_threads(cbench_threads(b, 1), 2);
+
+    snprintf(name, sizeof name, "rss/%s", label);
+    b = cbench_register(name, wl_rss, NULL);
+    cbench_unit_us(cbench_fixed_iterations(cbench_arg(b, 512), 1));
+}
+
+static const struct bench_backend wl_backend = {
+    .label = bk_label,
+    .init = bk_init,
+    .register_all = wl_register,
+};
+
+__attribute__((constructor)) static void wl_add_backend(void)
+{
+    bench_add_backend(&wl_backend);
+}
+
+#endif /* PERF_WORKLOADS_H */
