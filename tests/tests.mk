@@ -58,3 +58,19 @@ tests_test_gluster_abi_SOURCES = tests/test_gluster_abi.c
 tests_test_gluster_abi_CPPFLAGS = $(AM_CPPFLAGS) $(GLUSTERFS_CPPFLAGS)
 tests_test_gluster_abi_CFLAGS = $(TEST_CFLAGS)
 tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS) -lpthread
+
+# End-to-end: GlusterFS 10.3 (glusterd, a brick, fio and a gfapi client)
+# with the preload shim, in a private network namespace.  Needs root;
+# installs glusterfs-server, glusterfs-client and fio if missing.
+EXTRA_DIST += tests/gluster/run.sh tests/gluster/smallfiles.c
+if HAVE_GLUSTERFS
+check-gluster: all
+	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
+	MAGPOOL_EXPECT_MAGPOOL_SIZES=1 \
+	$(SHELL) $(srcdir)/tests/gluster/run.sh
+else
+check-gluster:
+	@echo "check-gluster: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2
+	@exit 1
+endif
+.PHONY: check-gluster
