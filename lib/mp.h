@@ -14,8 +14,10 @@
  *   object header       written by whoever holds the object (get marks it
  *                       allocated, put marks it free).
  *   struct magpool      immutable after creation except: depot (lock-free,
- *                       see depot.c), slab (slab.lock), dead/zombie state
- *                       (mp_reg_lock).
+ *                       see depot.c), slab (slab.lock), dead state
+ *                       (mp_reg_lock), cap (relaxed atomic: any recent
+ *                       value makes a valid magazine), last_exchanges
+ *                       (sweeper only), adapt_ns (relaxed atomic).
  *   mp_tcache, slots    created by the owner; linked, unlinked and freed
  *                       under mp_reg_lock; see tcache.c.
  *
