@@ -18,7 +18,10 @@
 #include "mp.h"
 
 #define MP_DEFAULT_SWEEP_MS 1000u
-#define MP_DEFAULT_MAG_BYTES 16384u
+/* Small to start with: a GlusterFS brick runs dozens of threads, each
+ * keeping two magazines per pool it touches; busy pools grow theirs
+ * (magazine.c). */
+#define MP_DEFAULT_MAG_BYTES 4096u
 #define MP_DEFAULT_CHUNK_BYTES (1u << 20)
 
 struct mp_options mp_opt = {

@@ -62,15 +62,23 @@ tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS)
 # End-to-end: GlusterFS 10.3 (glusterd, a brick, fio and a gfapi client)
 # with the preload shim, in a private network namespace.  Needs root;
 # installs glusterfs-server, glusterfs-client and fio if missing.
-EXTRA_DIST += tests/gluster/run.sh tests/gluster/smallfiles.c
+EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh \
+	tests/gluster/bench.sh tests/gluster/smallfiles.c \
+	tests/gluster/RESULTS.md tests/gluster/RESULTS.csv
 if HAVE_GLUSTERFS
 check-gluster: all
 	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
 	MAGPOOL_EXPECT_MAGPOOL_SIZES=1 \
 	$(SHELL) $(srcdir)/tests/gluster/run.sh
+
+# Not a test: stock pool vs magpool vs passthrough+glibc vs
+# passthrough+tcmalloc on the same two workloads (about 10 minutes).
+bench-gluster: all
+	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
+	$(SHELL) $(srcdir)/tests/gluster/bench.sh
 else
-check-gluster:
-	@echo "check-gluster: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2
+check-gluster bench-gluster:
+	@echo "$@: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2
 	@exit 1
 endif
-.PHONY: check-gluster
+.PHONY: check-gluster bench-gluster

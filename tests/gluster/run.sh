@@ -27,19 +27,12 @@
 #
 # Isolation: the test refuses to run beside another glusterd (both would use
 # /var/run/gluster, and killing the wrong one would break an installation).
-# It gives its own glusterd a private working directory (not /var/lib/glusterd),
-# run directory, log directory and CLI socket, and the volume a private
-# statedump path, all under one mktemp -d directory, so an existing
-# installation's volumes are neither started nor changed.  What GlusterFS
-# still places at fixed paths (each brick's socket in /var/run/gluster,
-# /var/run/gluster/snaps, /var/lib/glusterd/ss_brick, /var/lib/glusterd/
-# geo-replication/gsyncd_template.conf) is removed if this run created it:
-# the test lists /var/lib/glusterd, /var/run/gluster and /var/log/glusterfs
-# before it starts glusterd and removes what is new after teardown.  fio's
-# gfapi engine logs to the fixed path /tmp/fio_gfapi.log; the test moves what
-# this run appended into its working directory.  Every process
-# it starts runs in its own network namespace, which is how teardown finds
-# (and ends, by pid) anything left over.
+# Set-up, clients and teardown are lib.sh's, shared with bench.sh: its own
+# glusterd has a private working, run and log directory and CLI socket, and
+# the volume a private statedump path, all under one mktemp -d directory,
+# so an existing installation's volumes are neither started nor changed;
+# every process runs in a private network namespace; what GlusterFS still
+# writes at fixed paths is removed after teardown (see lib.sh).
 #
 # Exit status: 0 when every step and every check passed, 1 otherwise.
 #
@@ -49,136 +42,13 @@ set -Eeuo pipefail
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/gluster/lib.sh
+. "$HERE/lib.sh"
 PRELOAD=${MAGPOOL_PRELOAD-}
 EXPECT_SIZES=${MAGPOOL_EXPECT_MAGPOOL_SIZES:-0}
 KEEP=${MAGPOOL_GLUSTER_KEEP:-0}
-HOST=127.0.0.2
-NS=magpool-gluster-$$
-NSPATH=/run/netns/$NS
-VOL=magpool-$$-$RANDOM
-FIO_LOG=/tmp/fio_gfapi.log
-OUTSIDE=(/var/lib/glusterd /var/run/gluster /var/log/glusterfs)
 
-W=
-GF_ENV=()
-PRELOAD_REAL=
-NS_MADE=0
-GD_PID=
-VOL_CREATED=0
-BRICK_PIDS=()
-FIO_LOG_SIZE0=-1
-TORN_DOWN=0
-FAILED=0
-T0=$SECONDS
-
-# ---------------------------------------------------------------- helpers
-
-say() { printf '[%3ds] %s\n' $((SECONDS - T0)) "$*"; }
-
-die() {
-    printf '[%3ds] FAIL: %s\n' $((SECONDS - T0)) "$*" >&2
-    FAILED=1
-    exit 1
-}
-
-# Non-zombie processes whose command name is exactly $1.
-procs_named() {
-    local d comm state
-    for d in /proc/[0-9]*; do
-        comm=$(cat "$d/comm" 2>/dev/null) || continue
-        [ "$comm" = "$1" ] || continue
-        state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "$d/status" \
-                2>/dev/null) || continue
-        [ "$state" = Z ] || echo "${d#/proc/}"
-    done
-}
-
-# True while process $1 exists and is not a zombie.
-alive() {
-    local state
-    state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" \
-            2>/dev/null) || return 1
-    [ -n "$state" ] && [ "$state" != Z ]
-}
-
-# Wait up to $2 seconds for process $1 to end.
-wait_gone() {
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        alive "$1" || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# Every process in our namespace: exactly the ones this test started.
-ns_pids() {
-    local want d
-    want=$(stat -L -c %i "$NSPATH" 2>/dev/null) || return 0
-    for d in /proc/[0-9]*; do
-        [ "$(stat -L -c %i "$d/ns/net" 2>/dev/null)" = "$want" ] &&
-            alive "${d#/proc/}" && echo "${d#/proc/}"
-    done
-    return 0
-}
-
-in_ns() { nsenter --net="$NSPATH" "$@"; }
-
-gcli() {
-    timeout -k 5 60 nsenter --net="$NSPATH" env -u LD_PRELOAD \
-        gluster --mode=script --glusterd-sock="$W/run/glusterd.socket" \
-        --log-file="$W/log/cli.log" "$@"
-}
-
-# client NAME SECONDS COMMAND...: run a client in the namespace with the
-# preload; its pid goes to $W/pid.NAME (sh and env exec, so the pid is the
-# client's own: its stats file is stats.PID), its output to $W/log/NAME.out.
-client() {
-    local name=$1 secs=$2 rc=0
-    shift 2
-    # shellcheck disable=SC2016 # $$ and $0 are for the inner sh
-    (cd "$W" && timeout -k 10 "$secs" nsenter --net="$NSPATH" \
-        sh -c 'echo $$ >"$0"; exec "$@"' "$W/pid.$name" \
-        env "${GF_ENV[@]}" "$@" >"$W/log/$name.out" 2>&1) || rc=$?
-    case $rc in
-    0) ;;
-    124 | 137) die "$name: still running after ${secs}s (see $W/log/$name.out)" ;;
-    *)
-        tail -n 20 "$W/log/$name.out" >&2
-        if [ "$rc" -gt 128 ]; then
-            die "$name: killed by signal $((rc - 128))"
-        fi
-        die "$name: exit status $rc"
-        ;;
-    esac
-}
-
-# Print the brick's pid once the volume reports it online.  (The plain
-# `volume status` wraps long brick paths; the XML form does not.)
-brick_online_pid() {
-    local i xml status pid
-    for ((i = 0; i < 60; i++)); do
-        xml=$(gcli volume status "$VOL" --xml 2>/dev/null || true)
-        status=$(grep -o '<status>[0-9]*</status>' <<<"$xml" | head -n 1 |
-                 tr -dc 0-9)
-        pid=$(grep -o '<pid>[0-9]*</pid>' <<<"$xml" | head -n 1 | tr -dc 0-9)
-        if [ "$status" = 1 ] && [ -n "$pid" ] && alive "$pid"; then
-            echo "$pid"
-            return 0
-        fi
-        sleep 0.5
-    done
-    return 1
-}
-
-# Check that the preload library is mapped into process $1 ($2 names it).
-check_mapped() {
-    [ -n "$PRELOAD" ] || return 0
-    grep -qF "$PRELOAD_REAL" "/proc/$1/maps" ||
-        die "$2 (pid $1) does not map $PRELOAD_REAL"
-    say "$2 (pid $1) maps $(grep -F "$PRELOAD_REAL" "/proc/$1/maps" |
-        awk '{print $6, $7}' | sort -u | head -n 1)"
-}
+# ---------------------------------------------------------------- checks
 
 # check_mempool DUMP WHO POOL...: print the [mempool] section(s) of a
 # statedump, one line per pool, and check them: the POOLs are there, every
@@ -248,82 +118,12 @@ check_mempool() {
     ' "$tsv" || die "the $who's [mempool] section is not sane"
 }
 
-# ----------------------------------------------------------------- teardown
-
-# Stop and delete the volume, end glusterd and anything else of ours, drop
-# the namespace.  Idempotent; on the failure path every step is tolerated.
-teardown() {
-    local pid left
-    [ "$TORN_DOWN" = 1 ] && return 0
-    TORN_DOWN=1
-    if [ "$VOL_CREATED" = 1 ] && [ -n "$GD_PID" ] && alive "$GD_PID"; then
-        gcli volume stop "$VOL" >/dev/null 2>&1 ||
-            say "teardown: volume stop failed"
-        for pid in "${BRICK_PIDS[@]}"; do
-            wait_gone "$pid" 15 || say "teardown: brick $pid still running"
-        done
-        gcli volume delete "$VOL" >/dev/null 2>&1 ||
-            say "teardown: volume delete failed"
-    fi
-    if [ -n "$GD_PID" ] && alive "$GD_PID"; then
-        kill -TERM "$GD_PID" 2>/dev/null || true
-        if ! wait_gone "$GD_PID" 15; then
-            say "teardown: glusterd $GD_PID ignored SIGTERM; SIGKILL"
-            kill -KILL "$GD_PID" 2>/dev/null || true
-        fi
-    fi
-    if [ "$NS_MADE" = 1 ]; then
-        left=$(ns_pids)
-        if [ -n "$left" ]; then
-            say "teardown: leftover processes in $NS:"
-            for pid in $left; do
-                say "  $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-160)"
-                kill -TERM "$pid" 2>/dev/null || true
-            done
-            for pid in $left; do
-                wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
-            done
-        fi
-        ip netns del "$NS" 2>/dev/null || say "teardown: ip netns del $NS failed"
-        NS_MADE=0
-    fi
-    # Deepest first, so directories are empty when their turn comes; rmdir
-    # leaves alone one that is not.
-    if [ -f "$W/outside.before" ]; then
-        find "${OUTSIDE[@]}" 2>/dev/null | sort >"$W/outside.after"
-        comm -13 "$W/outside.before" "$W/outside.after" | sort -r |
-            while read -r path; do
-                if [ -d "$path" ] && ! [ -L "$path" ]; then
-                    rmdir "$path" 2>/dev/null || say "teardown: left $path (not empty)"
-                else
-                    rm -f "$path"
-                fi
-            done
-    fi
-    if [ "$FIO_LOG_SIZE0" != -1 ] && [ -f "$FIO_LOG" ]; then
-        tail -c +$((FIO_LOG_SIZE0 + 1)) "$FIO_LOG" >"$W/log/fio_gfapi.log" || true
-        [ "$FIO_LOG_SIZE0" = 0 ] && rm -f "$FIO_LOG"
-    fi
-    return 0
-}
-
 on_exit() {
     local rc=$?
     trap - EXIT ERR
     set +e
     [ "$rc" != 0 ] && FAILED=1
-    if [ "$FAILED" = 1 ] && [ -n "$W" ] && [ -d "$W/log" ]; then
-        # glusterd logs these errors on every first start; they are noise.
-        local benign='ulimit -n|Key=log-group|gf_store_handle_retrieve|Key=key2'
-        for f in "$W"/log/glusterd.log "$W"/log/bricks/*.log; do
-            [ -f "$f" ] || continue
-            echo "---- $f: errors (last 10) and last 5 lines ----" >&2
-            grep -E '\] [EC] \[' "$f" | grep -vE "$benign" | tail -n 10 >&2
-            tail -n 5 "$f" >&2
-        done
-        grep -l 'signal received' "$W"/log/*.log "$W"/log/bricks/*.log \
-            2>/dev/null | sed 's/^/CRASH reported in /' >&2
-    fi
+    [ "$FAILED" = 1 ] && show_failure_logs
     teardown
     cd /
     if [ -n "$W" ] && [ -d "$W" ]; then
@@ -345,97 +145,30 @@ trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
 
 # ---------------------------------------------------------------- pre-flight
 
-[ "$(id -u)" = 0 ] || die "must run as root (glusterd, ip netns)"
 if [ -z "${MAGPOOL_PRELOAD+set}" ]; then
     say "MAGPOOL_PRELOAD is unset: testing stock GlusterFS, no preload"
 fi
+check_preload
 if [ -n "$PRELOAD" ]; then
-    case $PRELOAD in
-    /*) ;;
-    *) die "MAGPOOL_PRELOAD must be an absolute path: $PRELOAD" ;;
-    esac
-    [ -f "$PRELOAD" ] || die "MAGPOOL_PRELOAD: no such file: $PRELOAD"
-    PRELOAD_REAL=$(readlink -f "$PRELOAD")
     say "preloading $PRELOAD"
 else
     say "no preload: stock GlusterFS mem-pool"
 fi
+preflight
 
-need=()
-for p in glusterfs-server glusterfs-client fio libglusterfs-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-        grep -q 'install ok installed' || need+=("$p")
-done
-command -v cc >/dev/null || need+=(gcc)
-command -v pkg-config >/dev/null || need+=(pkg-config)
-command -v ip >/dev/null || need+=(iproute2)
-if [ ${#need[@]} -gt 0 ]; then
-    say "installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || die "apt-get update failed"
-    apt-get install -y -qq "${need[@]}" >/dev/null ||
-        die "apt-get install ${need[*]} failed"
-fi
-command -v nsenter >/dev/null || die "nsenter (util-linux) is missing"
-
-running=$(procs_named glusterd)
-[ -z "$running" ] ||
-    die "a glusterd is already running (pid $running): stop it first;" \
-        "this test must not run beside, or disturb, another glusterd"
-
-W=$(mktemp -d /tmp/magpool-gluster.XXXXXX)
-# The environment of every GlusterFS process under test (glusterd passes it
-# on to the bricks it spawns).
+gf_workdir
 GF_ENV=(MAGPOOL_STATS="$W/stats.%p" MAGPOOL_SWEEP_MS=1000)
 [ -n "$PRELOAD" ] && GF_ENV+=(LD_PRELOAD="$PRELOAD")
-mkdir -p "$W/brick" "$W/log" "$W/run" "$W/dumps"
 say "working directory $W, namespace $NS, volume $VOL"
-
-# shellcheck disable=SC2046 # pkg-config prints several words
-cc -std=gnu11 -O2 -g -Wall -Wextra -o "$W/smallfiles" "$HERE/smallfiles.c" \
-    $(pkg-config --cflags --libs glusterfs-api) -lpthread ||
-    die "cannot build smallfiles.c"
+build_smallfiles "$W/smallfiles"
 
 # ------------------------------------------------------------------ set-up
 
-find "${OUTSIDE[@]}" 2>/dev/null | sort >"$W/outside.before" || true
-ip netns add "$NS" || die "ip netns add $NS failed"
-NS_MADE=1
-ip -n "$NS" link set lo up
-
-in_ns env "${GF_ENV[@]}" glusterd -p "$W/glusterd.pid" \
-    --log-file="$W/log/glusterd.log" \
-    --xlator-option management.working-directory="$W/glusterd" \
-    --xlator-option management.run-directory="$W/run" \
-    --xlator-option management.logging-directory="$W/log" \
-    --xlator-option management.glusterd-sockfile="$W/run/glusterd.socket" ||
-    die "glusterd did not start (see $W/log/glusterd.log)"
-for ((i = 0; i < 60; i++)); do
-    [ -s "$W/glusterd.pid" ] && gcli volume list >/dev/null 2>&1 && break
-    sleep 0.5
-done
-GD_PID=$(cat "$W/glusterd.pid" 2>/dev/null || true)
-[ -n "$GD_PID" ] && alive "$GD_PID" || die "glusterd is not running"
-gcli volume list >/dev/null 2>&1 || die "glusterd does not answer the CLI"
-say "glusterd pid $GD_PID ready"
-check_mapped "$GD_PID" glusterd
-
-gcli volume create "$VOL" "$HOST:$W/brick" force >/dev/null
-VOL_CREATED=1
-gcli volume set "$VOL" server.statedump-path "$W/dumps" >/dev/null
-gcli volume start "$VOL" >/dev/null
-BRICK=$(brick_online_pid) || die "brick of $VOL did not come online"
-BRICK_PIDS+=("$BRICK")
-say "volume $VOL started, brick pid $BRICK"
-check_mapped "$BRICK" "brick glusterfsd"
+gf_start
 
 # ------------------------------------------------------------------- load
 
-if [ -f "$FIO_LOG" ]; then
-    FIO_LOG_SIZE0=$(stat -c %s "$FIO_LOG")
-else
-    FIO_LOG_SIZE0=0
-fi
+gf_mark_fio_log
 say "fio: 16 MiB randwrite + full verify, then 5 s randrw 50/50 with verify"
 # --thread: fio's forked job processes end without running exit handlers,
 # so they would write no MAGPOOL_STATS file; threads of one fio do.
@@ -462,8 +195,7 @@ awk -F';' '$1 == 3 && $3 == "mixed" && $6 > 0 && $47 > 0 { ok = 1 } END { exit !
 alive "$BRICK" || die "the brick died during fio"
 
 say "stopping and starting $VOL"
-gcli volume stop "$VOL" >/dev/null
-wait_gone "$BRICK" 15 || die "brick $BRICK still running after volume stop"
+stop_volume
 if [ -n "$PRELOAD" ]; then
     if [ -s "$W/stats.$BRICK" ]; then
         say "stopped brick $BRICK wrote its stats file at exit"
@@ -471,9 +203,7 @@ if [ -n "$PRELOAD" ]; then
         say "stopped brick $BRICK wrote no stats file"
     fi
 fi
-gcli volume start "$VOL" >/dev/null
-BRICK=$(brick_online_pid) || die "brick of $VOL did not come online again"
-BRICK_PIDS+=("$BRICK")
+start_volume
 say "volume $VOL restarted, brick pid $BRICK"
 check_mapped "$BRICK" "brick glusterfsd"
 
@@ -519,8 +249,7 @@ say "torn down"
 
 # --------------------------------------------------------- crash and stats
 
-crashes=$(grep -l -E 'signal received|pending frames:' \
-    "$W"/log/*.log "$W"/log/bricks/*.log 2>/dev/null || true)
+crashes=$(crash_logs)
 [ -z "$crashes" ] || die "crash reported in: $crashes"
 # A core dump, where the kernel writes one to a file: daemons run in /,
 # clients in $W.  (A piped core_pattern hands it to a helper instead; the

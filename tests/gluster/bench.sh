@@ -1,0 +1,472 @@
+#!/bin/bash
+# tests/gluster/bench.sh - GlusterFS 10.3 with its own pool, with magpool,
+# and with no pool at all (malloc: glibc's or tcmalloc), compared.
+#
+# Four configurations, the environment put on glusterd (so on the brick it
+# spawns) and on the clients:
+#   stock        Debian's GlusterFS pool, no preload
+#   magpool      LD_PRELOAD=$MAGPOOL_PRELOAD
+#   passthrough  the same with MAGPOOL_DISABLE=1: every get is a malloc and
+#                every put a free, glibc's
+#   tcmalloc     LD_PRELOAD="$MAGPOOL_PRELOAD libtcmalloc_minimal.so.4" and
+#                MAGPOOL_DISABLE=1: upstream GlusterFS 10's default (pool
+#                compiled out, tcmalloc), on Debian's binaries
+# Each run of a configuration gets a fresh glusterd and one-brick volume
+# (lib.sh, as run.sh) and two gfapi clients, one after the other:
+#   fio        16 MiB written once (1 MiB blocks), then 4k random read/write
+#              50/50 at iodepth 1 for $MAGPOOL_BENCH_FIO_SECS seconds: IOPS
+#   smallfiles smallfiles.c, 4 threads x $MAGPOOL_BENCH_FILES files x 2
+#              rounds of create, write, stat, read, verify, unlink: files/s
+# and measures the brick (CPU seconds, utime + stime from /proc/PID/stat,
+# read 3 s after the last client ended and just before the volume stops;
+# peak RSS, VmHWM; RSS then, VmRSS) and each client process (CPU seconds
+# and peak RSS from wait4(), through GNU time).  MAGPOOL_SWEEP_MS=1000 in
+# every configuration, so magpool's sweeper has run in those 3 s.
+# Every run checks that its processes map what the configuration says, and
+# afterwards, from MAGPOOL_STATS, that magpool (or, disabled, malloc) served
+# the brick's and both clients' pools.
+#
+# $MAGPOOL_BENCH_ROUNDS rounds run every configuration once, the order
+# rotated by one each round so that drifting noise hits all alike.  The
+# medians and ranges go to stdout and to RESULTS.md, every run's numbers
+# to RESULTS.csv (in $MAGPOOL_BENCH_OUT).
+#
+# Run as root, from the repository root (`make bench-gluster`):
+#   MAGPOOL_PRELOAD=/abs/path/libmagpool-preload.so bash tests/gluster/bench.sh
+#
+# Environment:
+#   MAGPOOL_PRELOAD          the shim (required, absolute path)
+#   MAGPOOL_BENCH_ROUNDS     rounds (3)
+#   MAGPOOL_BENCH_CONFIGS    configurations to run, in round-1 order
+#                            ("stock magpool passthrough tcmalloc")
+#   MAGPOOL_BENCH_FIO_SECS   fio's random read/write time, seconds (10)
+#   MAGPOOL_BENCH_FILES      smallfiles files per thread and round (200)
+#   MAGPOOL_BENCH_OUT        where RESULTS.md and RESULTS.csv go
+#                            (this directory)
+#   MAGPOOL_GLUSTER_KEEP     1: keep the working directory (logs of each run)
+#
+# `bench.sh --one CONFIG DIR SMALLFILES` is the internal entry of one run.
+#
+# A run that fails (a crash, a client error, a configuration that is not
+# what it claims) is reported and left out of the medians; the others go
+# on.  Exit status: 0 when every run succeeded, 1 otherwise.
+#
+# Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+
+set -Eeuo pipefail
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/gluster/lib.sh
+. "$HERE/lib.sh"
+PRELOAD=${MAGPOOL_PRELOAD-}
+TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+ROUNDS=${MAGPOOL_BENCH_ROUNDS:-3}
+read -r -a CONFIGS <<<"${MAGPOOL_BENCH_CONFIGS:-stock magpool passthrough tcmalloc}"
+FIO_SECS=${MAGPOOL_BENCH_FIO_SECS:-10}
+FILES=${MAGPOOL_BENCH_FILES:-200}
+OUT=${MAGPOOL_BENCH_OUT:-$HERE}
+KEEP=${MAGPOOL_GLUSTER_KEEP:-0}
+SF_THREADS=4
+SF_ROUNDS=2
+SETTLE_SECS=3
+
+# ===================================================================
+# One run (bench.sh --one CONFIG DIR SMALLFILES): a glusterd, a volume,
+# both clients, the measurements; writes DIR/result (KEY=VALUE lines).
+# ===================================================================
+
+# CPU seconds (utime + stime) of process $1 so far.
+cpu_secs() {
+    local stat
+    stat=$(cat "/proc/$1/stat") || die "cannot read /proc/$1/stat"
+    # Fields after the command name, which ends at the last ')': state is
+    # the first, utime the 12th, stime the 13th.
+    awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / tck }' \
+        <<<"${stat##*) }"
+}
+
+# Field $2 (VmHWM, VmRSS) of process $1's status, in KiB.
+vm_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# check_libs PID WHO: process PID maps the shim and tcmalloc exactly when
+# the configuration preloads them, and has MAGPOOL_DISABLE=1 exactly when
+# the configuration disables magpool.
+check_libs() {
+    local pid=$1 who=$2 want_shim=1 want_tc=0 want_off=1 has
+    case $CFG in
+    stock) want_shim=0 want_off=0 ;;
+    magpool) want_off=0 ;;
+    tcmalloc) want_tc=1 ;;
+    esac
+    has=$(grep -cF "$PRELOAD_REAL" "/proc/$pid/maps" || true)
+    [ $((has > 0)) = "$want_shim" ] ||
+        die "$who (pid $pid) maps the shim $has times, want $want_shim"
+    has=$(grep -cF "$TCMALLOC_REAL" "/proc/$pid/maps" || true)
+    [ $((has > 0)) = "$want_tc" ] ||
+        die "$who (pid $pid) maps tcmalloc $has times, want $want_tc"
+    has=$(tr '\0' '\n' <"/proc/$pid/environ" | grep -cx MAGPOOL_DISABLE=1 ||
+          true)
+    [ "$has" = "$want_off" ] ||
+        die "$who (pid $pid) has MAGPOOL_DISABLE=1 $has times, want $want_off"
+}
+
+# served_by_magpool STATSFILE: 1 when magpool mapped chunks for the
+# process's pools, 0 when it mapped none (MAGPOOL_DISABLE=1: malloc did).
+served_by_magpool() {
+    awk -F= '$1 == "chunk-maps" { n += $2 } END { print (n > 0) }' "$1"
+}
+
+# fio's terse v3 line for job $1: field 6 read KiB, 8 read IOPS, 47 write
+# KiB, 49 write IOPS.
+fio_field() {
+    awk -F';' -v job="$1" -v f="$2" '$1 == 3 && $3 == job { print $f }' \
+        "$W/log/fio.out"
+}
+
+# wrap NAME: measure the next client with GNU time; the client's own pid
+# (for its MAGPOOL_STATS file) goes to $W/cpid.NAME.
+wrap() {
+    # shellcheck disable=SC2016,SC2034 # $$, $0: the inner sh's; lib.sh reads it
+    CLIENT_WRAP=(/usr/bin/time -o "$W/time.$1" -f '%e %U %S %M'
+                 sh -c 'echo $$ >"$0"; exec "$@"' "$W/cpid.$1")
+}
+
+one_on_exit() {
+    local rc=$?
+    trap - EXIT ERR
+    set +e
+    [ "$rc" != 0 ] && FAILED=1
+    [ "$FAILED" = 1 ] && show_failure_logs
+    teardown
+    rm -rf "$W/brick"
+    exit "$FAILED"
+}
+
+one_run() {
+    CFG=$1
+    W=$2
+    local sf=$3 t_start=$SECONDS
+    check_preload
+    TCMALLOC_REAL=$(readlink -f "$TCMALLOC")
+    trap one_on_exit EXIT
+    trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
+    trap 'die "interrupted"' INT TERM
+
+    GF_ENV=(MAGPOOL_SWEEP_MS=1000)
+    case $CFG in
+    stock) PRELOAD= ;;
+    magpool) GF_ENV+=(LD_PRELOAD="$PRELOAD") ;;
+    passthrough) GF_ENV+=(LD_PRELOAD="$PRELOAD" MAGPOOL_DISABLE=1) ;;
+    tcmalloc) GF_ENV+=(LD_PRELOAD="$PRELOAD $TCMALLOC" MAGPOOL_DISABLE=1) ;;
+    *) die "unknown configuration $CFG" ;;
+    esac
+    [ -n "$PRELOAD" ] && GF_ENV+=(MAGPOOL_STATS="$W/stats.%p")
+    gf_workdir
+    say "$CFG: working directory $W, namespace $NS, volume $VOL"
+    gf_start
+    check_libs "$GD_PID" glusterd
+    # shellcheck disable=SC2153 # gf_start sets BRICK
+    check_libs "$BRICK" brick
+    gf_mark_fio_log
+
+    say "fio: 16 MiB write, then ${FIO_SECS} s 4k randrw 50/50, iodepth 1"
+    wrap fio
+    client fio 150 fio --output-format=terse --terse-version=3 \
+        --thread --ioengine=gfapi --volume="$VOL" --brick="$HOST" \
+        --filename=bench-fio.dat --size=16m --iodepth=1 \
+        --name=fill --rw=write --bs=1m \
+        --name=mixed --stonewall --rw=randrw --rwmixread=50 --bs=4k \
+        --time_based --runtime="$FIO_SECS"
+    [ "$(fio_field fill 5)$(fio_field mixed 5)" = 00 ] ||
+        die "fio reported an error (see $W/log/fio.out)"
+    local rkib wkib riops wiops
+    rkib=$(fio_field mixed 6) wkib=$(fio_field mixed 47)
+    riops=$(fio_field mixed 8) wiops=$(fio_field mixed 49)
+    if [ "$rkib" = 0 ] || [ "$wkib" = 0 ]; then
+        die "fio's mixed job did no reads or no writes"
+    fi
+    alive "$BRICK" || die "the brick died during fio"
+    local brick_cpu_fio brick_rss_fio
+    brick_cpu_fio=$(cpu_secs "$BRICK")
+    brick_rss_fio=$(vm_kib "$BRICK" VmRSS)
+    say "  fio: $riops + $wiops IOPS; brick $brick_cpu_fio CPU s"
+
+    say "smallfiles: $SF_THREADS threads x $FILES files x $SF_ROUNDS rounds"
+    wrap smallfiles
+    client smallfiles 150 "$sf" "$HOST" "$VOL" "$W/log/smallfiles.log" \
+        "$SF_THREADS" "$FILES" "$SF_ROUNDS"
+    local sf_line sf_ops sf_secs
+    sf_line=$(grep '^smallfiles: .* operations in ' "$W/log/smallfiles.out") ||
+        die "smallfiles printed no result line"
+    say "  $sf_line"
+    [[ $sf_line =~ :\ ([0-9]+)\ operations\ in\ ([0-9.]+)\ s ]] ||
+        die "cannot parse: $sf_line"
+    sf_ops=${BASH_REMATCH[1]} sf_secs=${BASH_REMATCH[2]}
+    alive "$BRICK" || die "the brick died during smallfiles"
+
+    sleep "$SETTLE_SECS"
+    local brick_cpu brick_hwm brick_rss
+    brick_cpu=$(cpu_secs "$BRICK")
+    brick_hwm=$(vm_kib "$BRICK" VmHWM)
+    brick_rss=$(vm_kib "$BRICK" VmRSS)
+    say "  brick: $brick_cpu CPU s, VmHWM $brick_hwm KiB, VmRSS $brick_rss KiB"
+
+    local brick=$BRICK fio_pid sf_pid
+    fio_pid=$(cat "$W/cpid.fio") sf_pid=$(cat "$W/cpid.smallfiles")
+    teardown
+    alive "$brick" && die "brick $brick survived the teardown"
+    local crashes
+    crashes=$(crash_logs)
+    [ -z "$crashes" ] || die "crash reported in: $crashes"
+
+    local version=
+    if [ -n "$PRELOAD" ]; then
+        local want=1 pid f
+        [ "$CFG" = magpool ] || want=0
+        for pid in "$brick" "$fio_pid" "$sf_pid"; do
+            f=$W/stats.$pid
+            [ -s "$f" ] || die "no MAGPOOL_STATS file for pid $pid"
+            [ "$(served_by_magpool "$f")" = "$want" ] ||
+                die "$f: magpool mapped chunks: $(served_by_magpool "$f"), want $want"
+        done
+        version=$(sed -n '1s/^# magpool \([^ ]*\) statistics.*/\1/p' \
+            "$W/stats.$brick")
+    fi
+
+    local fio_t sf_t
+    read -r -a fio_t <"$W/time.fio"
+    read -r -a sf_t <"$W/time.smallfiles"
+    {
+        echo "config=$CFG"
+        echo "status=ok"
+        echo "fio_read_iops=$riops"
+        echo "fio_write_iops=$wiops"
+        echo "fio_iops=$(awk -v a="$riops" -v b="$wiops" 'BEGIN { printf "%.0f", a + b }')"
+        echo "fio_ios=$(((rkib + wkib) / 4))"
+        echo "sf_files=$((SF_THREADS * FILES * SF_ROUNDS))"
+        echo "sf_ops=$sf_ops"
+        echo "sf_secs=$sf_secs"
+        echo "sf_files_per_s=$(awk -v n=$((SF_THREADS * FILES * SF_ROUNDS)) -v s="$sf_secs" 'BEGIN { printf "%.0f", n / s }')"
+        echo "sf_ops_per_s=$(awk -v n="$sf_ops" -v s="$sf_secs" 'BEGIN { printf "%.0f", n / s }')"
+        echo "brick_cpu_s=$brick_cpu"
+        echo "brick_cpu_fio_s=$brick_cpu_fio"
+        echo "brick_cpu_sf_s=$(awk -v a="$brick_cpu" -v b="$brick_cpu_fio" 'BEGIN { printf "%.2f", a - b }')"
+        echo "brick_hwm_kib=$brick_hwm"
+        echo "brick_rss_kib=$brick_rss"
+        echo "brick_rss_after_fio_kib=$brick_rss_fio"
+        echo "fio_cpu_s=$(awk -v u="${fio_t[1]}" -v s="${fio_t[2]}" 'BEGIN { printf "%.2f", u + s }')"
+        echo "fio_wall_s=${fio_t[0]}"
+        echo "fio_maxrss_kib=${fio_t[3]}"
+        echo "sf_cpu_s=$(awk -v u="${sf_t[1]}" -v s="${sf_t[2]}" 'BEGIN { printf "%.2f", u + s }')"
+        echo "sf_wall_s=${sf_t[0]}"
+        echo "sf_maxrss_kib=${sf_t[3]}"
+        echo "magpool_version=$version"
+        echo "run_s=$((SECONDS - t_start))"
+    } >"$W/result"
+    say "$CFG: done in $((SECONDS - t_start)) s"
+}
+
+if [ "${1-}" = --one ]; then
+    shift
+    one_run "$@"
+    exit 0
+fi
+
+# ===================================================================
+# The benchmark: rounds of runs, then the tables.
+# ===================================================================
+
+# Every run's columns in RESULTS.csv, after round, position and config.
+COLUMNS=(status fio_iops fio_read_iops fio_write_iops fio_ios
+         sf_files_per_s sf_ops_per_s sf_files sf_ops sf_secs
+         brick_cpu_s brick_cpu_fio_s brick_cpu_sf_s
+         brick_hwm_kib brick_rss_kib brick_rss_after_fio_kib
+         fio_cpu_s fio_wall_s fio_maxrss_kib sf_cpu_s sf_wall_s sf_maxrss_kib
+         run_s)
+
+TOP=
+bench_on_exit() {
+    local rc=$?
+    trap - EXIT ERR
+    set +e
+    if [ -n "$TOP" ] && [ -d "$TOP" ]; then
+        if [ "$KEEP" = 1 ]; then
+            say "kept $TOP"
+        else
+            rm -rf "$TOP"
+        fi
+    fi
+    exit "$rc"
+}
+trap bench_on_exit EXIT
+trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
+trap 'die "interrupted"' INT TERM
+
+[ -n "$PRELOAD" ] || die "MAGPOOL_PRELOAD must name the shim (an absolute path)"
+check_preload
+case $ROUNDS in '' | *[!0-9]* | 0) die "bad MAGPOOL_BENCH_ROUNDS '$ROUNDS'" ;; esac
+for c in "${CONFIGS[@]}"; do
+    case $c in stock | magpool | passthrough | tcmalloc) ;;
+    *) die "unknown configuration '$c' in MAGPOOL_BENCH_CONFIGS" ;; esac
+done
+preflight time libtcmalloc-minimal4
+[ -f "$TCMALLOC" ] || die "no $TCMALLOC"
+mkdir -p "$OUT"
+
+# The command as given, for RESULTS.md.
+COMMAND="MAGPOOL_PRELOAD=$PRELOAD"
+for v in MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS MAGPOOL_BENCH_FIO_SECS \
+         MAGPOOL_BENCH_FILES MAGPOOL_BENCH_OUT; do
+    [ -n "${!v+set}" ] && COMMAND+=" $v=${!v@Q}"
+done
+COMMAND+=" bash tests/gluster/bench.sh"
+
+TOP=$(mktemp -d /tmp/magpool-bench.XXXXXX)
+build_smallfiles "$TOP/smallfiles"
+CSV=$TOP/results.csv
+{
+    printf 'round,position,config'
+    printf ',%s' "${COLUMNS[@]}"
+    echo
+} >"$CSV"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+say "$ROUNDS round(s) of ${CONFIGS[*]}; fio ${FIO_SECS} s," \
+    "smallfiles $SF_THREADS x $FILES x $SF_ROUNDS; working directory $TOP"
+
+# get KEY: a value from the current run's result file.
+get() { sed -n "s/^$1=//p" "$dir/result"; }
+
+NFAIL=0
+VERSION=
+n=${#CONFIGS[@]}
+for ((round = 1; round <= ROUNDS; round++)); do
+    for ((k = 0; k < n; k++)); do
+        cfg=${CONFIGS[(k + round - 1) % n]}
+        dir=$TOP/r$round-$cfg
+        mkdir -p "$dir"
+        rc=0
+        bash "$HERE/bench.sh" --one "$cfg" "$dir" "$TOP/smallfiles" \
+            >"$TOP/r$round-$cfg.log" 2>&1 || rc=$?
+        if [ "$rc" = 0 ] && [ -s "$dir/result" ]; then
+            say "round $round/$ROUNDS $cfg: fio $(get fio_iops) IOPS," \
+                "smallfiles $(get sf_files_per_s) files/s," \
+                "brick $(get brick_cpu_s) CPU s, VmHWM $(get brick_hwm_kib) KiB," \
+                "VmRSS $(get brick_rss_kib) KiB ($(get run_s) s)"
+            v=$(get magpool_version)
+            [ -z "$v" ] || VERSION=$v
+            row="$round,$((k + 1)),$cfg"
+            for col in "${COLUMNS[@]}"; do row+=",$(get "$col")"; done
+        else
+            NFAIL=$((NFAIL + 1))
+            say "round $round/$ROUNDS $cfg: FAILED (exit status $rc); last lines:"
+            tail -n 25 "$TOP/r$round-$cfg.log" | sed 's/^/    /'
+            row="$round,$((k + 1)),$cfg,failed"
+            for ((c = 1; c < ${#COLUMNS[@]}; c++)); do row+=","; done
+        fi
+        echo "$row" >>"$CSV"
+    done
+done
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- tables
+
+# cell CONFIG COLUMN SCALE DECIMALS: "median (min-max)" of the column over
+# the configuration's successful runs, each value divided by SCALE.
+cell() {
+    awk -F, -v cfg="$1" -v col="$2" -v scale="$3" -v dec="$4" '
+        NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+        $3 == cfg && $4 == "ok" { v[n++] = $c / scale }
+        END {
+            if (n == 0) { print "-"; exit }
+            for (i = 0; i < n; i++)         # insertion sort: n is small
+                for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+                    t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+                }
+            med = n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+            f = "%." dec "f"
+            if (n == 1) printf f "\n", med
+            else printf f " (" f "-" f ")\n", med, v[0], v[n - 1]
+        }' "$CSV"
+}
+
+ok_runs() { awk -F, -v cfg="$1" '$3 == cfg && $4 == "ok"' "$CSV" | wc -l; }
+
+describe() {
+    case $1 in
+    stock) echo "Debian's GlusterFS pool, no preload" ;;
+    magpool) echo "LD_PRELOAD=libmagpool-preload.so" ;;
+    passthrough) echo "the shim with MAGPOOL_DISABLE=1: glibc malloc/free" ;;
+    tcmalloc) echo "the shim with MAGPOOL_DISABLE=1, libtcmalloc_minimal.so.4 preloaded" ;;
+    esac
+}
+
+pkg_version() {
+    dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"
+}
+
+report() {
+    local c
+    echo "# GlusterFS 10.3 on magpool: benchmark results"
+    echo
+    echo "- Date: $DATE; whole run $((SECONDS - T0)) s; $NFAIL failed run(s)."
+    echo "- Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
+         "$(awk '$1 == "MemTotal:" { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
+         "Linux $(uname -r); load average $LOAD0 at the start, $LOAD1 at the end."
+    echo "- Packages: glusterfs-server $(pkg_version glusterfs-server)," \
+         "libglusterfs0 $(pkg_version libglusterfs0), libgfapi0 $(pkg_version libgfapi0)," \
+         "fio $(pkg_version fio), libc6 $(pkg_version libc6)," \
+         "libtcmalloc-minimal4 $(pkg_version libtcmalloc-minimal4); magpool ${VERSION:-?}" \
+         "($PRELOAD)."
+    echo "- Command: \`$COMMAND\` (\`make bench-gluster\`)."
+    echo "- Each run: a fresh glusterd and one-brick volume on 127.0.0.2 in a" \
+         "private network namespace; fio (gfapi, \`--thread\`): 16 MiB written" \
+         "once, then 4k random read/write 50/50, iodepth 1, ${FIO_SECS} s;" \
+         "then smallfiles.c (gfapi): $SF_THREADS threads x $FILES files x" \
+         "$SF_ROUNDS rounds of create+write, stat+read+verify, unlink+stat," \
+         "1-8 KiB files. $ROUNDS round(s), each running every configuration" \
+         "once, the order rotated by one per round. The environment" \
+         "(LD_PRELOAD, MAGPOOL_DISABLE, MAGPOOL_SWEEP_MS=1000) is on glusterd," \
+         "the brick and both clients."
+    echo "- Brick: CPU seconds (utime+stime) over its whole life and peak RSS" \
+         "(VmHWM), read ${SETTLE_SECS} s after the last client ended, just" \
+         "before the volume stops, with the RSS then (VmRSS). Clients: CPU" \
+         "seconds of the client process (wait4 rusage, GNU time), its" \
+         "glfs_init and glfs_fini included."
+    echo
+    echo "Median over the rounds (min-max in parentheses)."
+    echo
+    echo "| configuration | runs | fio IOPS (read+write) | smallfiles files/s | brick CPU s | fio client CPU s | smallfiles client CPU s | brick peak RSS MiB | brick RSS at the end MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for c in "${CONFIGS[@]}"; do
+        echo "| $c | $(ok_runs "$c") | $(cell "$c" fio_iops 1 0) | $(cell "$c" sf_files_per_s 1 0) | $(cell "$c" brick_cpu_s 1 2) | $(cell "$c" fio_cpu_s 1 2) | $(cell "$c" sf_cpu_s 1 2) | $(cell "$c" brick_hwm_kib 1024 1) | $(cell "$c" brick_rss_kib 1024 1) |"
+    done
+    echo
+    echo "Per phase: the brick's CPU seconds until fio ended (its start-up" \
+         "and the 16 MiB fill included) and during smallfiles (the rest);" \
+         "smallfiles' operations per second (each file: 10 gfapi calls:" \
+         "creat, write, close, stat, open, 2 reads, close, unlink, stat);" \
+         "the brick's RSS right after fio."
+    echo
+    echo "| configuration | brick CPU s, fio phase | brick CPU s, smallfiles phase | smallfiles ops/s | brick RSS after fio MiB |"
+    echo "|---|---|---|---|---|"
+    for c in "${CONFIGS[@]}"; do
+        echo "| $c | $(cell "$c" brick_cpu_fio_s 1 2) | $(cell "$c" brick_cpu_sf_s 1 2) | $(cell "$c" sf_ops_per_s 1 0) | $(cell "$c" brick_rss_after_fio_kib 1024 1) |"
+    done
+    echo
+    echo "Configurations:"
+    echo
+    for c in "${CONFIGS[@]}"; do echo "- $c: $(describe "$c")"; done
+    echo
+    echo "Every run's numbers: RESULTS.csv (RSS in KiB, CPU and times in seconds)."
+}
+
+report >"$TOP/RESULTS.md"
+cp "$TOP/RESULTS.md" "$OUT/RESULTS.md"
+cp "$CSV" "$OUT/RESULTS.csv"
+echo
+cat "$OUT/RESULTS.md"
+echo
+say "wrote $OUT/RESULTS.md and $OUT/RESULTS.csv"
+[ "$NFAIL" = 0 ] || die "$NFAIL run(s) failed"
