@@ -3,8 +3,9 @@
  * slow paths (Bonwick's loaded/previous magazine pair per pool per thread).
  *
  * Owns: mp_top[] (this thread's loaded-magazine tops), the sentinel, the
- * header key, and the algorithm that swaps magazines and trades them with
- * the depot.
+ * header key, the algorithm that swaps magazines and trades them with the
+ * depot, the size of new magazines (grown with depot traffic, shrunk by
+ * the sweeper when quiet), and MAGPOOL_DISABLE's malloc passthrough.
  *
  * Synchronization:
  *   mp_top[i], slot->loaded/prev   only the owner thread writes them; they
@@ -14,7 +15,9 @@
  *       magazine; a magazine changes hands only through the depot, whose
  *       push/pop carry the release/acquire edge (depot.c).
  *   No lock and no atomic read-modify-write is taken here except through
- *   the depot and slab calls of the slow paths.
+ *   the depot and slab calls of the slow paths, and the pool's magazine
+ *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per 4096 depot
+ *   exchanges; any recent value makes a valid magazine).
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */

@@ -2,6 +2,8 @@
  * sweeper.c - the background thread that gives memory back to the kernel.
  *
  * Owns: the sweeper thread and its interval; the working-set estimate.
+ * Each pass also lets quiet pools' magazines shrink (magazine.c) and
+ * completes one grace period for the depots' retired nodes (depot.c).
  *
  * Working set (as Bonwick's depot and FreeBSD's UMA): over each interval
  * the depot records the lowest number of full magazines it held
