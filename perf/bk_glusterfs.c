@@ -37,13 +37,4 @@ static inline bk_pool *bk_new(const char *name, size_t size)
     return mem_pool_new_fn(bk_ctx, size, 1024, (char *)name);
 }
 
-static inline void *bk_get(bk_pool *p) { return mem_get_malloc(p); }
-static inline void *bk_get0(bk_pool *p) { return mem_get_calloc(p); }
-static inline void bk_put(bk_pool *p, void *o)
-{
-    (void)p;
-    mem_put_pool(o);
-}
-static inline void bk_destroy(bk_pool *p) { mem_pool_destroy(p); }
-
-#include "workloads.h"
+#include "bk_gfnames.h"

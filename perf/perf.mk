@@ -55,7 +55,7 @@ endif
 endif
 
 perf_bench_magpool_SOURCES = $(PERF_BENCH_COMMON) perf/bk_magpool.c \
-	perf/bk_magpool_gf.c
+	perf/bk_magpool_gf.c perf/bk_gfnames.h
 perf_bench_magpool_CFLAGS = $(PERF_CC_OPTS)
 perf_bench_magpool_CXXFLAGS = $(BENCHMARK_CFLAGS)
 perf_bench_magpool_LDFLAGS = $(PERF_LD_OPTS)
@@ -68,7 +68,8 @@ perf_bench_malloc_CXXFLAGS = $(BENCHMARK_CFLAGS)
 perf_bench_malloc_LDFLAGS = $(PERF_LD_OPTS)
 perf_bench_malloc_LDADD = $(BENCHMARK_LIBS) -lpthread -ldl
 
-perf_bench_glusterfs_SOURCES = $(PERF_BENCH_COMMON) perf/bk_glusterfs.c
+perf_bench_glusterfs_SOURCES = $(PERF_BENCH_COMMON) perf/bk_glusterfs.c \
+	perf/bk_gfnames.h
 perf_bench_glusterfs_CPPFLAGS = $(PERF_GF_DEFS)
 perf_bench_glusterfs_CFLAGS = $(PERF_CC_OPTS)
 perf_bench_glusterfs_CXXFLAGS = $(BENCHMARK_CFLAGS)
