@@ -291,8 +291,18 @@ preflight() {
         say "installing ${need[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq || die "apt-get update failed"
-        apt-get install -y -qq "${need[@]}" >/dev/null ||
-            die "apt-get install ${need[*]} failed"
+        # Keep the packages' own glusterd from starting (on a systemd
+        # machine glusterfs-server would start it): this test runs its
+        # own and refuses to run beside another.
+        local policy=/usr/sbin/policy-rc.d ours=0
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" &&
+                ours=1
+        fi
+        local rc=0
+        apt-get install -y -qq "${need[@]}" >/dev/null || rc=$?
+        if [ "$ours" = 1 ]; then rm -f "$policy"; fi
+        [ "$rc" = 0 ] || die "apt-get install ${need[*]} failed"
     fi
     command -v nsenter >/dev/null || die "nsenter (util-linux) is missing"
 
