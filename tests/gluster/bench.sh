@@ -136,9 +136,7 @@ one_on_exit() {
     local rc=$?
     trap - EXIT ERR
     set +e
-    [ "$rc" != 0 ] && FAILED=1
-    [ "$FAILED" = 1 ] && show_failure_logs
-    teardown
+    end_run "$rc"
     rm -rf "$W/brick"
     exit "$FAILED"
 }

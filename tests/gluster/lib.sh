@@ -239,6 +239,14 @@ teardown() {
 
 # After a failure: the errors and last lines of glusterd's and the bricks'
 # logs, and which logs report a crash.
+# On exit (traps off, errexit off): a non-zero status $1 marks the run
+# failed; a failed run shows its logs; either way tear everything down.
+end_run() {
+    [ "$1" != 0 ] && FAILED=1
+    [ "$FAILED" = 1 ] && show_failure_logs
+    teardown
+}
+
 show_failure_logs() {
     local f
     [ -n "$W" ] && [ -d "$W/log" ] || return 0

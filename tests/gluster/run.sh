@@ -122,9 +122,7 @@ on_exit() {
     local rc=$?
     trap - EXIT ERR
     set +e
-    [ "$rc" != 0 ] && FAILED=1
-    [ "$FAILED" = 1 ] && show_failure_logs
-    teardown
+    end_run "$rc"
     cd /
     if [ -n "$W" ] && [ -d "$W" ]; then
         if [ "$KEEP" = 1 ]; then
