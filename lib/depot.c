@@ -42,7 +42,6 @@
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
-#include <limits.h>
 #include <stdlib.h>
 
 #include "mp.h"
@@ -296,9 +295,4 @@ size_t mp_depot_shrink(struct magpool *pool, long full, long empty)
     for (long i = 0; i < empty && (mag = mp_depot_get_empty(pool)); i++)
         mp_mag_free_now(mag);
     return unmapped;
-}
-
-void mp_depot_drain_unlocked(struct magpool *pool)
-{
-    mp_depot_shrink(pool, LONG_MAX, LONG_MAX);
 }

@@ -142,10 +142,7 @@ struct mp_depot {
 /* ---------------------------------------------------------------------
  * Slab: chunks of memory mapped from the kernel, carved into objects.
  * ------------------------------------------------------------------- */
-#define MP_CHUNK_MAGIC 0x6d6167706f6f6c43ull /* "magpoolC" */
-
 struct mp_chunk {
-    uint64_t magic;
     struct magpool *pool;
     struct cds_list_head link;  /* pool's partial or full list */
     void *free;                 /* returned objects, linked through body */
@@ -370,7 +367,6 @@ void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms) MP_HIDDE
 void mp_mag_free_now(struct mp_mag *mag) MP_HIDDEN;
 
 /* tcache.c */
-struct mp_tcache *mp_tcache_self(bool create) MP_HIDDEN;
 struct mp_tslot *mp_tslot_get(struct magpool *pool) MP_HIDDEN;
 unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
                            const struct mp_tslot *s) MP_HIDDEN;
@@ -390,7 +386,6 @@ void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
 struct mp_mag *mp_depot_get_full(struct magpool *pool) MP_HIDDEN;
 struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
 size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
-void mp_depot_drain_unlocked(struct magpool *pool) MP_HIDDEN;
 void mp_grace_period(void) MP_HIDDEN;
 void mp_depot_thread_release(void) MP_HIDDEN;
 
@@ -398,7 +393,7 @@ void mp_depot_thread_release(void) MP_HIDDEN;
 int mp_slab_init(struct magpool *pool) MP_HIDDEN;
 unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
-size_t mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
+void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
 
 /* sweeper.c */
 size_t mp_sweep_pool(struct magpool *pool, bool everything) MP_HIDDEN;

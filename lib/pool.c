@@ -18,6 +18,7 @@
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
     }
     pthread_mutex_lock(&mp_reg_lock);
     mp_tcache_detach_pool(pool);
-    mp_depot_drain_unlocked(pool);
+    mp_depot_shrink(pool, LONG_MAX, LONG_MAX); /* every free object */
     uint64_t out = mp_opt.disable
                        ? atomic_load_explicit(&pool->passthrough_active,
                                               memory_order_relaxed)

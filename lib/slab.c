@@ -61,7 +61,6 @@ static struct mp_chunk *chunk_map(struct magpool *pool)
     if (raw + 2 * cs > base + cs)
         munmap(base + cs, (size_t)(raw + 2 * cs - (base + cs)));
     struct mp_chunk *c = (struct mp_chunk *)base;
-    c->magic = MP_CHUNK_MAGIC;
     c->pool = pool;
     c->free = NULL;
     c->bump = base + sl->first;
@@ -78,7 +77,6 @@ static struct mp_chunk *chunk_map(struct magpool *pool)
 static size_t chunk_unmap(struct mp_slab *sl, struct mp_chunk *c)
 {
     cds_list_del(&c->link);
-    c->magic = 0;
     munmap(c, sl->chunk_size);
     sl->chunks--;
     sl->unmaps++;
@@ -161,18 +159,16 @@ size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n)
 }
 
 /* Unmap every chunk, objects outstanding or not (pool destruction). */
-size_t mp_slab_destroy(struct magpool *pool)
+void mp_slab_destroy(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
-    size_t unmapped = 0;
     struct mp_chunk *c, *tmp;
     pthread_mutex_lock(&sl->lock);
     cds_list_for_each_entry_safe(c, tmp, &sl->partial, link)
-        unmapped += chunk_unmap(sl, c);
+        chunk_unmap(sl, c);
     cds_list_for_each_entry_safe(c, tmp, &sl->full, link)
-        unmapped += chunk_unmap(sl, c);
+        chunk_unmap(sl, c);
     sl->out = 0;
     pthread_mutex_unlock(&sl->lock);
     pthread_mutex_destroy(&sl->lock);
-    return unmapped;
 }

@@ -39,10 +39,10 @@ void mp_tcache_init_once(void)
     (void)pthread_atfork(mp_fork_prepare, mp_fork_parent, mp_fork_child);
 }
 
-struct mp_tcache *mp_tcache_self(bool create)
+static struct mp_tcache *tcache_self(void)
 {
     struct mp_tcache *tc = mp_tc;
-    if (tc || !create)
+    if (tc)
         return tc;
     tc = calloc(1, sizeof(*tc));
     if (!tc)
@@ -58,7 +58,7 @@ struct mp_tcache *mp_tcache_self(bool create)
 
 struct mp_tslot *mp_tslot_get(struct magpool *pool)
 {
-    struct mp_tcache *tc = mp_tcache_self(true);
+    struct mp_tcache *tc = tcache_self();
     if (!tc)
         return NULL;
     struct mp_tslot *s =
