@@ -5,12 +5,9 @@
  * Owns: struct mp_depot, the stack nodes (struct mp_dnode) and each
  * thread's lists of spare and retired nodes.
  *
- * Why urcu-bp: magpool runs inside threads it does not create (it is
- * injected into unmodified GlusterFS daemons).  The "bulletproof" flavour
- * registers a thread on its first read-side lock and unregisters it at
- * thread exit by itself; it needs no quiescent-state announcements (qsbr)
- * and steals no signal (urcu-signal).  Its read-side lock is a few
- * instructions and is taken only here, on the slow path.
+ * RCU: liburcu's membarrier flavour; registration, grace periods and
+ * fork are rcu.c's.  The read-side lock is a few instructions and is
+ * taken only here, on the slow path.
  *
  * Nodes, not magazines, sit on the stacks.  liburcu's rule for its
  * lock-free stack is that a node popped under the read lock is not pushed
@@ -24,19 +21,19 @@
  * every thread: a batch of MP_RETIRE_BATCH retired nodes is recycled at
  * once if two grace periods were completed (by anyone, the sweeper
  * included) since its last pop, and only otherwise does the thread call
- * urcu_bp_synchronize_rcu() itself.  Poppers never touch a magazine
+ * mp_grace_period() itself.  Poppers never touch a magazine
  * before owning it, so magazines themselves are reusable (and freeable)
  * at once.
  *
  * Synchronization:
  *   full, empty          cds_lfs_push from any thread without a lock;
- *                        __cds_lfs_pop only inside urcu_bp_read_lock().
+ *                        __cds_lfs_pop only inside mp_rcu_read_begin/end.
  *   node->mag            release store at push, acquire load after pop:
  *                        the popper sees the rounds the pusher wrote (and
  *                        ThreadSanitizer sees the edge liburcu's own,
  *                        uninstrumented atomics provide).
  *   spare/retired lists  thread-local (TLS); retired nodes become spare
- *                        after urcu_bp_synchronize_rcu() returns.
+ *                        after a grace period (mp_grace_period()).
  *   counters             relaxed atomics: statistics and the sweeper's
  *                        estimate, never memory safety.
  *
@@ -61,25 +58,6 @@ struct mp_nodelists {
     unsigned long retired_seq;  /* mp_gp_seq after the newest retire */
     bool key_set;
 };
-
-/* Grace periods completed, as seen by their callers.  A wait that began
- * when the count read s raises it to s + 1 when it ends; so once the
- * count is two above a value read after some pop, a whole grace period
- * began after that pop and has ended.  Relaxed would do for the count
- * itself; acquire/release keeps the reasoning local. */
-static atomic_ulong mp_gp_seq;
-
-void mp_grace_period(void)
-{
-    unsigned long s = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
-    urcu_bp_synchronize_rcu();
-    unsigned long cur = atomic_load_explicit(&mp_gp_seq, memory_order_relaxed);
-    while (cur < s + 1 &&
-           !atomic_compare_exchange_weak_explicit(&mp_gp_seq, &cur, s + 1,
-                                                  memory_order_release,
-                                                  memory_order_relaxed))
-        ;
-}
 
 static __thread struct mp_nodelists nl
     __attribute__((tls_model("initial-exec")));
@@ -136,8 +114,7 @@ static struct mp_dnode *node_get(void)
 /* A grace period after the pops of every retired node: reuse them. */
 static void recycle(void)
 {
-    if (atomic_load_explicit(&mp_gp_seq, memory_order_acquire) <
-        nl.retired_seq + 2)
+    if (mp_gp_now() < nl.retired_seq + 2)
         mp_grace_period();
     while (nl.retired) {
         struct mp_dnode *n = nl.retired;
@@ -162,7 +139,7 @@ static void node_retire(struct mp_dnode *n)
     }
     n->link = nl.retired;
     nl.retired = n;
-    nl.retired_seq = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
+    nl.retired_seq = mp_gp_now();
     if (++nl.nretired >= MP_RETIRE_BATCH)
         recycle();
 }
@@ -239,9 +216,9 @@ void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag)
 
 static struct mp_mag *pop(struct __cds_lfs_stack *stack)
 {
-    urcu_bp_read_lock();
+    bool temporary = mp_rcu_read_begin();
     struct cds_lfs_node *node = __cds_lfs_pop(stack);
-    urcu_bp_read_unlock();
+    mp_rcu_read_end(temporary);
     if (!node)
         return NULL;
     struct mp_dnode *n = caa_container_of(node, struct mp_dnode, node);

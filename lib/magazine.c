@@ -116,7 +116,7 @@ void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms)
 static void load(struct mp_tslot *s, mp_topref_t ref, struct mp_mag *mag)
 {
     atomic_store_explicit(&s->loaded, mag, memory_order_relaxed);
-    *ref = &mag->rounds[1 + mag->n];
+    MP_TOP_SET(ref, &mag->rounds[1 + mag->n]);
 }
 
 /* Write the loaded magazine's count back from the TLS top. */
@@ -141,7 +141,10 @@ static void set_prev(struct mp_tslot *s, struct mp_mag *mag)
 /* ------------------------------------------------------------------ */
 
 /* Layout: [block pointer][header][object], the object 16 bytes (or, if
- * that would be page-aligned, 32) into the malloc'ed block. */
+ * that would be page-aligned, 32) into the malloc'ed block.
+ * pool->passthrough_refs counts the objects out plus one reference held
+ * by the live pool: whoever drops the count to zero (the last put after
+ * magpool_destroy, or destroy itself) frees the pool, exactly once. */
 static void *passthrough_get(struct magpool *pool)
 {
     char *block = malloc(2 * MP_OBJ_ALIGN + pool->obj_size);
@@ -150,21 +153,54 @@ static void *passthrough_get(struct magpool *pool)
         return NULL;
     }
     char *obj = block + MP_OBJ_ALIGN;
-    if (!((uintptr_t)obj & MP_PAGE_MASK))
+    if (mp_in_page_head(obj))
         obj += MP_OBJ_ALIGN;
     ((void **)obj)[-2] = block;
-    *mp_hdr(obj) = pool->idx ^ mp_key_alloc;
-    atomic_fetch_add_explicit(&pool->passthrough_active, 1,
-                              memory_order_relaxed); /* a count, orders nothing */
+    mp_hdr_set(obj, pool->hdr_alloc);
+    /* Relaxed: taking a reference while holding one (the pool's) needs
+     * no ordering, as for any reference count. */
+    atomic_fetch_add_explicit(&pool->passthrough_refs, 1,
+                              memory_order_relaxed);
     return obj;
 }
 
-static void passthrough_put(struct magpool *pool, void *obj)
+static void passthrough_put(struct magpool *pool, void *obj, uint64_t h)
 {
-    *mp_hdr(obj) ^= MP_HDR_FLIP;
-    atomic_fetch_sub_explicit(&pool->passthrough_active, 1,
-                              memory_order_relaxed);
+    mp_hdr_set(obj, h ^ MP_HDR_FLIP);
     free(((void **)obj)[-2]);
+    /* acq_rel: the thread that frees the pool must see every other
+     * thread's last use of it (release by each, acquire by the last). */
+    if (atomic_fetch_sub_explicit(&pool->passthrough_refs, 1,
+                                  memory_order_acq_rel) == 1) {
+        pthread_mutex_lock(&mp_reg_lock);
+        mp_pool_release_dead(pool);
+        pthread_mutex_unlock(&mp_reg_lock);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Without a thread cache                                              */
+/* ------------------------------------------------------------------ */
+/* A thread past its exit hook (a put from a later TLS destructor), or one
+ * whose cache could not be allocated, trades single objects with the
+ * slab under its lock: slow, but it needs no memory of its own and
+ * leaves nothing behind in the thread. */
+
+static void *cacheless_get(struct magpool *pool)
+{
+    void *obj;
+    if (mp_slab_alloc(pool, &obj, 1) == 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    mp_hdr_set(obj, pool->hdr_alloc);
+    return obj;
+}
+
+static void cacheless_put(struct magpool *pool, void *obj, uint64_t h)
+{
+    mp_hdr_set(obj, h ^ MP_HDR_FLIP);
+    mp_slab_free(pool, &obj, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -181,10 +217,8 @@ void *mp_get_slow(struct magpool *pool)
         return passthrough_get(pool);
 
     struct mp_tslot *s = mp_tslot_get(pool);
-    if (!s) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!s)
+        return cacheless_get(pool);
     mp_topref_t ref = mp_topref_pool(pool);
     struct mp_mag *loaded = unload(s, ref);
     struct mp_mag *prev =
@@ -223,10 +257,10 @@ void *mp_get_slow(struct magpool *pool)
 /* put slow path                                                        */
 /* ------------------------------------------------------------------ */
 
-static void put_to_dead_pool(struct magpool *pool, void *obj)
+static void put_to_dead_pool(struct magpool *pool, void *obj, uint64_t h)
 {
     pthread_mutex_lock(&mp_reg_lock);
-    *mp_hdr(obj) ^= MP_HDR_FLIP;
+    mp_hdr_set(obj, h ^ MP_HDR_FLIP);
     mp_slab_free(pool, &obj, 1);
     if (pool->slab.out == 0)
         mp_pool_release_dead(pool);
@@ -239,8 +273,8 @@ void mp_put_slow(void *obj)
         mp_log(MP_MSG_NULL_PUT, "put of a NULL pointer ignored");
         return;
     }
-    if (!((uintptr_t)obj & MP_PAGE_MASK))
-        return; /* page-aligned: never one of ours (see mp_put_fast) */
+    if (mp_in_page_head(obj))
+        return; /* never one of ours (see mp_put_fast) */
     uint64_t h = mp_hdr_peek(obj);
     uint64_t idx = h ^ mp_key_alloc;
     if (idx >= MAGPOOL_MAX_POOLS) {
@@ -260,31 +294,20 @@ void mp_put_slow(void *obj)
     if (!pool)
         return; /* a stale header of a pool long gone: not ours now */
     if (mp_opt.disable) {
-        passthrough_put(pool, obj);
-        if (pool->dead) {
-            pthread_mutex_lock(&mp_reg_lock);
-            if (atomic_load_explicit(&pool->passthrough_active,
-                                     memory_order_relaxed) == 0)
-                mp_pool_release_dead(pool);
-            pthread_mutex_unlock(&mp_reg_lock);
-        }
+        passthrough_put(pool, obj, h);
         return;
     }
     if (pool->dead) {
         mp_log(MP_MSG_DEAD_PUT,
                "put of %p after its pool \"%s\" was destroyed", obj,
                pool->name);
-        put_to_dead_pool(pool, obj);
+        put_to_dead_pool(pool, obj, h);
         return;
     }
 
     struct mp_tslot *s = mp_tslot_get(pool);
     if (!s) {
-        /* No memory for a thread cache: hand the object to the slab. */
-        pthread_mutex_lock(&mp_reg_lock);
-        *mp_hdr(obj) ^= MP_HDR_FLIP;
-        mp_slab_free(pool, &obj, 1);
-        pthread_mutex_unlock(&mp_reg_lock);
+        cacheless_put(pool, obj, h);
         return;
     }
     mp_topref_t ref = mp_topref_pool(pool);
@@ -309,10 +332,7 @@ void mp_put_slow(void *obj)
             if (!empty) {
                 /* Cannot get a magazine: the object goes to the slab. */
                 load(s, ref, loaded);
-                pthread_mutex_lock(&mp_reg_lock);
-                *mp_hdr(obj) ^= MP_HDR_FLIP;
-                mp_slab_free(pool, &obj, 1);
-                pthread_mutex_unlock(&mp_reg_lock);
+                cacheless_put(pool, obj, h);
                 return;
             }
             if (prev)

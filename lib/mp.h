@@ -11,8 +11,9 @@
  *                       copy through mp_tcache.tops with relaxed loads.
  *   loaded magazine     rounds written only by the owner thread while the
  *                       magazine is loaded; never shared while loaded.
- *   object header       written by whoever holds the object (get marks it
- *                       allocated, put marks it free).
+ *   object header       written with plain stores by whoever holds the
+ *                       object (get stores the allocated value, put the
+ *                       free one); never a read-modify-write.
  *   struct magpool      immutable after creation except: depot (lock-free,
  *                       see depot.c), slab (slab.lock), dead state
  *                       (mp_reg_lock), cap (relaxed atomic: any recent
@@ -31,7 +32,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <urcu-bp.h>
+/* magpool is LGPL-compatible: liburcu's inline read-side lock, and the
+ * definition of its reader record (rcu.c). */
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE
+#endif
+#include <urcu/urcu-memb.h>
 #include <urcu/lfstack.h>
 #include <urcu/list.h>
 
@@ -76,11 +82,15 @@
 
 /* ---------------------------------------------------------------------
  * Object header: one 64-bit word just before each object.
- *   allocated: hdr == idx ^ mp_key_alloc
+ *   allocated: hdr == idx ^ mp_key_alloc            (pool->hdr_alloc)
  *   free:      hdr == idx ^ mp_key_alloc ^ MP_HDR_FLIP
  * mp_key_alloc is random per process with its high bits set, so a word in
  * front of memory magpool did not hand out decodes to an index below
- * MAGPOOL_MAX_POOLS with probability about 2^-54.
+ * MAGPOOL_MAX_POOLS with probability about 2^-54.  Both states are
+ * written with plain stores of a value already in a register (get: the
+ * pool's allocated value; put: the word it just read, flipped): a
+ * read-modify-write of memory costs several times more on this path
+ * (see NEWS).
  * ------------------------------------------------------------------- */
 #define MP_HDR_FLIP ((uint64_t)1 << 40)
 
@@ -90,7 +100,9 @@ static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
 
 /* Read the word before a pointer that may not be magpool's at all (as
  * GlusterFS's own pool does): under AddressSanitizer that read of a
- * foreign block's redzone is by design, so it is not instrumented. */
+ * foreign block's redzone is by design, so it is not instrumented.  The
+ * pointer may be misaligned: the load is written as a memcpy, which is
+ * one plain load on x86-64 and no undefined behaviour anywhere. */
 #if defined(MP_NO_SEG_FS)
 #define MP_PEEK_FN                                                             \
     __attribute__((no_sanitize_address, no_sanitize_thread, noinline, unused)) \
@@ -100,19 +112,12 @@ static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
 #endif
 MP_PEEK_FN uint64_t mp_hdr_peek(void *obj)
 {
-    return *mp_hdr(obj);
+    uint64_t h;
+    __builtin_memcpy(&h, (char *)obj - sizeof(h), sizeof(h));
+    return h;
 }
 
-/* Toggle an object's allocated/free state.  One read-modify-write of the
- * header word in place (not atomic: only the holder of the object may). */
-static inline void mp_hdr_flip(void *obj)
-{
-#if defined(__x86_64__)
-    __asm__("btcq $40, %0" : "+m"(*mp_hdr(obj)));
-#else
-    *mp_hdr(obj) ^= MP_HDR_FLIP;
-#endif
-}
+static inline void mp_hdr_set(void *obj, uint64_t h) { *mp_hdr(obj) = h; }
 
 /* ---------------------------------------------------------------------
  * Magazines.
@@ -187,6 +192,7 @@ struct magpool {
     /* --- magpool --- */
     intptr_t tls_off;               /* @72 where this pool's mp_top slot is,
                                        relative to the thread pointer */
+    uint64_t hdr_alloc;             /* @80 header of a handed-out object */
     unsigned idx;                   /* index in mp_pools[] and mp_top[] */
     atomic_uint cap;                /* rounds per new magazine (sweeper may
                                        grow or shrink it; relaxed: any
@@ -197,13 +203,17 @@ struct magpool {
                                        exchanges began (magazine.c) */
     unsigned depot_max;
     unsigned flags;
-    bool dead;                      /* destroyed with objects outstanding */
+    bool dead;                      /* destroyed with objects outstanding
+                                       (set under mp_reg_lock) */
     size_t obj_size;
     struct mp_gf_shared gf_shared;
     char name[MAGPOOL_NAME_MAX + 1];
     struct mp_depot depot;
     struct mp_slab slab;
-    atomic_ulong passthrough_active; /* MAGPOOL_DISABLE=1 only */
+    /* MAGPOOL_DISABLE=1 only: objects handed out, plus one reference the
+     * pool holds until magpool_destroy; whoever drops the last frees the
+     * pool (magazine.c, pool.c). */
+    atomic_ulong passthrough_refs;
     atomic_ulong sweeps, swept, double_puts;
 };
 
@@ -213,6 +223,7 @@ _Static_assert(offsetof(struct magpool, owner) == 40, "gf layout");
 _Static_assert(offsetof(struct magpool, ctx) == 56, "gf layout");
 _Static_assert(offsetof(struct magpool, gf_pool) == 64, "gf layout");
 _Static_assert(offsetof(struct magpool, tls_off) == 72, "fast path offset");
+_Static_assert(offsetof(struct magpool, hdr_alloc) == 80, "fast path offset");
 
 /* ---------------------------------------------------------------------
  * Thread caches.
@@ -252,6 +263,10 @@ extern intptr_t mp_top_tpoff MP_HIDDEN;
 
 #ifdef MP_TLS_SEG
 typedef void **MP_TLS_SEG *mp_topref_t;
+/* The owner's store of its own top: a plain store (the stats reader's
+ * relaxed loads of it cannot be expressed on an %fs-relative address,
+ * and x86-64 stores are atomic). */
+#define MP_TOP_SET(ref, v) (*(ref) = (v))
 static inline mp_topref_t mp_topref_pool(const struct magpool *p)
 {
     return (mp_topref_t)p->tls_off;
@@ -262,6 +277,9 @@ static inline mp_topref_t mp_topref_idx(uintptr_t idx)
 }
 #else
 typedef void ***mp_topref_t;
+/* Relaxed atomic store: other threads (statistics) load the top with
+ * relaxed loads; it orders nothing and is a plain mov on x86-64. */
+#define MP_TOP_SET(ref, v) __atomic_store_n((ref), (v), __ATOMIC_RELAXED)
 static inline mp_topref_t mp_topref_pool(const struct magpool *p)
 {
     return &mp_top[p->idx];
@@ -281,24 +299,31 @@ static inline void *mp_get_fast(struct magpool *pool)
     void *obj = top[-1];
     if (MP_UNLIKELY(!obj))
         return mp_get_slow(pool);
-    *ref = top - 1;
-    mp_hdr_flip(obj);
+    MP_TOP_SET(ref, top - 1);
+    mp_hdr_set(obj, pool->hdr_alloc);
     return obj;
 }
 
-/* Objects are never page-aligned (slab.c skips such slots), so a
- * page-aligned pointer, NULL included, is not magpool's: its header would
- * be on another page, perhaps unmapped.  The test costs what a NULL test
- * does. */
+/* Objects are never page-aligned (slab.c skips such slots) and are
+ * 16-byte aligned, so a pointer in the first 8 bytes of a page, NULL
+ * included, is not magpool's: its header word would start on the page
+ * before, perhaps unmapped.  Such pointers are rejected before anything
+ * is read; the test costs what a NULL test does. */
 #define MP_PAGE_MASK ((uintptr_t)4095)
+#define MP_PAGE_HEAD_MASK ((uintptr_t)4095 & ~(uintptr_t)7)
+static inline bool mp_in_page_head(const void *obj)
+{
+    return !((uintptr_t)obj & MP_PAGE_HEAD_MASK);
+}
 
 static inline void mp_put_fast(void *obj)
 {
-    if (MP_UNLIKELY(!((uintptr_t)obj & MP_PAGE_MASK))) {
+    if (MP_UNLIKELY(mp_in_page_head(obj))) {
         mp_put_slow(obj);
         return;
     }
-    uint64_t idx = mp_hdr_peek(obj) ^ mp_key_alloc;
+    uint64_t h = mp_hdr_peek(obj);
+    uint64_t idx = h ^ mp_key_alloc;
     if (MP_UNLIKELY(idx >= MAGPOOL_MAX_POOLS)) {
         mp_put_slow(obj);
         return;
@@ -313,9 +338,9 @@ static inline void mp_put_fast(void *obj)
      * out before marking it allocated: an object inside a magazine is
      * always marked free, even in the child of a fork() that stopped
      * this thread between two of these stores. */
-    mp_hdr_flip(obj);
+    mp_hdr_set(obj, h ^ MP_HDR_FLIP);
     *top = obj;
-    tops[idx] = top + 1;
+    MP_TOP_SET(&tops[idx], top + 1);
 }
 
 /* mem_get_calloc: GlusterFS zeroes sizeof_type bytes. */
@@ -354,6 +379,10 @@ void mp_log(enum mp_msg kind, const char *fmt, ...) MP_HIDDEN
 extern pthread_mutex_t mp_reg_lock MP_HIDDEN;
 extern struct magpool *mp_pools[MAGPOOL_MAX_POOLS] MP_HIDDEN;
 void mp_global_init(void) MP_HIDDEN;
+void mp_reg_lock_init(void) MP_HIDDEN;
+void mp_init_fork_prepare(void) MP_HIDDEN;
+void mp_init_fork_parent(void) MP_HIDDEN;
+void mp_init_fork_child(void) MP_HIDDEN;
 void mp_pool_release_dead(struct magpool *pool) MP_HIDDEN;
 struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
                                unsigned long count, char *name) MP_HIDDEN;
@@ -386,8 +415,27 @@ void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
 struct mp_mag *mp_depot_get_full(struct magpool *pool) MP_HIDDEN;
 struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
 size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
-void mp_grace_period(void) MP_HIDDEN;
 void mp_depot_thread_release(void) MP_HIDDEN;
+
+/* rcu.c */
+void mp_grace_period(void) MP_HIDDEN;
+unsigned long mp_gp_now(void) MP_HIDDEN;
+bool mp_rcu_thread_exiting(void) MP_HIDDEN;
+void mp_rcu_thread_register(void) MP_HIDDEN;
+void mp_rcu_thread_exit(void) MP_HIDDEN;
+bool mp_rcu_read_begin(void) MP_HIDDEN;
+void mp_rcu_read_end(bool temporary) MP_HIDDEN;
+void mp_rcu_fork_prepare(void) MP_HIDDEN;
+void mp_rcu_fork_parent(void) MP_HIDDEN;
+void mp_rcu_fork_child(void) MP_HIDDEN;
+
+/* os.c */
+void *mp_os_map(size_t size) MP_HIDDEN;
+void mp_os_retire(void *p, size_t size) MP_HIDDEN;
+uint64_t mp_os_retired_bytes(void) MP_HIDDEN;
+void mp_os_fork_prepare(void) MP_HIDDEN;
+void mp_os_fork_parent(void) MP_HIDDEN;
+void mp_os_fork_child(void) MP_HIDDEN;
 
 /* slab.c */
 int mp_slab_init(struct magpool *pool) MP_HIDDEN;

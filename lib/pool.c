@@ -12,8 +12,13 @@
  *   pool->dead      set and read under mp_reg_lock (the put slow path reads
  *                   it without the lock only for a pool whose object it
  *                   holds, which therefore cannot be released meanwhile).
- *   init_count      init_lock.
- *   Lock order:     sweeper lock -> mp_reg_lock -> slab.lock.
+ *   init_count      init_lock, which is held across starting and stopping
+ *                   the sweeper and across fork() (the child re-creates it).
+ *   mp_reg_lock     recursive, so that a magpool_foreach() callback may
+ *                   call magpool_stats() and the other functions that take
+ *                   it.
+ *   Lock order:     init_lock -> sweeper locks -> mp_reg_lock -> mp_rcu_lock
+ *                   -> slab.lock -> os_lock.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -28,7 +33,7 @@
 
 #include "mp.h"
 
-pthread_mutex_t mp_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t mp_reg_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 struct magpool *mp_pools[MAGPOOL_MAX_POOLS];
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -63,6 +68,19 @@ static void global_init_once(void)
 }
 
 void mp_global_init(void) { pthread_once(&global_once, global_init_once); }
+
+void mp_reg_lock_init(void)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&mp_reg_lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+void mp_init_fork_prepare(void) { pthread_mutex_lock(&init_lock); }
+void mp_init_fork_parent(void) { pthread_mutex_unlock(&init_lock); }
+void mp_init_fork_child(void) { pthread_mutex_init(&init_lock, NULL); }
 
 struct magpool *mp_pool_lookup(uint64_t idx)
 {
@@ -115,6 +133,7 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
         pool->cap_max = (unsigned)(most < cap ? cap
                                    : most > MP_MAG_MAX ? MP_MAG_MAX : most);
     }
+    atomic_init(&pool->passthrough_refs, 1); /* the pool's own reference */
     pool->depot_max = opts && opts->depot_max ? opts->depot_max
                                               : mp_opt.depot_max;
     pool->flags = opts ? opts->flags : 0;
@@ -139,6 +158,7 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
         return NULL;
     }
     pool->idx = idx;
+    pool->hdr_alloc = idx ^ mp_key_alloc;
 #ifdef MP_TLS_SEG
     pool->tls_off = mp_top_tpoff + (intptr_t)(idx * sizeof(void *));
 #else
@@ -189,12 +209,25 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
         return;
     }
     pthread_mutex_lock(&mp_reg_lock);
+    if (mp_opt.disable) {
+        /* Dead first: the put that drops the last reference frees the
+         * pool, and needs mp_reg_lock to do so, which is held here. */
+        pool->dead = true;
+        unsigned long refs = atomic_fetch_sub_explicit(
+            &pool->passthrough_refs, 1, memory_order_acq_rel);
+        if (refs == 1)
+            mp_pool_release_dead(pool);
+        else
+            mp_log(MP_MSG_LEAK,
+                   "pool \"%s\" destroyed with %lu objects still in use; "
+                   "the pool is freed when the last is put back",
+                   pool->name, refs - 1);
+        pthread_mutex_unlock(&mp_reg_lock);
+        return;
+    }
     mp_tcache_detach_pool(pool);
     mp_depot_shrink(pool, LONG_MAX, LONG_MAX); /* every free object */
-    uint64_t out = mp_opt.disable
-                       ? atomic_load_explicit(&pool->passthrough_active,
-                                              memory_order_relaxed)
-                       : pool->slab.out;
+    uint64_t out = pool->slab.out;
     if (out) {
         mp_log(MP_MSG_LEAK,
                "pool \"%s\" destroyed with %llu objects still in use; "

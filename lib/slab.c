@@ -1,6 +1,7 @@
 /*
- * slab.c - memory from and back to the kernel: chunks mapped with mmap,
- * carved into objects, unmapped when every object is back.
+ * slab.c - chunks carved into objects: taken from os.c, carved lazily,
+ * handed back to os.c (their memory returned to the kernel) when every
+ * object is back.
  *
  * Owns: struct mp_slab of each pool and its chunks.  A chunk is a
  * power-of-two sized, equally aligned mapping: the chunk of an object is
@@ -19,7 +20,6 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "mp.h"
 
@@ -50,16 +50,9 @@ int mp_slab_init(struct magpool *pool)
 static struct mp_chunk *chunk_map(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
-    size_t cs = sl->chunk_size;
-    char *raw = mmap(NULL, 2 * cs, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED)
+    char *base = mp_os_map(sl->chunk_size);
+    if (!base)
         return NULL;
-    char *base = (char *)round_up((uintptr_t)raw, cs);
-    if (base > raw)
-        munmap(raw, (size_t)(base - raw));
-    if (raw + 2 * cs > base + cs)
-        munmap(base + cs, (size_t)(raw + 2 * cs - (base + cs)));
     struct mp_chunk *c = (struct mp_chunk *)base;
     c->pool = pool;
     c->free = NULL;
@@ -77,7 +70,7 @@ static struct mp_chunk *chunk_map(struct magpool *pool)
 static size_t chunk_unmap(struct mp_slab *sl, struct mp_chunk *c)
 {
     cds_list_del(&c->link);
-    munmap(c, sl->chunk_size);
+    mp_os_retire(c, sl->chunk_size);
     sl->chunks--;
     sl->unmaps++;
     return sl->chunk_size;
@@ -92,7 +85,7 @@ static struct mp_chunk *chunk_of(const struct mp_slab *sl, void *obj)
 unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
 {
     struct mp_slab *sl = &pool->slab;
-    uint64_t hdr_free = pool->idx ^ mp_key_alloc ^ MP_HDR_FLIP;
+    uint64_t hdr_free = pool->hdr_alloc ^ MP_HDR_FLIP;
     unsigned got = 0;
     pthread_mutex_lock(&sl->lock);
     sl->refills++;
@@ -112,7 +105,7 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
         while (got < n && c->bump < c->end) {
             void *obj = c->bump + MP_HDR_SIZE;
             c->bump += sl->stride;
-            if (!((uintptr_t)obj & MP_PAGE_MASK))
+            if (mp_in_page_head(obj))
                 continue; /* never hand out a page-aligned object */
             *mp_hdr(obj) = hdr_free;
             out[got++] = obj;

@@ -50,8 +50,9 @@ static void fill(struct magpool *pool, struct magpool_stats *st)
     uint64_t cached = st->in_threads + st->in_depot;
     st->active = out > cached ? out - cached : 0;
     if (mp_opt.disable)
-        st->active = atomic_load_explicit(&pool->passthrough_active,
-                                          memory_order_relaxed);
+        st->active = atomic_load_explicit(&pool->passthrough_refs,
+                                          memory_order_relaxed) -
+                     (pool->dead ? 0 : 1);
     st->depot_full_hits =
         atomic_load_explicit(&d->full_hits, memory_order_relaxed);
     st->depot_empty_hits =

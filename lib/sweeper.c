@@ -20,22 +20,30 @@
  * after loading, and a thread started before that would be lost.
  *
  * Synchronization:
+ *   start and stop   sw_ctl, held for the whole of each, the join
+ *                    included, so a start cannot slip between a stop's
+ *                    request and its join (the thread never takes sw_ctl).
  *   sw_* state       sw_lock; the thread sleeps on sw_cond (monotonic).
+ *   signals          the thread is created with every signal blocked, so
+ *                    a process's signal handlers never run on it (as
+ *                    GlusterFS does for its own threads).
  *   sweeping         the thread holds mp_reg_lock for one pass, so pools
  *                    cannot be destroyed under it; it drops sw_lock first
  *                    (lock order: sw_lock -> mp_reg_lock -> slab.lock).
- *   fork             sw_lock is held across fork(); the child restarts
- *                    the thread if the parent had one.
+ *   fork             sw_ctl and sw_lock are held across fork(); the child
+ *                    restarts the thread if the parent had one.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <signal.h>
 #include <time.h>
 
 #include "mp.h"
 
+static pthread_mutex_t sw_ctl = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t sw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sw_cond;
 static pthread_once_t sw_once = PTHREAD_ONCE_INIT;
@@ -105,6 +113,9 @@ static void sweep_all(unsigned interval_ms)
 static void *sweeper_main(void *arg)
 {
     (void)arg;
+    /* A cache of its own would only hold memory; but it pops depots on
+     * every pass, so it is a registered RCU reader for its whole life. */
+    mp_rcu_thread_register();
     pthread_mutex_lock(&sw_lock);
     while (!sw_stop) {
         struct timespec ts;
@@ -125,13 +136,19 @@ static void *sweeper_main(void *arg)
         pthread_mutex_lock(&sw_lock);
     }
     pthread_mutex_unlock(&sw_lock);
+    mp_depot_thread_release();
+    mp_rcu_thread_exit();
     return NULL;
 }
 
 static int start_locked(void)
 {
     sw_stop = false;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&sw_thread, NULL, sweeper_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc) {
         errno = rc;
         return -1;
@@ -147,6 +164,7 @@ MP_EXPORT int magpool_sweeper_start(unsigned interval_ms)
 {
     mp_global_init();
     pthread_once(&sw_once, sw_init_once);
+    pthread_mutex_lock(&sw_ctl);
     pthread_mutex_lock(&sw_lock);
     sw_interval_ms = interval_ms ? interval_ms
                                  : (mp_opt.sweep_ms ? mp_opt.sweep_ms : 1000);
@@ -158,23 +176,29 @@ MP_EXPORT int magpool_sweeper_start(unsigned interval_ms)
         rc = start_locked();
     }
     pthread_mutex_unlock(&sw_lock);
+    pthread_mutex_unlock(&sw_ctl);
     return rc;
 }
 
 MP_EXPORT void magpool_sweeper_stop(void)
 {
     pthread_once(&sw_once, sw_init_once);
+    pthread_mutex_lock(&sw_ctl);
     pthread_mutex_lock(&sw_lock);
     if (!sw_running) {
         pthread_mutex_unlock(&sw_lock);
+        pthread_mutex_unlock(&sw_ctl);
         return;
     }
     sw_stop = true;
     pthread_cond_signal(&sw_cond);
     pthread_t t = sw_thread;
-    sw_running = false;
     pthread_mutex_unlock(&sw_lock);
     pthread_join(t, NULL);
+    pthread_mutex_lock(&sw_lock);
+    sw_running = false;
+    pthread_mutex_unlock(&sw_lock);
+    pthread_mutex_unlock(&sw_ctl);
 }
 
 MP_EXPORT size_t magpool_trim(struct magpool *pool)
@@ -194,13 +218,19 @@ MP_EXPORT size_t magpool_trim(struct magpool *pool)
 void mp_sweeper_fork_prepare(void)
 {
     pthread_once(&sw_once, sw_init_once);
+    pthread_mutex_lock(&sw_ctl);
     pthread_mutex_lock(&sw_lock);
 }
 
-void mp_sweeper_fork_parent(void) { pthread_mutex_unlock(&sw_lock); }
+void mp_sweeper_fork_parent(void)
+{
+    pthread_mutex_unlock(&sw_lock);
+    pthread_mutex_unlock(&sw_ctl);
+}
 
 void mp_sweeper_fork_child(void)
 {
+    pthread_mutex_init(&sw_ctl, NULL);
     pthread_mutex_init(&sw_lock, NULL);
     sw_init_once();
     if (sw_running) {

@@ -15,9 +15,15 @@
  *   mp_threads, tc->link   mp_reg_lock.
  *   A tcache is freed only by its owner at thread exit, under mp_reg_lock,
  *   so anyone walking mp_threads under the lock may read it.
- *   fork: the prepare handler takes mp_reg_lock, every slab lock and
- *   liburcu's fork locks, so the child starts from consistent structures;
- *   the child then flushes the caches of the threads that did not survive.
+ *   A thread with a tcache is a registered RCU reader until its exit hook
+ *   (rcu.c); after the hook it never creates one again.
+ *   fork: the prepare handler takes every magpool lock (init, sweeper,
+ *   registry, RCU, slabs, os), so the child starts from consistent
+ *   structures.  The caches of the threads that did not survive are
+ *   dropped, not flushed: such a thread may have been stopped anywhere in
+ *   a slow path, between the stores that swap its magazines, so no
+ *   magazine of its can be trusted.  Their objects stay counted as in use
+ *   (magpool(7)).
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -39,20 +45,31 @@ void mp_tcache_init_once(void)
     (void)pthread_atfork(mp_fork_prepare, mp_fork_parent, mp_fork_child);
 }
 
+/* This thread's cache, created on its first slow path; NULL when there is
+ * no memory for it, or when the thread is past its exit hook (the slow
+ * paths then trade single objects with the slab). */
 static struct mp_tcache *tcache_self(void)
 {
     struct mp_tcache *tc = mp_tc;
     if (tc)
         return tc;
+    if (mp_rcu_thread_exiting())
+        return NULL;
     tc = calloc(1, sizeof(*tc));
     if (!tc)
         return NULL;
+    /* Without the exit hook the cache could not be flushed, nor the RCU
+     * registration undone, when the thread exits. */
+    if (pthread_setspecific(exit_key, tc)) {
+        free(tc);
+        return NULL;
+    }
     tc->tops = mp_top;
+    mp_rcu_thread_register();
     pthread_mutex_lock(&mp_reg_lock);
     cds_list_add(&tc->link, &mp_threads);
     pthread_mutex_unlock(&mp_reg_lock);
     mp_tc = tc;
-    (void)pthread_setspecific(exit_key, tc);
     return tc;
 }
 
@@ -75,7 +92,7 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
     }
     s->pool = pool;
     atomic_init(&s->loaded, mag);
-    mp_top[pool->idx] = &mag->rounds[1];
+    MP_TOP_SET(&mp_top[pool->idx], &mag->rounds[1]);
     /* Release: a stats reader that finds the slot sees it initialized. */
     atomic_store_explicit(&tc->slot[pool->idx], s, memory_order_release);
     return s;
@@ -110,7 +127,7 @@ void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s)
     if (mags[0])
         mags[0]->n = mp_tslot_loaded_n(tc, s);
     if (tc == mp_tc)
-        mp_top[pool->idx] = &mp_sentinel[1];
+        MP_TOP_SET(&mp_top[pool->idx], &mp_sentinel[1]);
     else
         __atomic_store_n(&tc->tops[pool->idx], &mp_sentinel[1],
                          __ATOMIC_RELAXED);
@@ -157,6 +174,7 @@ static void thread_exit(void *arg)
     pthread_mutex_unlock(&mp_reg_lock);
     mp_tc = NULL;
     free(tc);
+    mp_rcu_thread_exit();
 }
 
 /* Called by magpool_destroy with mp_reg_lock held: take the pool's
@@ -194,43 +212,51 @@ uint64_t mp_tcache_rounds(const struct magpool *pool)
 
 void mp_fork_prepare(void)
 {
+    mp_init_fork_prepare();
     mp_sweeper_fork_prepare();
     pthread_mutex_lock(&mp_reg_lock);
+    mp_rcu_fork_prepare();
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
         if (mp_pools[i])
             pthread_mutex_lock(&mp_pools[i]->slab.lock);
-    urcu_bp_before_fork();
+    mp_os_fork_prepare();
 }
 
 void mp_fork_parent(void)
 {
-    urcu_bp_after_fork_parent();
+    mp_os_fork_parent();
     for (unsigned i = MAGPOOL_MAX_POOLS; i-- > 0;)
         if (mp_pools[i])
             pthread_mutex_unlock(&mp_pools[i]->slab.lock);
+    mp_rcu_fork_parent();
     pthread_mutex_unlock(&mp_reg_lock);
     mp_sweeper_fork_parent();
+    mp_init_fork_parent();
 }
 
 void mp_fork_child(void)
 {
-    urcu_bp_after_fork_child();
+    mp_os_fork_child();
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
         if (mp_pools[i])
             pthread_mutex_init(&mp_pools[i]->slab.lock, NULL);
-    pthread_mutex_init(&mp_reg_lock, NULL);
+    mp_rcu_fork_child();
+    mp_reg_lock_init();
 
-    /* Threads other than this one are gone: their cached objects go to
-     * the depots so the child can use them. */
+    /* Threads other than this one are gone.  Their caches are dropped
+     * whole (see the top of this file): the objects in them are lost to
+     * the child, which is bounded (two magazines per pool per thread) and
+     * safe, where flushing a half-swapped cache could hand one object to
+     * two owners. */
     struct mp_tcache *tc, *tmp;
-    pthread_mutex_lock(&mp_reg_lock);
     cds_list_for_each_entry_safe(tc, tmp, &mp_threads, link) {
         if (tc == mp_tc)
             continue;
-        tcache_flush_all(tc);
+        for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+            free(atomic_load_explicit(&tc->slot[i], memory_order_relaxed));
         cds_list_del(&tc->link);
         free(tc);
     }
-    pthread_mutex_unlock(&mp_reg_lock);
     mp_sweeper_fork_child();
+    mp_init_fork_child();
 }

@@ -1,0 +1,106 @@
+/*
+ * os.c - address space from the kernel, for the slab's chunks.
+ *
+ * Owns: mapping aligned chunks, giving their memory back, and the list of
+ * retired chunks kept for reuse.
+ *
+ * A chunk is never unmapped.  When the slab is done with one, its pages
+ * are dropped with madvise(MADV_DONTNEED) - the memory really goes back
+ * to the kernel and RSS drops - but the address range stays mapped, reads
+ * as zeros, and is reused for the next chunk of the same size (any pool).
+ * This is what makes a put of a stale pointer safe: the fast path reads
+ * the word in front of any pointer it is given, and for an object whose
+ * chunk went back that word is still readable (zero, which decodes to no
+ * pool: the put is ignored).  With munmap the same put would crash the
+ * process.  The cost is address space only: a process keeps the peak of
+ * its chunks mapped (virtual size), never their memory.
+ *
+ * The first page of a retired chunk holds its link in the retired list
+ * (one page of memory per retired chunk; the chunk header is there
+ * anyway), zeroed again when the chunk is reused.
+ *
+ * Synchronization: the retired list under os_lock, a leaf lock (taken
+ * inside slab.lock, never the other way round); fork holds it.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mp.h"
+
+struct mp_retired {
+    struct mp_retired *next;
+    size_t size;
+};
+
+static pthread_mutex_t os_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mp_retired *retired;
+static uint64_t retired_bytes;
+
+static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+static void *reuse(size_t size)
+{
+    pthread_mutex_lock(&os_lock);
+    struct mp_retired **pp = &retired, *r;
+    while ((r = *pp) && r->size != size)
+        pp = &r->next;
+    if (r) {
+        *pp = r->next;
+        retired_bytes -= size;
+    }
+    pthread_mutex_unlock(&os_lock);
+    if (r)
+        memset(r, 0, sizeof(*r));
+    return r;
+}
+
+/* A size-aligned mapping of size bytes (a power of two), zero-filled, or
+ * NULL with errno = ENOMEM. */
+void *mp_os_map(size_t size)
+{
+    void *p = reuse(size);
+    if (p)
+        return p;
+    char *raw = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    char *base = (char *)round_up((uintptr_t)raw, size);
+    if (base > raw)
+        munmap(raw, (size_t)(base - raw));
+    if (raw + 2 * size > base + size)
+        munmap(base + size, (size_t)(raw + 2 * size - (base + size)));
+    return base;
+}
+
+/* Give a chunk's memory back to the kernel and keep its range for reuse. */
+void mp_os_retire(void *p, size_t size)
+{
+    /* MADV_DONTNEED on private anonymous memory cannot fail for a valid
+     * range; the pages read back as zeros. */
+    (void)madvise(p, size, MADV_DONTNEED);
+    struct mp_retired *r = p;
+    r->size = size;
+    pthread_mutex_lock(&os_lock);
+    r->next = retired;
+    retired = r;
+    retired_bytes += size;
+    pthread_mutex_unlock(&os_lock);
+}
+
+uint64_t mp_os_retired_bytes(void)
+{
+    pthread_mutex_lock(&os_lock);
+    uint64_t b = retired_bytes;
+    pthread_mutex_unlock(&os_lock);
+    return b;
+}
+
+void mp_os_fork_prepare(void) { pthread_mutex_lock(&os_lock); }
+void mp_os_fork_parent(void) { pthread_mutex_unlock(&os_lock); }
+void mp_os_fork_child(void) { pthread_mutex_init(&os_lock, NULL); }
