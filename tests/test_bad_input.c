@@ -3,6 +3,7 @@
  * nothing.
  */
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "testutil.h"
@@ -109,6 +110,66 @@ START_TEST(double_put_is_detected_and_never_hands_an_object_twice)
 }
 END_TEST
 
+START_TEST(foreign_pointer_1_to_7_bytes_into_a_page_after_a_hole_is_ignored)
+{
+    struct magpool *p = magpool_create("page-head", 64, NULL);
+    void *o = magpool_get(p);
+    magpool_put(o);
+    /* Two pages; the first is unmapped, so reading 8 bytes in front of
+     * page + k (k < 8) would fault. */
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(m, MAP_FAILED);
+    ck_assert_int_eq(munmap(m, 4096), 0);
+    for (int k = 0; k < 16; k++)
+        magpool_put(m + 4096 + k);
+    /* Misaligned pointers further into a page are read without
+     * undefined behaviour (UBSan checks this) and ignored. */
+    for (int k = 9; k < 16; k++)
+        magpool_put(m + 4096 + 64 + k);
+    /* Nothing entered the pool. */
+    ck_assert_ptr_eq(magpool_get(p), o);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 0);
+    magpool_put(o);
+    munmap(m + 4096, 4096);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(double_put_after_the_chunk_went_back_to_the_kernel_is_ignored)
+{
+    struct magpool *p = magpool_create("retired", 256, NULL);
+    enum { N = 20000 };
+    static void *o[N];
+    for (int i = 0; i < N; i++)
+        ck_assert_ptr_nonnull(o[i] = magpool_get(p));
+    for (int i = 0; i < N; i++)
+        magpool_put(o[i]);
+    magpool_thread_flush();
+    ck_assert_uint_gt(magpool_trim(p), 0);
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.chunks, 0);
+    /* Every object's chunk is back with the kernel: put them all again. */
+    for (int i = 0; i < N; i++)
+        magpool_put(o[i]);
+    st = pool_stats(p);
+    ck_assert_uint_eq(st.active, 0);
+    ck_assert_uint_eq(st.in_threads, 0);
+    /* The pool is intact: N distinct objects again. */
+    for (int i = 0; i < N; i++)
+        ck_assert_ptr_nonnull(o[i] = magpool_get(p));
+    for (int i = 0; i < N; i++)
+        memset(o[i], 0xa5, 256);
+    ck_assert_uint_eq(pool_stats(p).active, N);
+    for (int i = 0; i < N; i++)
+        magpool_put(o[i]);
+    /* And once more after the pool itself is gone. */
+    magpool_destroy(p);
+    for (int i = 0; i < N; i++)
+        magpool_put(o[i]);
+}
+END_TEST
+
 START_TEST(null_arguments_elsewhere_fail_with_EINVAL)
 {
     struct magpool_stats st;
@@ -181,6 +242,8 @@ static Suite *suite(void)
     tcase_add_test(tc, put_of_null_is_a_noop);
     tcase_add_test(tc, put_of_foreign_pointers_is_ignored);
     tcase_add_test(tc, double_put_is_detected_and_never_hands_an_object_twice);
+    tcase_add_test(tc, foreign_pointer_1_to_7_bytes_into_a_page_after_a_hole_is_ignored);
+    tcase_add_test(tc, double_put_after_the_chunk_went_back_to_the_kernel_is_ignored);
     tcase_add_test(tc, null_arguments_elsewhere_fail_with_EINVAL);
     tcase_add_test(tc, out_of_memory_gives_ENOMEM_and_loses_nothing);
     suite_add_tcase(s, tc);

@@ -3,6 +3,7 @@
  * allocate and free at once, and the sweeper runs again in the child.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <sys/wait.h>
 
 #include "testutil.h"
@@ -104,6 +105,130 @@ START_TEST(sweeper_runs_again_in_the_child)
 }
 END_TEST
 
+/* ---- fork from a parent whose threads are inside slow paths ---- */
+
+/* Word 1 of every object (the slab links free objects through word 0)
+ * is its owner while held and 0 while free: a get that finds it nonzero
+ * was handed an object someone else holds. */
+#define OWNER(o) ((_Atomic unsigned long *)(o) + 1)
+
+static struct magpool *tiny;
+static atomic_int tiny_stop;
+static atomic_ulong double_owner;
+
+static void hold_and_release(unsigned long me, unsigned seed, int rounds)
+{
+    void *held[24];
+    for (int r = 0; r < rounds; r++) {
+        seed = seed * 1103515245u + 12345u;
+        int k = 1 + (int)((seed >> 16) % 24);
+        for (int i = 0; i < k; i++) {
+            held[i] = magpool_get(tiny);
+            if (!held[i] || atomic_exchange(OWNER(held[i]), me) != 0)
+                atomic_fetch_add(&double_owner, 1);
+        }
+        for (int i = 0; i < k; i++) {
+            if (!held[i])
+                continue;
+            if (atomic_exchange(OWNER(held[i]), 0) != me)
+                atomic_fetch_add(&double_owner, 1);
+            magpool_put(held[i]);
+        }
+    }
+}
+
+static void *tiny_busy(void *arg)
+{
+    unsigned long me = (unsigned long)(uintptr_t)arg;
+    while (!atomic_load_explicit(&tiny_stop, memory_order_relaxed))
+        hold_and_release(me, (unsigned)me * 7919u, 50);
+    return NULL;
+}
+
+static void *child_worker(void *arg)
+{
+    unsigned long me = (unsigned long)(uintptr_t)arg;
+    hold_and_release(me, (unsigned)me * 104729u, 200);
+    return NULL;
+}
+
+START_TEST(fork_while_threads_swap_magazines_never_hands_an_object_twice)
+{
+    /* Magazines of 4 objects: nearly every get and put of the busy
+     * threads crosses a magazine boundary, so fork() catches them between
+     * the stores that swap magazines. */
+    struct magpool_options o = { .mag_capacity = 4 };
+    tiny = magpool_create("tiny-mags", 64, &o);
+    pthread_t t[2];
+    for (uintptr_t i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, tiny_busy, (void *)(i + 1));
+    int forks = 3000 / MP_TEST_SCALE;
+    for (int k = 0; k < forks; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            alarm(10); /* a child spinning in a slow path fails */
+            pthread_t c[2];
+            for (uintptr_t i = 0; i < 2; i++)
+                pthread_create(&c[i], NULL, child_worker, (void *)(i + 100));
+            for (int i = 0; i < 2; i++)
+                pthread_join(c[i], NULL);
+            _exit(atomic_load(&double_owner) ? 3 : 0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "child %d of %d: %s %d", k, forks,
+                      WIFSIGNALED(status) ? "signal" : "exit status",
+                      WIFSIGNALED(status) ? WTERMSIG(status)
+                                          : WEXITSTATUS(status));
+    }
+    atomic_store(&tiny_stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_uint_eq(atomic_load(&double_owner), 0);
+    ck_assert_uint_eq(pool_stats(tiny).active, 0);
+    magpool_destroy(tiny);
+}
+END_TEST
+
+/* ---- fork while another thread is inside init or fini ---- */
+
+static void *init_fini_loop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        magpool_init();
+        magpool_fini();
+    }
+    return NULL;
+}
+
+START_TEST(fork_during_init_or_fini_leaves_the_child_able_to_init_and_fini)
+{
+    atomic_store(&stop, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, init_fini_loop, NULL);
+    for (int k = 0; k < 300 / MP_TEST_SCALE + 20; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            alarm(10); /* a deadlocked child fails */
+            if (magpool_init())
+                _exit(2);
+            magpool_fini();
+            _exit(0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "child %d: status %d", k, status);
+    }
+    atomic_store(&stop, 1);
+    pthread_join(t, NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("fork");
@@ -111,6 +236,8 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fork_with_busy_threads_child_allocates_at_once);
     tcase_add_test(tc, sweeper_runs_again_in_the_child);
+    tcase_add_test(tc, fork_while_threads_swap_magazines_never_hands_an_object_twice);
+    tcase_add_test(tc, fork_during_init_or_fini_leaves_the_child_able_to_init_and_fini);
     suite_add_tcase(s, tc);
     return s;
 }

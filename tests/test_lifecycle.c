@@ -133,6 +133,35 @@ START_TEST(get_and_put_work_without_any_init)
 }
 END_TEST
 
+struct visit {
+    int pools;
+    uint64_t active;
+};
+
+static void visit_with_stats(struct magpool *p, void *arg)
+{
+    struct visit *v = arg;
+    struct magpool_stats st;
+    ck_assert_int_eq(magpool_stats(p, &st), 0);
+    v->pools++;
+    v->active += st.active;
+}
+
+START_TEST(stats_inside_a_foreach_callback_returns)
+{
+    struct magpool *a = magpool_create("visited-a", 64, NULL);
+    struct magpool *b = magpool_create("visited-b", 128, NULL);
+    void *o = magpool_get(b);
+    struct visit v = { 0, 0 };
+    magpool_foreach(visit_with_stats, &v);
+    ck_assert_int_eq(v.pools, 2);
+    ck_assert_uint_eq(v.active, 1);
+    magpool_put(o);
+    magpool_destroy(a);
+    magpool_destroy(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lifecycle");
@@ -144,6 +173,7 @@ static Suite *suite(void)
     tcase_add_test(tc, more_than_max_pools_fails_with_ENOSPC);
     tcase_add_test(tc, destroy_with_objects_outstanding_keeps_them_usable);
     tcase_add_test(tc, get_and_put_work_without_any_init);
+    tcase_add_test(tc, stats_inside_a_foreach_callback_returns);
     suite_add_tcase(s, tc);
     return s;
 }

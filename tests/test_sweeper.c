@@ -2,6 +2,8 @@
  * test_sweeper.c - the sweeper gives memory back to the kernel after a
  * burst, and leaves a steady working set alone.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "testutil.h"
@@ -153,6 +155,74 @@ START_TEST(nosweep_pool_keeps_its_memory)
 }
 END_TEST
 
+static pthread_barrier_t race_barrier;
+
+static void *stop_in_race(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&race_barrier);
+    magpool_sweeper_stop();
+    return NULL;
+}
+
+/* A stop waits until any sweeper thread that existed has exited. */
+static int sweepers_settled(int want)
+{
+    int n = threads_named("magpool-sweep", NULL);
+    for (int i = 0; i < 300 && n != want; i++) {
+        usleep(10000);
+        n = threads_named("magpool-sweep", NULL);
+    }
+    return n;
+}
+
+START_TEST(stop_returns_and_one_sweeper_remains_when_a_start_races_it)
+{
+    /* Each round: a stop on one thread, a start on this one, released
+     * together.  Whatever the order, the stop returns, and afterwards
+     * at most one sweeper runs; the final stop leaves none. */
+    for (int round = 0; round < 200 / MP_TEST_SCALE + 20; round++) {
+        ck_assert_int_eq(magpool_sweeper_start(5), 0);
+        pthread_barrier_init(&race_barrier, NULL, 2);
+        pthread_t t;
+        pthread_create(&t, NULL, stop_in_race, NULL);
+        pthread_barrier_wait(&race_barrier);
+        ck_assert_int_eq(magpool_sweeper_start(5), 0);
+        pthread_join(t, NULL);
+        pthread_barrier_destroy(&race_barrier);
+        ck_assert_int_le(threads_named("magpool-sweep", NULL), 1);
+        magpool_sweeper_stop();
+        ck_assert_int_eq(sweepers_settled(0), 0);
+    }
+}
+END_TEST
+
+START_TEST(sweeper_thread_blocks_every_signal)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    ck_assert_int_eq(magpool_sweeper_start(50), 0);
+    unsigned long long blk = 0;
+    ck_assert_int_eq(sweepers_settled(1), 1);
+    ck_assert_int_eq(threads_named("magpool-sweep", &blk), 1);
+    /* Every signal the kernel lets a thread block (all but SIGKILL and
+     * SIGSTOP; glibc reserves 32 and 33 for itself). */
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP || sig == 32 || sig == 33)
+            continue;
+        ck_assert_msg(blk & (1ull << (sig - 1)),
+                      "signal %d not blocked in the sweeper (SigBlk %llx)",
+                      sig, blk);
+    }
+    /* The caller's own mask is untouched. */
+    sigset_t cur;
+    pthread_sigmask(SIG_SETMASK, NULL, &cur);
+    ck_assert_int_eq(sigismember(&cur, SIGTERM), 0);
+    magpool_sweeper_stop();
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sweeper");
@@ -163,6 +233,8 @@ static Suite *suite(void)
     tcase_add_test(tc, steady_working_set_is_kept_by_the_sweeper);
     tcase_add_test(tc, trim_returns_every_free_chunk_now);
     tcase_add_test(tc, nosweep_pool_keeps_its_memory);
+    tcase_add_test(tc, stop_returns_and_one_sweeper_remains_when_a_start_races_it);
+    tcase_add_test(tc, sweeper_thread_blocks_every_signal);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
 #define MP_TESTUTIL_H
 
 #include <check.h>
+#include <dirent.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <errno.h>
@@ -28,6 +29,41 @@ static inline size_t rss_bytes(void)
         resident = 0;
     fclose(f);
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Threads of this process whose name (comm) is `name`; if sigblk is not
+ * NULL, the blocked-signal mask of the last one found. */
+static inline int threads_named(const char *name, unsigned long long *sigblk)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], comm[64] = "", line[256];
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* exited meanwhile */
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = 0;
+        fclose(f);
+        comm[strcspn(comm, "\n")] = 0;
+        if (strcmp(comm, name))
+            continue;
+        n++;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+        if (sigblk && (f = fopen(path, "r"))) {
+            while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "SigBlk: %llx", sigblk) == 1)
+                    break;
+            fclose(f);
+        }
+    }
+    if (d)
+        closedir(d);
+    return n;
 }
 
 static inline double now_s(void)
