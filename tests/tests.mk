@@ -14,6 +14,8 @@ check_PROGRAMS = \
 	tests/test_lifecycle \
 	tests/test_bad_input \
 	tests/test_gluster_api \
+	tests/test_passthrough \
+	tests/test_faults \
 	tests/stress
 if HAVE_GLUSTERFS
 check_PROGRAMS += tests/test_gluster_abi
@@ -21,7 +23,7 @@ endif
 TESTS = $(check_PROGRAMS)
 endif
 
-noinst_HEADERS = tests/testutil.h
+noinst_HEADERS = tests/testutil.h tests/fault.h
 
 tests_test_magazine_SOURCES = tests/test_magazine.c
 tests_test_magazine_CFLAGS = $(TEST_CFLAGS)
@@ -47,6 +49,14 @@ tests_test_bad_input_LDADD = $(TEST_LDADD)
 tests_test_gluster_api_SOURCES = tests/test_gluster_api.c
 tests_test_gluster_api_CFLAGS = $(TEST_CFLAGS)
 tests_test_gluster_api_LDADD = $(TEST_LDADD)
+tests_test_passthrough_SOURCES = tests/test_passthrough.c
+tests_test_passthrough_CFLAGS = $(TEST_CFLAGS)
+tests_test_passthrough_LDADD = $(TEST_LDADD)
+# --export-dynamic: libmagpool and liburcu bind to this program's malloc/mmap.
+tests_test_faults_SOURCES = tests/test_faults.c
+tests_test_faults_CFLAGS = $(TEST_CFLAGS)
+tests_test_faults_LDFLAGS = -Wl,--export-dynamic $(AM_LDFLAGS)
+tests_test_faults_LDADD = $(TEST_LDADD)
 tests_stress_SOURCES = tests/stress.c
 tests_stress_CFLAGS = $(TEST_CFLAGS)
 tests_stress_LDADD = $(TEST_LDADD)

@@ -1,0 +1,304 @@
+/*
+ * test_faults.c - every allocation magpool makes may fail: the call that
+ * needed it fails with ENOMEM (or, for a put, hands the object back some
+ * other way), nothing is corrupted or leaked, and everything works again
+ * once memory comes back.  malloc, calloc and mmap are this program's own
+ * (fault.h), so liburcu's and glibc's callers fail too.
+ */
+#include <malloc.h>
+#include <pthread.h>
+
+#include "fault.h"
+#include "testutil.h"
+
+/* Bytes malloc has handed out and not got back. */
+static size_t heap_in_use(void)
+{
+    malloc_trim(0);
+    return mallinfo2().uordblks;
+}
+
+/* ---- a scripted sequence, with the Nth allocation failing ---- */
+
+#define HOLD 300
+
+struct script;
+static void script_body(struct script *sc);
+
+struct script {
+    struct magpool *pool;   /* created by the script, or NULL */
+    void *held[HOLD];
+    int nheld;
+    int enomem;             /* failures seen, each with errno ENOMEM */
+    int bad_errno;
+};
+
+static void expect_enomem(struct script *sc)
+{
+    if (errno == ENOMEM)
+        sc->enomem++;
+    else
+        sc->bad_errno++;
+}
+
+/* Runs in a thread of its own, so that the thread cache and its RCU
+ * registration are inside the faulty window, which the thread opens
+ * itself (pthread_create allocates too, and Check's reports would). */
+static long script_nth;
+
+static void *script_thread(void *arg)
+{
+    struct script *sc = arg;
+    if (script_nth)
+        fault_arm(FAULT_ALL, script_nth, 0, 0);
+    script_body(sc);
+    fault_disarm();
+    return NULL;
+}
+
+static void script_body(struct script *sc)
+{
+    errno = 0;
+    sc->pool = magpool_create("faulty", 200, NULL);
+    if (!sc->pool) {
+        expect_enomem(sc);
+        return;
+    }
+    for (int i = 0; i < HOLD; i++) {
+        errno = 0;
+        void *o = i % 3 ? magpool_get(sc->pool) : magpool_get0(sc->pool);
+        if (o)
+            sc->held[sc->nheld++] = o;
+        else
+            expect_enomem(sc);
+    }
+    /* Put half back, flush this thread's magazines, take them again. */
+    for (int i = sc->nheld / 2; i < sc->nheld; i++)
+        magpool_put(sc->held[i]);
+    sc->nheld /= 2;
+    magpool_thread_flush();
+    for (int i = 0; i < 40; i++) {
+        errno = 0;
+        void *o = magpool_get(sc->pool);
+        if (o)
+            sc->held[sc->nheld++] = o;
+        else
+            expect_enomem(sc);
+    }
+    struct magpool_stats st;
+    if (magpool_stats(sc->pool, &st) == 0 && st.active != (uint64_t)sc->nheld)
+        sc->bad_errno += 1000; /* a miscount is as bad */
+    magpool_thread_flush();
+}
+
+/* After the faulty window: the pool works, the objects are distinct and
+ * intact, and everything can be given back. */
+static void check_and_release(struct script *sc)
+{
+    if (!sc->pool)
+        return;
+    for (int i = 0; i < sc->nheld; i++)
+        memset(sc->held[i], i & 0xff, 200);
+    for (int i = 0; i < sc->nheld; i++)
+        for (int j = 0; j < 200; j++)
+            ck_assert_int_eq(((unsigned char *)sc->held[i])[j], i & 0xff);
+    void *more[64];
+    for (int i = 0; i < 64; i++)
+        ck_assert_ptr_nonnull(more[i] = magpool_get(sc->pool));
+    ck_assert_uint_eq(pool_stats(sc->pool).active, (uint64_t)sc->nheld + 64);
+    for (int i = 0; i < 64; i++)
+        magpool_put(more[i]);
+    for (int i = 0; i < sc->nheld; i++)
+        magpool_put(sc->held[i]);
+    ck_assert_uint_eq(pool_stats(sc->pool).active, 0);
+    magpool_destroy(sc->pool);
+}
+
+static void warm_up(void)
+{
+    /* One-time allocations (global set-up, pthread keys, this thread's
+     * cache) happen before the heap baseline is taken. */
+    struct script sc = { 0 };
+    pthread_t t;
+    script_nth = 0;
+    pthread_create(&t, NULL, script_thread, &sc);
+    pthread_join(t, NULL);
+    check_and_release(&sc);
+    magpool_thread_flush();
+}
+
+START_TEST(each_allocation_failing_in_turn_gives_ENOMEM_and_leaks_nothing)
+{
+    warm_up();
+    size_t base = heap_in_use();
+    int failures_seen = 0;
+    for (long n = 1;; n++) {
+        struct script sc = { 0 };
+        pthread_t t;
+        script_nth = n;
+        ck_assert_int_eq(pthread_create(&t, NULL, script_thread, &sc), 0);
+        pthread_join(t, NULL);
+        unsigned long injected = atomic_load(&fault_failed);
+        ck_assert_msg(sc.bad_errno == 0,
+                      "allocation %ld failing: wrong errno or count", n);
+        failures_seen += sc.enomem;
+        check_and_release(&sc);
+        magpool_thread_flush();
+        ck_assert_msg(heap_in_use() <= base + 4096,
+                      "allocation %ld failing: %zu heap bytes leaked", n,
+                      heap_in_use() - base);
+        if (!injected)
+            break; /* the script made fewer than n allocations: done */
+        ck_assert_int_lt(n, 100000);
+    }
+    ck_assert_int_gt(failures_seen, 0);
+}
+END_TEST
+
+static int first_get_mmap_fails;
+
+static void *first_get(void *arg)
+{
+    if (first_get_mmap_fails)
+        fault_arm(FAULT_MMAP, 0, 1000, 1);
+    errno = 0;
+    void *o = magpool_get(arg);
+    int e = errno;
+    fault_disarm();
+    return o ? o : (void *)(intptr_t)-e;
+}
+
+START_TEST(first_get_of_a_new_thread_with_mmap_failing_gives_ENOMEM)
+{
+    /* The thread's first slow path registers it as an RCU reader; with
+     * liburcu-bp that registration mmaps and calls abort() on failure. */
+    struct magpool *p = magpool_create("mmap-fails", 64, NULL);
+    pthread_t t;
+    void *r;
+    first_get_mmap_fails = 1;
+    ck_assert_int_eq(pthread_create(&t, NULL, first_get, p), 0);
+    pthread_join(t, &r);
+    first_get_mmap_fails = 0;
+    ck_assert_ptr_eq(r, (void *)(intptr_t)-ENOMEM);
+    ck_assert_int_gt(atomic_load(&fault_failed), 0);
+    /* Memory is back: a new thread and this one allocate. */
+    ck_assert_int_eq(pthread_create(&t, NULL, first_get, p), 0);
+    pthread_join(t, &r);
+    ck_assert_uint_gt((uintptr_t)r, 4096);
+    magpool_put(r);
+    void *o = magpool_get(p);
+    ck_assert_ptr_nonnull(o);
+    magpool_put(o);
+    magpool_destroy(p);
+}
+END_TEST
+
+/* ---- random failures under concurrent load ---- */
+
+static struct magpool *rpools[4];
+static atomic_ulong rbad;
+
+struct mark { uint64_t self, serial; };
+
+static atomic_int rstarted;
+static unsigned rpermille;
+
+static void *random_load(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    if (atomic_fetch_add(&rstarted, 1) == 3)
+        fault_arm(FAULT_ALL, 0, rpermille, 12345); /* the last thread to start */
+    void *held[128];
+    int n = 0;
+    for (int i = 0; i < 20000 / MP_TEST_SCALE; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8;
+        if (n < 128 && (r & 1)) {
+            errno = 0;
+            void *o = magpool_get(rpools[r % 4]);
+            if (!o) {
+                if (errno != ENOMEM)
+                    atomic_fetch_add(&rbad, 1);
+                continue;
+            }
+            struct mark *m = o;
+            m->self = (uintptr_t)o;
+            m->serial = r;
+            held[n++] = o;
+        } else if (n) {
+            void *o = held[--n];
+            struct mark *m = o;
+            if (m->self != (uintptr_t)o)
+                atomic_fetch_add(&rbad, 1);
+            m->self = 0;
+            magpool_put(o);
+        }
+        if (r % 997 == 0)
+            magpool_thread_flush();
+    }
+    while (n)
+        magpool_put(held[--n]);
+    return NULL;
+}
+
+/* Four threads and the sweeper under random load, the last thread to
+ * start arming faults at rpermille; returns how many were injected. */
+static unsigned long random_round(void)
+{
+    atomic_store(&rstarted, 0);
+    for (int i = 0; i < 4; i++)
+        rpools[i] = magpool_create("random-faults", 32 + 96 * (size_t)i, NULL);
+    ck_assert_int_eq(magpool_sweeper_start(5), 0);
+    pthread_t t[4];
+    for (uintptr_t i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, random_load,
+                                        (void *)(i + 1)), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    unsigned long failed = atomic_load(&fault_failed);
+    fault_disarm();
+    ck_assert_uint_eq(atomic_load(&rbad), 0);
+    magpool_sweeper_stop();
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(pool_stats(rpools[i]).active, 0);
+        magpool_destroy(rpools[i]);
+    }
+    magpool_thread_flush();
+    return failed;
+}
+
+START_TEST(random_allocation_failures_under_load_corrupt_nothing)
+{
+    /* A first round without faults lets glibc cache what it keeps for
+     * threads (stacks and their TLS vectors) before the baseline. */
+    rpermille = 0;
+    fault_arm(0, 0, 0, 0);
+    random_round();
+    size_t base = heap_in_use();
+    rpermille = 50;
+    ck_assert_uint_gt(random_round(), 0);
+    ck_assert_uint_le(heap_in_use(), base + 4096);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("faults");
+    TCase *tc = tcase_create("faults");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, first_get_of_a_new_thread_with_mmap_failing_gives_ENOMEM);
+    tcase_add_test(tc, each_allocation_failing_in_turn_gives_ENOMEM_and_leaks_nothing);
+    tcase_add_test(tc, random_allocation_failures_under_load_corrupt_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    puts("fault injection skipped under sanitizers (they own malloc)");
+    return 77;
+#endif
+    setenv("MAGPOOL_QUIET", "1", 1);
+    return run_suite(suite());
+}
