@@ -25,6 +25,7 @@ static atomic_ulong seen[MP_MSG_NR];
 
 void mp_log(enum mp_msg kind, const char *fmt, ...)
 {
+    mp_global_init(); /* a put of NULL may come before any pool exists */
     unsigned long n =
         atomic_fetch_add_explicit(&seen[kind], 1, memory_order_relaxed) + 1;
     if (mp_opt.quiet || (n > MP_LOG_BURST && n % MP_LOG_EVERY))

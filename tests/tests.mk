@@ -16,7 +16,8 @@ check_PROGRAMS = \
 	tests/test_gluster_api \
 	tests/test_passthrough \
 	tests/test_faults \
-	tests/stress
+	tests/stress \
+	tests/model
 if HAVE_GLUSTERFS
 check_PROGRAMS += tests/test_gluster_abi
 endif
@@ -57,6 +58,9 @@ tests_test_faults_SOURCES = tests/test_faults.c
 tests_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_test_faults_LDFLAGS = -Wl,--export-dynamic $(AM_LDFLAGS)
 tests_test_faults_LDADD = $(TEST_LDADD)
+tests_model_SOURCES = tests/model.c
+tests_model_CFLAGS = $(AM_CFLAGS)
+tests_model_LDADD = libmagpool.la -lpthread
 tests_stress_SOURCES = tests/stress.c
 tests_stress_CFLAGS = $(TEST_CFLAGS)
 tests_stress_LDADD = $(TEST_LDADD)
