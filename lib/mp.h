@@ -32,11 +32,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-/* magpool is LGPL-compatible: liburcu's inline read-side lock, and the
- * definition of its reader record (rcu.c). */
-#ifndef _LGPL_SOURCE
-#define _LGPL_SOURCE
-#endif
 #include <urcu/urcu-memb.h>
 #include <urcu/lfstack.h>
 #include <urcu/list.h>

@@ -41,6 +41,10 @@
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
+/* liburcu's inline read-side lock and the definition of its reader
+ * record.  Only here: liburcu's inline lfstack code trips UBSan (a member
+ * of a NULL head), so depot.c calls the library's functions. */
+#define _LGPL_SOURCE
 #include "mp.h"
 
 struct mp_rcu_thread {

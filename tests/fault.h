@@ -63,6 +63,7 @@ static inline int fault_now(unsigned kind)
     return fail;
 }
 
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 
@@ -83,5 +84,6 @@ __attribute__((visibility("default"))) void *mmap(void *addr, size_t len, int pr
     long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
     return r == -1 ? MAP_FAILED : (void *)r;
 }
+#endif
 
 #endif
