@@ -198,6 +198,72 @@ START_TEST(thread_churn_does_not_grow_the_pool)
 }
 END_TEST
 
+/* ---- gets and puts from TLS destructors after magpool's exit hook ---- */
+
+static pthread_key_t late_key;
+static struct magpool *late_pool;
+static atomic_int late_ok;
+
+static void late_destructor(void *held)
+{
+    /* Runs after magpool's own exit hook (its key is older). */
+    magpool_put(held);
+    void *o = magpool_get(late_pool);
+    if (!o)
+        return;
+    memset(o, 0x3c, 96);
+    magpool_put(o);
+    atomic_fetch_add(&late_ok, 1);
+}
+
+static void *late_thread(void *arg)
+{
+    (void)arg;
+    void *o = magpool_get(late_pool);
+    pthread_setspecific(late_key, o);
+    return NULL;
+}
+
+static void *churn_depot(void *arg)
+{
+    (void)arg;
+    void *o[300];
+    for (int r = 0; r < 20; r++) {
+        for (int i = 0; i < 300; i++)
+            o[i] = magpool_get(late_pool);
+        for (int i = 0; i < 300; i++)
+            magpool_put(o[i]);
+    }
+    return NULL;
+}
+
+START_TEST(gets_and_puts_from_later_tls_destructors_work_and_leave_nothing)
+{
+    late_pool = magpool_create("late", 96, NULL);
+    ck_assert_int_eq(pthread_key_create(&late_key, late_destructor), 0);
+    for (int i = 0; i < 20; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, late_thread, NULL);
+        pthread_join(t, NULL);
+    }
+    ck_assert_int_eq(atomic_load(&late_ok), 20);
+    ck_assert_uint_eq(pool_stats(late_pool).active, 0);
+    /* New threads reuse the exited ones' stacks and TLS: the exited
+     * threads left no RCU registration behind (a grace period would wait
+     * for it forever, or the registry would be corrupted). */
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, churn_depot, NULL);
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    magpool_sweeper_stop();
+    magpool_trim(NULL);
+    ck_assert_uint_eq(pool_stats(late_pool).active, 0);
+    magpool_destroy(late_pool);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("threads");
@@ -207,6 +273,7 @@ static Suite *suite(void)
     tcase_add_test(tc, producer_consumer_memory_flows_back_through_the_depot);
     tcase_add_test(tc, thread_exit_flushes_cache_and_outstanding_objects_stay_valid);
     tcase_add_test(tc, thread_churn_does_not_grow_the_pool);
+    tcase_add_test(tc, gets_and_puts_from_later_tls_destructors_work_and_leave_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

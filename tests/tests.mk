@@ -21,8 +21,20 @@ check_PROGRAMS = \
 if HAVE_GLUSTERFS
 check_PROGRAMS += tests/test_gluster_abi
 endif
-TESTS = $(check_PROGRAMS)
+TESTS = $(check_PROGRAMS) tests/model_passthrough.sh
 endif
+EXTRA_DIST += tests/model_passthrough.sh
+
+# Longer randomized runs, on demand: the stress program and the model
+# (pooled and passthrough), MAGPOOL_STRESS_SECONDS / MAGPOOL_MODEL_SECONDS
+# each (default 60).
+STRESS_SECONDS = $${MAGPOOL_STRESS_SECONDS:-60}
+MODEL_SECONDS = $${MAGPOOL_MODEL_SECONDS:-60}
+stress: tests/stress tests/model
+	MAGPOOL_STRESS_SECONDS=$(STRESS_SECONDS) tests/stress
+	tests/model --seconds $(MODEL_SECONDS)
+	tests/model --passthrough --seconds $(MODEL_SECONDS)
+.PHONY: stress
 
 noinst_HEADERS = tests/testutil.h tests/fault.h
 
