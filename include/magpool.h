@@ -100,7 +100,9 @@ void *magpool_get(struct magpool *pool);
 void *magpool_get0(struct magpool *pool);
 /* Put an object back, from any thread.  The pool is found from the
  * pointer.  NULL is ignored with a message; a pointer magpool did not hand
- * out is ignored; a double put is reported and ignored. */
+ * out is ignored (the 8 bytes before it are read unless it lies in the
+ * first 8 bytes of a page); a double put is reported and ignored while
+ * the object is not handed out again (magpool(3), ERRORS IN USE). */
 void magpool_put(void *obj);
 
 /* Size a pool serves, or 0 (errno = EINVAL) for NULL. */
@@ -114,7 +116,7 @@ void magpool_sweeper_stop(void);
 
 /* Return to the kernel, now, every free object of the pool (NULL: of
  * every pool) that is not in a thread's magazines.  Returns the number of
- * bytes unmapped. */
+ * bytes given back (their address range stays reserved, see magpool(3)). */
 size_t magpool_trim(struct magpool *pool);
 
 /* Give the calling thread's magazines back to the depots (e.g. before the
@@ -124,8 +126,9 @@ void magpool_thread_flush(void);
 /* Snapshot of a pool's statistics.  Returns 0, or -1 with errno = EINVAL. */
 int magpool_stats(const struct magpool *pool, struct magpool_stats *out);
 
-/* Call fn for every live pool (under the pool registry lock: fn must not
- * create or destroy pools). */
+/* Call fn for every live pool, under the (recursive) pool registry lock:
+ * fn may call any magpool function but magpool_sweeper_stop() and
+ * magpool_fini(), which wait for the sweeper, which waits for that lock. */
 void magpool_foreach(void (*fn)(struct magpool *pool, void *arg), void *arg);
 
 /* Write every pool's statistics as text to path ("-" for stderr; "%p" in

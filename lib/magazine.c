@@ -5,7 +5,9 @@
  * Owns: mp_top[] (this thread's loaded-magazine tops), the sentinel, the
  * header key, the algorithm that swaps magazines and trades them with the
  * depot, the size of new magazines (grown with depot traffic, shrunk by
- * the sweeper when quiet), and MAGPOOL_DISABLE's malloc passthrough.
+ * the sweeper when quiet), the cacheless path (a thread without a cache
+ * trades single objects with the slab) and MAGPOOL_DISABLE's malloc
+ * passthrough.
  *
  * Synchronization:
  *   mp_top[i], slot->loaded/prev   only the owner thread writes them; they
@@ -18,6 +20,9 @@
  *   the depot and slab calls of the slow paths, and the pool's magazine
  *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per 4096 depot
  *   exchanges; any recent value makes a valid magazine).
+ *   pool->passthrough_refs (MAGPOOL_DISABLE only): an atomic reference
+ *   count; the put that drops it to zero frees the pool, under
+ *   mp_reg_lock.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
