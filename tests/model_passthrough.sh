@@ -1,3 +1,3 @@
 #!/bin/sh
 # The model-based test with MAGPOOL_DISABLE=1 (every get a malloc).
-exec "$(dirname "$0")/model" --passthrough "$@"
+exec "${MP_BUILDDIR:-.}/tests/model" --passthrough "$@"

@@ -159,8 +159,10 @@ static int first_get_mmap_fails;
 
 static void *first_get(void *arg)
 {
+    /* With MAGPOOL_DISABLE=1 a get is a malloc, which then fails. */
     if (first_get_mmap_fails)
-        fault_arm(FAULT_MMAP, 0, 1000, 1);
+        fault_arm(getenv("MAGPOOL_DISABLE") ? FAULT_ALL : FAULT_MMAP, 0,
+                  1000, 1);
     errno = 0;
     void *o = magpool_get(arg);
     int e = errno;

@@ -21,9 +21,11 @@ check_PROGRAMS = \
 if HAVE_GLUSTERFS
 check_PROGRAMS += tests/test_gluster_abi
 endif
-TESTS = $(check_PROGRAMS) tests/model_passthrough.sh
+TESTS = $(check_PROGRAMS) tests/model_passthrough.sh tests/test_faults_passthrough.sh
 endif
-EXTRA_DIST += tests/model_passthrough.sh
+EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh
+# The wrapper scripts live in the source tree, the programs in the build tree.
+AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
 # Longer randomized runs, on demand: the stress program and the model
 # (pooled and passthrough), MAGPOOL_STRESS_SECONDS / MAGPOOL_MODEL_SECONDS
