@@ -2,7 +2,8 @@
  * magazine.c - the per-thread magazine layer: magpool_get/put and their
  * slow paths (Bonwick's loaded/previous magazine pair per pool per thread).
  *
- * Owns: mp_top[] (this thread's loaded-magazine tops), the sentinel, the
+ * Owns: magpool_tls (this thread's view of its magazine tops, mp.h), the
+ * sentinels, the
  * header key, the algorithm that swaps magazines and trades them with the
  * depot, the size of new magazines (grown with depot traffic, shrunk by
  * the sweeper when quiet), the cacheless path (a thread without a cache
@@ -10,7 +11,7 @@
  * passthrough.
  *
  * Synchronization:
- *   mp_top[i], slot->loaded/prev   only the owner thread writes them; they
+ *   tops[i], slot->loaded/prev   only the owner thread writes them; they
  *       are stored with relaxed atomics (or plain TLS stores) because the
  *       stats reader and the fork child read them, never to order anything.
  *   magazine rounds                private to the thread holding the
@@ -35,12 +36,13 @@
 
 void *mp_sentinel[2] = { NULL, MP_END };
 
-__thread void **mp_top[MAGPOOL_MAX_POOLS]
-    __attribute__((tls_model("initial-exec"))) = {
-        [0 ... MAGPOOL_MAX_POOLS - 1] = &mp_sentinel[1]
-    };
+/* Never written: every entry sends get and put to their slow paths. */
+void **mp_sentinel_tops[MAGPOOL_MAX_POOLS] = {
+    [0 ... MAGPOOL_MAX_POOLS - 1] = &mp_sentinel[1]
+};
 
-intptr_t mp_top_tpoff;
+MP_EXPORT __thread struct magpool_tls magpool_tls
+    __attribute__((tls_model("initial-exec"))) = { mp_sentinel_tops, 0 };
 
 /* Nonzero before any pool exists so that no foreign header decodes to a
  * small index; re-randomized once, before the first pool is created. */
@@ -357,6 +359,14 @@ void mp_put_slow(void *obj)
 MP_EXPORT void *magpool_get(struct magpool *pool) { return mp_get_fast(pool); }
 
 MP_EXPORT void magpool_put(void *obj) { mp_put_fast(obj); }
+
+/* The inline API's out-of-line halves (include/magpool/inline.h). */
+MP_EXPORT void *magpool_get_slow(struct magpool *pool)
+{
+    return mp_get_slow(pool);
+}
+
+MP_EXPORT void magpool_put_slow(void *obj) { mp_put_slow(obj); }
 
 MP_EXPORT void *magpool_get0(struct magpool *pool)
 {

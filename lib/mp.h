@@ -6,9 +6,10 @@
  * is built from (mp_get_fast, mp_put_fast).
  *
  * Synchronization (who may touch what):
- *   mp_top[]            thread-local (TLS).  Only the owner thread writes
- *                       it; stats and fork handling read another thread's
- *                       copy through mp_tcache.tops with relaxed loads.
+ *   magazine tops       in the owner's tcache, reached through magpool_tls
+ *                       (TLS).  Only the owner thread writes them; stats
+ *                       and fork handling read another thread's through
+ *                       mp_tcache.tops with relaxed loads.
  *   loaded magazine     rounds written only by the owner thread while the
  *                       magazine is loaded; never shared while loaded.
  *   object header       written with plain stores by whoever holds the
@@ -37,14 +38,13 @@
 #include <urcu/list.h>
 
 #include "magpool.h"
+#include "magpool/inline.h"
 
-/* Sanitizers do not understand %fs-relative pointers (they would check
- * the shadow of the raw offset): their builds use the plain TLS array. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define MP_NO_SEG_FS 1
+#define MP_SANITIZED 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define MP_NO_SEG_FS 1
+#define MP_SANITIZED 1
 #endif
 #endif
 
@@ -98,7 +98,7 @@ static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
  * foreign block's redzone is by design, so it is not instrumented.  The
  * pointer may be misaligned: the load is written as a memcpy, which is
  * one plain load on x86-64 and no undefined behaviour anywhere. */
-#if defined(MP_NO_SEG_FS)
+#if defined(MP_SANITIZED)
 #define MP_PEEK_FN                                                             \
     __attribute__((no_sanitize_address, no_sanitize_thread, noinline, unused)) \
     static
@@ -185,10 +185,8 @@ struct magpool {
     void *ctx;                      /* @56 */
     struct mp_gf_shared *gf_pool;   /* @64 */
     /* --- magpool --- */
-    intptr_t tls_off;               /* @72 where this pool's mp_top slot is,
-                                       relative to the thread pointer */
-    uint64_t hdr_alloc;             /* @80 header of a handed-out object */
-    unsigned idx;                   /* index in mp_pools[] and mp_top[] */
+    uint64_t hdr_alloc;             /* @72 header of a handed-out object */
+    unsigned idx;                   /* @80 index in mp_pools[] and tops */
     atomic_uint cap;                /* rounds per new magazine (sweeper may
                                        grow or shrink it; relaxed: any
                                        recent value makes a valid magazine) */
@@ -217,8 +215,16 @@ _Static_assert(offsetof(struct magpool, active) == 32, "gf layout");
 _Static_assert(offsetof(struct magpool, owner) == 40, "gf layout");
 _Static_assert(offsetof(struct magpool, ctx) == 56, "gf layout");
 _Static_assert(offsetof(struct magpool, gf_pool) == 64, "gf layout");
-_Static_assert(offsetof(struct magpool, tls_off) == 72, "fast path offset");
-_Static_assert(offsetof(struct magpool, hdr_alloc) == 80, "fast path offset");
+_Static_assert(offsetof(struct magpool, hdr_alloc) == 72, "fast path offset");
+/* The inline API's view (include/magpool/inline.h) is ABI. */
+_Static_assert(offsetof(struct magpool, sizeof_type) ==
+               offsetof(struct magpool_inline_view, obj_size), "inline ABI");
+_Static_assert(offsetof(struct magpool, hdr_alloc) ==
+               offsetof(struct magpool_inline_view, hdr_alloc), "inline ABI");
+_Static_assert(offsetof(struct magpool, idx) ==
+               offsetof(struct magpool_inline_view, idx), "inline ABI");
+_Static_assert(MP_HDR_FLIP == MAGPOOL_INLINE_HDR_FREE, "inline ABI");
+_Static_assert((uintptr_t)MP_END == 1, "inline ABI");
 
 /* ---------------------------------------------------------------------
  * Thread caches.
@@ -232,55 +238,48 @@ struct mp_tslot {
 
 struct mp_tcache {
     struct cds_list_head link;          /* mp_threads, under mp_reg_lock */
-    void ***tops;                       /* the owner's mp_top[] */
+    void ***tops;                       /* == top_array (read by stats) */
     _Atomic(struct mp_tslot *) slot[MAGPOOL_MAX_POOLS];
+    void **top_array[MAGPOOL_MAX_POOLS]; /* magpool_tls.tops points here */
 };
 
-/* Per-thread magazine tops: mp_top[i] points just past the last round of
+/* ---------------------------------------------------------------------
+ * Per-thread magazine tops.  tops[i] points just past the last round of
  * the thread's loaded magazine of pool i, or into mp_sentinel when the
- * thread has none (which sends both get and put to their slow paths). */
-extern __thread void **mp_top[MAGPOOL_MAX_POOLS]
-    __attribute__((tls_model("initial-exec"))) MP_HIDDEN;
+ * thread has none (which sends both get and put to their slow paths).
+ * They live in the thread's cache (tcache.c) and are reached through
+ * magpool_tls, 16 bytes of initial-exec TLS - few enough that the library
+ * can be dlopen()ed (glibc keeps only a few hundred bytes of static TLS
+ * for late-loaded libraries; an 8 KiB array of tops in TLS, the layout
+ * before 0.1, could not be).  Before a thread's first slow path,
+ * magpool_tls.tops is mp_sentinel_tops, every entry of which is the
+ * sentinel, and magpool_tls.key is 0 (a put then decodes no pool and
+ * takes its slow path).  This is also the layout the inline API compiles
+ * into its callers (include/magpool/inline.h, magpool(3)).  Measured
+ * against the %fs-relative TLS array on this VM: the same time per
+ * get+put pair (NEWS).
+ * ------------------------------------------------------------------- */
 extern void *mp_sentinel[2] MP_HIDDEN;
-extern intptr_t mp_top_tpoff MP_HIDDEN;
+extern __thread struct magpool_tls magpool_tls
+    __attribute__((tls_model("initial-exec")));
+extern void **mp_sentinel_tops[MAGPOOL_MAX_POOLS] MP_HIDDEN;
 
 /* ---------------------------------------------------------------------
- * Fast path.  Reach a pool's TLS slot with one %fs-relative access where
- * the compiler can express it; elsewhere through the TLS array.
+ * Fast path.
  * ------------------------------------------------------------------- */
-#if defined(MP_NO_SEG_FS)
-/* plain TLS */
-#elif defined(__x86_64__) && defined(__SEG_FS)
-#define MP_TLS_SEG __seg_fs
-#elif defined(__x86_64__) && defined(__clang__)
-#define MP_TLS_SEG __attribute__((address_space(257)))
-#endif
-
-#ifdef MP_TLS_SEG
-typedef void **MP_TLS_SEG *mp_topref_t;
-/* The owner's store of its own top: a plain store (the stats reader's
- * relaxed loads of it cannot be expressed on an %fs-relative address,
- * and x86-64 stores are atomic). */
-#define MP_TOP_SET(ref, v) (*(ref) = (v))
-static inline mp_topref_t mp_topref_pool(const struct magpool *p)
-{
-    return (mp_topref_t)p->tls_off;
-}
-static inline mp_topref_t mp_topref_idx(uintptr_t idx)
-{
-    return (mp_topref_t)(mp_top_tpoff + (intptr_t)(idx * sizeof(void *)));
-}
-#else
 typedef void ***mp_topref_t;
-/* Relaxed atomic store: other threads (statistics) load the top with
- * relaxed loads; it orders nothing and is a plain mov on x86-64. */
+/* The owner's store of its own top.  Relaxed atomic: other threads
+ * (statistics) load it with relaxed loads; it orders nothing and is a
+ * plain mov on x86-64. */
 #define MP_TOP_SET(ref, v) __atomic_store_n((ref), (v), __ATOMIC_RELAXED)
 static inline mp_topref_t mp_topref_pool(const struct magpool *p)
 {
-    return &mp_top[p->idx];
+    return &magpool_tls.tops[p->idx];
 }
-static inline mp_topref_t mp_topref_idx(uintptr_t idx) { return &mp_top[idx]; }
-#endif
+static inline mp_topref_t mp_topref_idx(uintptr_t idx)
+{
+    return &magpool_tls.tops[idx];
+}
 
 void *mp_get_slow(struct magpool *pool) MP_HIDDEN MP_NOINLINE;
 void mp_put_slow(void *obj) MP_HIDDEN MP_NOINLINE;
@@ -318,7 +317,7 @@ static inline void mp_put_fast(void *obj)
         return;
     }
     uint64_t h = mp_hdr_peek(obj);
-    uint64_t idx = h ^ mp_key_alloc;
+    uint64_t idx = h ^ magpool_tls.key;
     if (MP_UNLIKELY(idx >= MAGPOOL_MAX_POOLS)) {
         mp_put_slow(obj);
         return;

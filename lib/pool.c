@@ -57,11 +57,6 @@ static void global_init_once(void)
 {
     mp_options_load();
     mp_key_alloc = random_key();
-#ifdef MP_TLS_SEG
-    uintptr_t tp;
-    __asm__("mov %%fs:0, %0" : "=r"(tp));
-    mp_top_tpoff = (intptr_t)((uintptr_t)&mp_top[0] - tp);
-#endif
     mp_tcache_init_once();
     if (mp_opt.stats_path)
         atexit(mp_stats_at_exit);
@@ -95,6 +90,21 @@ static unsigned default_capacity(size_t obj_size)
     if (cap > 128)
         cap = 128;
     return (unsigned)cap;
+}
+
+MP_EXPORT struct magpool *magpool_create_abi(const char *name,
+                                             size_t obj_size,
+                                             const struct magpool_options *opts,
+                                             unsigned abi)
+{
+    if (abi != MAGPOOL_INLINE_ABI) {
+        mp_log(MP_MSG_CONFIG, "pool \"%s\": the caller was compiled for "
+               "inline ABI %u, this library has %u", name ? name : "", abi,
+               MAGPOOL_INLINE_ABI);
+        errno = EPROTO;
+        return NULL;
+    }
+    return magpool_create(name, obj_size, opts);
 }
 
 MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
@@ -159,11 +169,6 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
     }
     pool->idx = idx;
     pool->hdr_alloc = idx ^ mp_key_alloc;
-#ifdef MP_TLS_SEG
-    pool->tls_off = mp_top_tpoff + (intptr_t)(idx * sizeof(void *));
-#else
-    pool->tls_off = idx;
-#endif
     /* Release: lock-free readers of mp_pools[] see a finished pool. */
     __atomic_store_n(&mp_pools[idx], pool, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&mp_reg_lock);

@@ -52,7 +52,7 @@ MP_SAME_FIELD(active, active);
 MP_SAME_FIELD(owner, owner);
 MP_SAME_FIELD(ctx, ctx);
 MP_SAME_FIELD(pool, gf_pool);
-_Static_assert(sizeof(struct mem_pool) <= offsetof(struct magpool, tls_off),
+_Static_assert(sizeof(struct mem_pool) <= offsetof(struct magpool, hdr_alloc),
                "struct mem_pool grew over magpool's own fields");
 _Static_assert(offsetof(struct mem_pool_shared, power_of_two) == 0,
                "statedump reads power_of_two first");

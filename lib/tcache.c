@@ -64,7 +64,11 @@ static struct mp_tcache *tcache_self(void)
         free(tc);
         return NULL;
     }
-    tc->tops = mp_top;
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        tc->top_array[i] = &mp_sentinel[1];
+    tc->tops = tc->top_array;
+    magpool_tls.key = mp_key_alloc;
+    magpool_tls.tops = tc->top_array;
     mp_rcu_thread_register();
     pthread_mutex_lock(&mp_reg_lock);
     cds_list_add(&tc->link, &mp_threads);
@@ -92,7 +96,7 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
     }
     s->pool = pool;
     atomic_init(&s->loaded, mag);
-    MP_TOP_SET(&mp_top[pool->idx], &mag->rounds[1]);
+    MP_TOP_SET(&tc->tops[pool->idx], &mag->rounds[1]);
     /* Release: a stats reader that finds the slot sees it initialized. */
     atomic_store_explicit(&tc->slot[pool->idx], s, memory_order_release);
     return s;
@@ -126,11 +130,10 @@ void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s)
     };
     if (mags[0])
         mags[0]->n = mp_tslot_loaded_n(tc, s);
-    if (tc == mp_tc)
-        MP_TOP_SET(&mp_top[pool->idx], &mp_sentinel[1]);
-    else
-        __atomic_store_n(&tc->tops[pool->idx], &mp_sentinel[1],
-                         __ATOMIC_RELAXED);
+    /* Relaxed: the owner is this thread, or gone (fork child), or not
+     * using the pool (destroy); the store orders nothing. */
+    __atomic_store_n(&tc->tops[pool->idx], &mp_sentinel[1],
+                     __ATOMIC_RELAXED);
     for (int i = 0; i < 2; i++) {
         struct mp_mag *m = mags[i];
         if (!m)
@@ -172,6 +175,7 @@ static void thread_exit(void *arg)
     tcache_flush_all(tc);
     cds_list_del(&tc->link);
     pthread_mutex_unlock(&mp_reg_lock);
+    magpool_tls.tops = mp_sentinel_tops; /* the array is freed with tc */
     mp_tc = NULL;
     free(tc);
     mp_rcu_thread_exit();

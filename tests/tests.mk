@@ -16,14 +16,18 @@ check_PROGRAMS = \
 	tests/test_gluster_api \
 	tests/test_passthrough \
 	tests/test_faults \
+	tests/test_inline \
+	tests/test_dlopen \
 	tests/stress \
 	tests/model
 if HAVE_GLUSTERFS
 check_PROGRAMS += tests/test_gluster_abi
 endif
-TESTS = $(check_PROGRAMS) tests/model_passthrough.sh tests/test_faults_passthrough.sh
+TESTS = $(check_PROGRAMS) tests/model_passthrough.sh tests/test_faults_passthrough.sh \
+	tests/test_ctypes.sh
 endif
-EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh
+EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh \
+	tests/test_ctypes.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
@@ -72,6 +76,13 @@ tests_test_faults_SOURCES = tests/test_faults.c
 tests_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_test_faults_LDFLAGS = -Wl,--export-dynamic $(AM_LDFLAGS)
 tests_test_faults_LDADD = $(TEST_LDADD)
+tests_test_inline_SOURCES = tests/test_inline.c
+tests_test_inline_CFLAGS = $(TEST_CFLAGS)
+tests_test_inline_LDADD = $(TEST_LDADD)
+# Not linked with libmagpool: it dlopen()s the built libmagpool.so.
+tests_test_dlopen_SOURCES = tests/test_dlopen.c
+tests_test_dlopen_CFLAGS = $(AM_CFLAGS)
+tests_test_dlopen_LDADD = -ldl -lpthread
 tests_model_SOURCES = tests/model.c
 tests_model_CFLAGS = $(AM_CFLAGS)
 tests_model_LDADD = libmagpool.la -lpthread

@@ -1,0 +1,122 @@
+/*
+ * magpool/inline.h - magpool's get and put compiled into the caller.
+ *
+ * magpool_inline_get/get0/put do what magpool_get/get0/put do, with the
+ * fast path (a dozen instructions, no call) in the caller and the slow
+ * paths out of line in libmagpool.  Pools used with them must be created
+ * with magpool_inline_create(), which passes the layout this header was
+ * written for: a library with another layout refuses it (NULL, errno
+ * EPROTO) instead of letting the caller corrupt it.  Objects may be put
+ * with either API, from any thread.
+ *
+ * What becomes ABI (magpool(3), INLINE API): the offsets of obj_size,
+ * hdr_alloc and idx in struct magpool (struct magpool_inline_view), the
+ * thread-local struct magpool_tls, the sentinel values NULL (a get's empty
+ * magazine) and 1 (a put's full magazine), and the header encoding
+ * (allocated: hdr_alloc; free: hdr_alloc ^ MAGPOOL_INLINE_HDR_FREE; a
+ * word that decodes to no pool index is not magpool's).  Any change to
+ * them changes MAGPOOL_INLINE_ABI.
+ *
+ * Copyright (C) 2026 the magpool authors.
+ * This file is dual-licensed: LGPLv3 or later, or GPLv2 (see COPYING).
+ */
+#ifndef MAGPOOL_INLINE_H
+#define MAGPOOL_INLINE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "magpool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MAGPOOL_INLINE_ABI 1u
+#define MAGPOOL_INLINE_HDR_FREE ((uint64_t)1 << 40)
+
+/* A thread's view of its magazines (libmagpool.so's only initial-exec
+ * TLS besides its private bookkeeping). */
+struct magpool_tls {
+    void ***tops;   /* per pool index: just past the loaded magazine's top */
+    uint64_t key;   /* header key; 0 before the thread's first slow path */
+};
+extern __thread struct magpool_tls magpool_tls
+    __attribute__((tls_model("initial-exec")));
+
+/* The fields of struct magpool the inline fast path reads. */
+struct magpool_inline_view {
+    unsigned long obj_size;     /* GlusterFS's sizeof_type */
+    unsigned char gf_rest[64];  /* the rest of GlusterFS's struct mem_pool */
+    uint64_t hdr_alloc;         /* header of a handed-out object */
+    unsigned idx;               /* index in magpool_tls.tops */
+};
+
+struct magpool *magpool_create_abi(const char *name, size_t obj_size,
+                                   const struct magpool_options *opts,
+                                   unsigned abi);
+void *magpool_get_slow(struct magpool *pool);
+void magpool_put_slow(void *obj);
+
+static inline struct magpool *
+magpool_inline_create(const char *name, size_t obj_size,
+                      const struct magpool_options *opts)
+{
+    return magpool_create_abi(name, obj_size, opts, MAGPOOL_INLINE_ABI);
+}
+
+static inline void *magpool_inline_get(struct magpool *pool)
+{
+    const struct magpool_inline_view *v =
+        (const struct magpool_inline_view *)pool;
+    if (__builtin_expect(!pool, 0))
+        return magpool_get_slow(pool);
+    void ***slot = &magpool_tls.tops[v->idx];
+    void **top = *slot;
+    void *obj = top[-1];
+    if (__builtin_expect(!obj, 0))
+        return magpool_get_slow(pool);
+    __atomic_store_n(slot, top - 1, __ATOMIC_RELAXED);
+    ((uint64_t *)obj)[-1] = v->hdr_alloc;
+    return obj;
+}
+
+static inline void *magpool_inline_get0(struct magpool *pool)
+{
+    void *obj = magpool_inline_get(pool);
+    if (obj)
+        memset(obj, 0, ((const struct magpool_inline_view *)pool)->obj_size);
+    return obj;
+}
+
+static inline void magpool_inline_put(void *obj)
+{
+    /* The first 8 bytes of a page (NULL included) never hold an object:
+     * the header word in front is then not read. */
+    if (__builtin_expect(!((uintptr_t)obj & 0xff8), 0)) {
+        magpool_put_slow(obj);
+        return;
+    }
+    uint64_t h;
+    memcpy(&h, (char *)obj - sizeof(h), sizeof(h));
+    uint64_t idx = h ^ magpool_tls.key;
+    if (__builtin_expect(idx >= MAGPOOL_MAX_POOLS, 0)) {
+        magpool_put_slow(obj);
+        return;
+    }
+    void ***slot = &magpool_tls.tops[idx];
+    void **top = *slot;
+    if (__builtin_expect(*top == (void *)(uintptr_t)1, 0)) {
+        magpool_put_slow(obj);
+        return;
+    }
+    h ^= MAGPOOL_INLINE_HDR_FREE;
+    memcpy((char *)obj - sizeof(h), &h, sizeof(h));
+    *top = obj;
+    __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MAGPOOL_INLINE_H */

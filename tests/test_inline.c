@@ -1,0 +1,153 @@
+/*
+ * test_inline.c - the inline API (magpool/inline.h): get and put compiled
+ * into the caller keep every guarantee of the exported functions, mix
+ * with them, and a caller compiled for another layout is refused.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "testutil.h"
+#include "magpool/inline.h"
+
+START_TEST(inline_get_and_put_mix_with_the_exported_functions)
+{
+    struct magpool *p = magpool_inline_create("inline", 100, NULL);
+    ck_assert_ptr_nonnull(p);
+    enum { N = 5000 };
+    static void *o[N];
+    for (int i = 0; i < N; i++) {
+        o[i] = i & 1 ? magpool_inline_get(p) : magpool_get(p);
+        ck_assert_ptr_nonnull(o[i]);
+        ck_assert_uint_eq((uintptr_t)o[i] % 16, 0);
+        memset(o[i], i & 0xff, 100);
+    }
+    ck_assert_uint_eq(pool_stats(p).active, N);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 100; j += 33)
+            ck_assert_int_eq(((unsigned char *)o[i])[j], i & 0xff);
+    for (int i = 0; i < N; i++) {
+        if (i % 3)
+            magpool_inline_put(o[i]);
+        else
+            magpool_put(o[i]);
+    }
+    ck_assert_uint_eq(pool_stats(p).active, 0);
+    void *z = magpool_inline_get0(p);
+    for (int j = 0; j < 100; j++)
+        ck_assert_int_eq(((unsigned char *)z)[j], 0);
+    magpool_inline_put(z);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(inline_put_ignores_foreign_pointers_and_detects_double_puts)
+{
+    struct magpool *p = magpool_inline_create("inline-bad", 64, NULL);
+    void *a = magpool_inline_get(p);
+    magpool_inline_put(a);
+    char *heap = malloc(64);
+    memset(heap, 0x77, 64);
+    magpool_inline_put(heap + 16);
+    magpool_inline_put(NULL);
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(m, MAP_FAILED);
+    munmap(m, 4096);
+    for (int k = 0; k < 8; k++)
+        magpool_inline_put(m + 4096 + k);
+    munmap(m + 4096, 4096);
+    free(heap);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 0);
+    magpool_inline_put(a);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 1);
+    ck_assert_ptr_eq(magpool_inline_get(p), a);
+    ck_assert_ptr_ne(magpool_inline_get(p), a);
+    errno = 0;
+    ck_assert_ptr_null(magpool_inline_get(NULL));
+    ck_assert_int_eq(errno, EINVAL);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(a_caller_compiled_for_another_layout_is_refused)
+{
+    errno = 0;
+    ck_assert_ptr_null(magpool_create_abi("old", 64, NULL, MAGPOOL_INLINE_ABI + 1));
+    ck_assert_int_eq(errno, EPROTO);
+    errno = 0;
+    ck_assert_ptr_null(magpool_create_abi("none", 64, NULL, 0));
+    ck_assert_int_eq(errno, EPROTO);
+}
+END_TEST
+
+static struct magpool *xp;
+static void *box[512];
+static int nbox;
+static pthread_mutex_t box_lock = PTHREAD_MUTEX_INITIALIZER;
+#define XN (200000 / MP_TEST_SCALE)
+
+static void *consume(void *arg)
+{
+    (void)arg;
+    for (int done = 0; done < XN;) {
+        void *o = NULL;
+        pthread_mutex_lock(&box_lock);
+        if (nbox)
+            o = box[--nbox];
+        pthread_mutex_unlock(&box_lock);
+        if (!o) {
+            sched_yield();
+            continue;
+        }
+        ck_assert_int_eq(*(int *)o, 0x5eed);
+        *(int *)o = 0;
+        magpool_inline_put(o);
+        done++;
+    }
+    return NULL;
+}
+
+START_TEST(inline_objects_put_by_another_thread_flow_back)
+{
+    xp = magpool_inline_create("inline-xthread", 48, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, consume, NULL);
+    for (int made = 0; made < XN;) {
+        pthread_mutex_lock(&box_lock);
+        bool room = nbox < 512;
+        pthread_mutex_unlock(&box_lock);
+        if (!room) {
+            sched_yield();
+            continue;
+        }
+        void *o = magpool_inline_get(xp);
+        ck_assert_ptr_nonnull(o);
+        *(int *)o = 0x5eed;
+        pthread_mutex_lock(&box_lock);
+        box[nbox++] = o;
+        pthread_mutex_unlock(&box_lock);
+        made++;
+    }
+    pthread_join(t, NULL);
+    ck_assert_uint_eq(pool_stats(xp).active, 0);
+    /* Little memory: the consumer's magazines went back to the producer. */
+    ck_assert_uint_le(pool_stats(xp).chunks, 2);
+    magpool_destroy(xp);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("inline");
+    TCase *tc = tcase_create("inline");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, inline_get_and_put_mix_with_the_exported_functions);
+    tcase_add_test(tc, inline_put_ignores_foreign_pointers_and_detects_double_puts);
+    tcase_add_test(tc, a_caller_compiled_for_another_layout_is_refused);
+    tcase_add_test(tc, inline_objects_put_by_another_thread_flow_back);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(suite()); }
