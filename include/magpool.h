@@ -27,7 +27,8 @@ extern "C" {
 
 /* Largest object a native pool serves (bytes). */
 #define MAGPOOL_MAX_OBJECT_SIZE (16u << 20)
-/* Most pools alive at once in a process (each costs 8 bytes of TLS). */
+/* Most pools alive at once in a process (each costs 8 bytes in the cache
+ * of every thread that uses any pool). */
 #define MAGPOOL_MAX_POOLS 1024u
 /* Longest pool name kept (longer names are truncated). */
 #define MAGPOOL_NAME_MAX 63u

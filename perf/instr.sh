@@ -42,6 +42,11 @@ if [ "${1:-}" = --all ]; then
     libtool=$2 dir=$3 status=0
     one "$libtool" "$dir/instr_pair" magpool magpool "" || status=1
     one "$libtool" "$dir/instr_pair" magpool-gf magpool-gf "" || status=1
+    one "$libtool" "$dir/instr_pair" magpool-inline magpool-inline "" || status=1
+    shim="$dir/../.libs/libmagpool-preload.so"
+    if [ -r "$shim" ]; then
+        one "$libtool" "$dir/instr_pair" magpool-gf magpool-preload "$shim" || status=1
+    fi
     if [ -x "$dir/instr_glusterfs" ]; then
         one "$libtool" "$dir/instr_glusterfs" glusterfs glusterfs "" || status=1
     else

@@ -2,8 +2,9 @@
  * test_dlopen.c - libmagpool.so loaded with dlopen() by a program that
  * was not linked with it, with no GLIBC_TUNABLES: it loads (its
  * initial-exec TLS fits glibc's reserve for late-loaded libraries), and
- * get/put work there, from several threads.  Not a Check program: it
- * must not link libmagpool.
+ * get/put work there, from several threads; dlclose() leaves it in
+ * place, so a thread that used it can still exit.  Not a Check program:
+ * it must not link libmagpool.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -20,6 +21,18 @@ static void (*put)(void *);
 static void (*destroy)(struct magpool *);
 static int (*stats)(const struct magpool *, void *);
 static struct magpool *pool;
+static pthread_barrier_t late_exit;
+
+/* Uses magpool, then waits until after dlclose() to exit, when its
+ * thread-exit hooks (pointing into libmagpool) run. */
+static void *exits_after_dlclose(void *arg)
+{
+    (void)arg;
+    put(get(pool));
+    pthread_barrier_wait(&late_exit);
+    pthread_barrier_wait(&late_exit);
+    return NULL;
+}
 
 #define FAIL(...)                                                              \
     do {                                                                       \
@@ -70,6 +83,10 @@ int main(void)
     pool = create("dlopened", 72, NULL);
     if (!pool)
         FAIL("magpool_create failed");
+    pthread_t late;
+    pthread_barrier_init(&late_exit, NULL, 2);
+    pthread_create(&late, NULL, exits_after_dlclose, NULL);
+    pthread_barrier_wait(&late_exit); /* it has used the pool */
     static void *held[4][500];
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
@@ -87,7 +104,11 @@ int main(void)
     uint64_t active = st[64 / 8 + 3];
     if (active != 0)
         FAIL("%llu objects still active", (unsigned long long)active);
-    destroy(pool);
+    /* The pool is not destroyed: the late thread still caches objects. */
+    if (dlclose(h))
+        FAIL("dlclose: %s", dlerror());
+    pthread_barrier_wait(&late_exit); /* let it exit now */
+    pthread_join(late, NULL);
     printf("test_dlopen: %s loaded by dlopen, 4 threads x 100,000 get/put: ok\n",
            path);
     return 0;
