@@ -40,14 +40,6 @@
 #include "magpool.h"
 #include "magpool/inline.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define MP_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define MP_SANITIZED 1
-#endif
-#endif
-
 #define MP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define MP_NOINLINE __attribute__((noinline, cold))
@@ -93,23 +85,11 @@ extern uint64_t mp_key_alloc MP_HIDDEN;
 
 static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
 
-/* Read the word before a pointer that may not be magpool's at all (as
- * GlusterFS's own pool does): under AddressSanitizer that read of a
- * foreign block's redzone is by design, so it is not instrumented.  The
- * pointer may be misaligned: the load is written as a memcpy, which is
- * one plain load on x86-64 and no undefined behaviour anywhere. */
-#if defined(MP_SANITIZED)
-#define MP_PEEK_FN                                                             \
-    __attribute__((no_sanitize_address, no_sanitize_thread, noinline, unused)) \
-    static
-#else
-#define MP_PEEK_FN static inline
-#endif
-MP_PEEK_FN uint64_t mp_hdr_peek(void *obj)
+/* The word in front of a pointer that may not be magpool's (as GlusterFS
+ * reads its own pool's header): see magpool/inline.h. */
+static inline uint64_t mp_hdr_peek(const void *obj)
 {
-    uint64_t h;
-    __builtin_memcpy(&h, (char *)obj - sizeof(h), sizeof(h));
-    return h;
+    return magpool_inline_hdr_peek(obj);
 }
 
 static inline void mp_hdr_set(void *obj, uint64_t h) { *mp_hdr(obj) = h; }
@@ -238,9 +218,10 @@ struct mp_tslot {
 
 struct mp_tcache {
     struct cds_list_head link;          /* mp_threads, under mp_reg_lock */
-    void ***tops;                       /* == top_array (read by stats) */
     _Atomic(struct mp_tslot *) slot[MAGPOOL_MAX_POOLS];
-    void **top_array[MAGPOOL_MAX_POOLS]; /* magpool_tls.tops points here */
+    /* The owner's magazine tops (magpool_tls.tops points here); others
+     * read them with relaxed loads (stats, fork child). */
+    void **tops[MAGPOOL_MAX_POOLS];
 };
 
 /* ---------------------------------------------------------------------
@@ -265,7 +246,9 @@ extern __thread struct magpool_tls magpool_tls
 extern void **mp_sentinel_tops[MAGPOOL_MAX_POOLS] MP_HIDDEN;
 
 /* ---------------------------------------------------------------------
- * Fast path.
+ * Fast path: the inline API's (include/magpool/inline.h), with the
+ * library's own slow paths, so that the exported functions, the preload
+ * shim and callers of the inline API run one implementation.
  * ------------------------------------------------------------------- */
 typedef void ***mp_topref_t;
 /* The owner's store of its own top.  Relaxed atomic: other threads
@@ -276,26 +259,13 @@ static inline mp_topref_t mp_topref_pool(const struct magpool *p)
 {
     return &magpool_tls.tops[p->idx];
 }
-static inline mp_topref_t mp_topref_idx(uintptr_t idx)
-{
-    return &magpool_tls.tops[idx];
-}
 
 void *mp_get_slow(struct magpool *pool) MP_HIDDEN MP_NOINLINE;
 void mp_put_slow(void *obj) MP_HIDDEN MP_NOINLINE;
 
 static inline void *mp_get_fast(struct magpool *pool)
 {
-    if (MP_UNLIKELY(!pool))
-        return mp_get_slow(pool);
-    mp_topref_t ref = mp_topref_pool(pool);
-    void **top = *ref;
-    void *obj = top[-1];
-    if (MP_UNLIKELY(!obj))
-        return mp_get_slow(pool);
-    MP_TOP_SET(ref, top - 1);
-    mp_hdr_set(obj, pool->hdr_alloc);
-    return obj;
+    return magpool_inline_get_with(pool, mp_get_slow);
 }
 
 /* Objects are never page-aligned (slab.c skips such slots) and are
@@ -303,38 +273,14 @@ static inline void *mp_get_fast(struct magpool *pool)
  * included, is not magpool's: its header word would start on the page
  * before, perhaps unmapped.  Such pointers are rejected before anything
  * is read; the test costs what a NULL test does. */
-#define MP_PAGE_MASK ((uintptr_t)4095)
-#define MP_PAGE_HEAD_MASK ((uintptr_t)4095 & ~(uintptr_t)7)
 static inline bool mp_in_page_head(const void *obj)
 {
-    return !((uintptr_t)obj & MP_PAGE_HEAD_MASK);
+    return !((uintptr_t)obj & MAGPOOL_INLINE_PAGE_HEAD_MASK);
 }
 
 static inline void mp_put_fast(void *obj)
 {
-    if (MP_UNLIKELY(mp_in_page_head(obj))) {
-        mp_put_slow(obj);
-        return;
-    }
-    uint64_t h = mp_hdr_peek(obj);
-    uint64_t idx = h ^ magpool_tls.key;
-    if (MP_UNLIKELY(idx >= MAGPOOL_MAX_POOLS)) {
-        mp_put_slow(obj);
-        return;
-    }
-    mp_topref_t tops = mp_topref_idx(0);
-    void **top = tops[idx];
-    if (MP_UNLIKELY(*top == MP_END)) {
-        mp_put_slow(obj);
-        return;
-    }
-    /* Mark it free before it enters the magazine, and (in get) take it
-     * out before marking it allocated: an object inside a magazine is
-     * always marked free, even in the child of a fork() that stopped
-     * this thread between two of these stores. */
-    mp_hdr_set(obj, h ^ MP_HDR_FLIP);
-    *top = obj;
-    MP_TOP_SET(&tops[idx], top + 1);
+    magpool_inline_put_with(obj, mp_put_slow);
 }
 
 /* mem_get_calloc: GlusterFS zeroes sizeof_type bytes. */
@@ -426,7 +372,6 @@ void mp_rcu_fork_child(void) MP_HIDDEN;
 /* os.c */
 void *mp_os_map(size_t size) MP_HIDDEN;
 void mp_os_retire(void *p, size_t size) MP_HIDDEN;
-uint64_t mp_os_retired_bytes(void) MP_HIDDEN;
 void mp_os_fork_prepare(void) MP_HIDDEN;
 void mp_os_fork_parent(void) MP_HIDDEN;
 void mp_os_fork_child(void) MP_HIDDEN;

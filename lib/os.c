@@ -37,7 +37,6 @@ struct mp_retired {
 
 static pthread_mutex_t os_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mp_retired *retired;
-static uint64_t retired_bytes;
 
 static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -47,10 +46,8 @@ static void *reuse(size_t size)
     struct mp_retired **pp = &retired, *r;
     while ((r = *pp) && r->size != size)
         pp = &r->next;
-    if (r) {
+    if (r)
         *pp = r->next;
-        retired_bytes -= size;
-    }
     pthread_mutex_unlock(&os_lock);
     if (r)
         memset(r, 0, sizeof(*r));
@@ -89,16 +86,7 @@ void mp_os_retire(void *p, size_t size)
     pthread_mutex_lock(&os_lock);
     r->next = retired;
     retired = r;
-    retired_bytes += size;
     pthread_mutex_unlock(&os_lock);
-}
-
-uint64_t mp_os_retired_bytes(void)
-{
-    pthread_mutex_lock(&os_lock);
-    uint64_t b = retired_bytes;
-    pthread_mutex_unlock(&os_lock);
-    return b;
 }
 
 void mp_os_fork_prepare(void) { pthread_mutex_lock(&os_lock); }

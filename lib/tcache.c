@@ -65,10 +65,9 @@ static struct mp_tcache *tcache_self(void)
         return NULL;
     }
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
-        tc->top_array[i] = &mp_sentinel[1];
-    tc->tops = tc->top_array;
+        tc->tops[i] = &mp_sentinel[1];
     magpool_tls.key = mp_key_alloc;
-    magpool_tls.tops = tc->top_array;
+    magpool_tls.tops = tc->tops;
     mp_rcu_thread_register();
     pthread_mutex_lock(&mp_reg_lock);
     cds_list_add(&tc->link, &mp_threads);

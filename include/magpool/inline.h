@@ -65,20 +65,91 @@ magpool_inline_create(const char *name, size_t obj_size,
     return magpool_create_abi(name, obj_size, opts, MAGPOOL_INLINE_ABI);
 }
 
-static inline void *magpool_inline_get(struct magpool *pool)
+/* ---------------------------------------------------------------------
+ * The fast path itself, shared with libmagpool's exported functions
+ * (lib/mp.h instantiates it with its internal slow paths): one
+ * implementation of get and put.
+ * ------------------------------------------------------------------- */
+
+/* The first 8 bytes of a page (NULL included) never hold an object: the
+ * word in front of such a pointer would start on the page before. */
+#define MAGPOOL_INLINE_PAGE_HEAD_MASK ((uintptr_t)0xff8)
+
+/* Read the word before a pointer that may not be magpool's (a memcpy: one
+ * plain load, no undefined behaviour when misaligned).  Under
+ * AddressSanitizer or ThreadSanitizer that read of foreign memory is by
+ * design and is not instrumented (and then cannot be inlined). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MAGPOOL_INLINE_PEEK_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MAGPOOL_INLINE_PEEK_SANITIZED 1
+#endif
+#endif
+#ifdef MAGPOOL_INLINE_PEEK_SANITIZED
+__attribute__((no_sanitize_address, no_sanitize_thread, noinline, unused))
+static uint64_t
+#else
+static inline uint64_t
+#endif
+magpool_inline_hdr_peek(const void *obj)
+{
+    uint64_t h;
+    memcpy(&h, (const char *)obj - sizeof(h), sizeof(h));
+    return h;
+}
+
+__attribute__((always_inline)) static inline void *
+magpool_inline_get_with(struct magpool *pool,
+                        void *(*slow)(struct magpool *))
 {
     const struct magpool_inline_view *v =
         (const struct magpool_inline_view *)pool;
     if (__builtin_expect(!pool, 0))
-        return magpool_get_slow(pool);
+        return slow(pool);
     void ***slot = &magpool_tls.tops[v->idx];
     void **top = *slot;
     void *obj = top[-1];
     if (__builtin_expect(!obj, 0))
-        return magpool_get_slow(pool);
+        return slow(pool);
+    /* Relaxed: only this thread writes its tops; statistics read them
+     * with relaxed loads.  A plain mov on x86-64. */
     __atomic_store_n(slot, top - 1, __ATOMIC_RELAXED);
     ((uint64_t *)obj)[-1] = v->hdr_alloc;
     return obj;
+}
+
+__attribute__((always_inline)) static inline void
+magpool_inline_put_with(void *obj, void (*slow)(void *))
+{
+    if (__builtin_expect(!((uintptr_t)obj & MAGPOOL_INLINE_PAGE_HEAD_MASK), 0)) {
+        slow(obj);
+        return;
+    }
+    uint64_t h = magpool_inline_hdr_peek(obj);
+    uint64_t idx = h ^ magpool_tls.key;
+    if (__builtin_expect(idx >= MAGPOOL_MAX_POOLS, 0)) {
+        slow(obj);
+        return;
+    }
+    void ***slot = &magpool_tls.tops[idx];
+    void **top = *slot;
+    if (__builtin_expect(*top == (void *)(uintptr_t)1, 0)) {
+        slow(obj);
+        return;
+    }
+    /* Mark it free before it enters the magazine, and (in get) take it
+     * out before marking it allocated: an object inside a magazine is
+     * always marked free, even in the child of a fork() that stopped this
+     * thread between two of these stores. */
+    ((uint64_t *)obj)[-1] = h ^ MAGPOOL_INLINE_HDR_FREE;
+    *top = obj;
+    __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
+}
+
+static inline void *magpool_inline_get(struct magpool *pool)
+{
+    return magpool_inline_get_with(pool, magpool_get_slow);
 }
 
 static inline void *magpool_inline_get0(struct magpool *pool)
@@ -91,29 +162,7 @@ static inline void *magpool_inline_get0(struct magpool *pool)
 
 static inline void magpool_inline_put(void *obj)
 {
-    /* The first 8 bytes of a page (NULL included) never hold an object:
-     * the header word in front is then not read. */
-    if (__builtin_expect(!((uintptr_t)obj & 0xff8), 0)) {
-        magpool_put_slow(obj);
-        return;
-    }
-    uint64_t h;
-    memcpy(&h, (char *)obj - sizeof(h), sizeof(h));
-    uint64_t idx = h ^ magpool_tls.key;
-    if (__builtin_expect(idx >= MAGPOOL_MAX_POOLS, 0)) {
-        magpool_put_slow(obj);
-        return;
-    }
-    void ***slot = &magpool_tls.tops[idx];
-    void **top = *slot;
-    if (__builtin_expect(*top == (void *)(uintptr_t)1, 0)) {
-        magpool_put_slow(obj);
-        return;
-    }
-    h ^= MAGPOOL_INLINE_HDR_FREE;
-    memcpy((char *)obj - sizeof(h), &h, sizeof(h));
-    *top = obj;
-    __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
+    magpool_inline_put_with(obj, magpool_put_slow);
 }
 
 #ifdef __cplusplus
