@@ -101,7 +101,7 @@ tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS)
 # End-to-end: GlusterFS 10.3 (glusterd, a brick, fio and a gfapi client)
 # with the preload shim, in a private network namespace.  Needs root;
 # installs glusterfs-server, glusterfs-client and fio if missing.
-EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh \
+EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh tests/gluster/install.sh \
 	tests/gluster/bench.sh tests/gluster/smallfiles.c \
 	tests/gluster/RESULTS.md tests/gluster/RESULTS.csv
 if HAVE_GLUSTERFS
@@ -110,14 +110,33 @@ check-gluster: all
 	MAGPOOL_EXPECT_MAGPOOL_SIZES=1 \
 	$(SHELL) $(srcdir)/tests/gluster/run.sh
 
-# Not a test: stock pool vs magpool vs passthrough+glibc vs
-# passthrough+tcmalloc on the same two workloads (about 10 minutes).
-bench-gluster: all
+# The same with no preload: glusterfsd rebuilt with magpool inside (make
+# glusterfsd), bind-mounted over /usr/sbin/glusterfsd in a private mount
+# namespace.  Afterwards the host's /usr/sbin/glusterfsd must still be
+# Debian's.  Then install-glusterfsd/uninstall-glusterfsd on private
+# copies of /usr/sbin and /var/lib/dpkg (tests/gluster/install.sh).
+check-gluster-static: all
+	@test -x $(abs_builddir)/gluster/glusterfsd-magpool || { \
+	  echo "$@: no gluster/glusterfsd-magpool: run make glusterfsd first" >&2; exit 1; }
+	MAGPOOL_GLUSTERFSD=$(abs_builddir)/gluster/glusterfsd-magpool \
+	MAGPOOL_PRELOAD= MAGPOOL_EXPECT_MAGPOOL_SIZES=1 \
+	$(SHELL) $(srcdir)/tests/gluster/run.sh
+	@test "`$(SHELL) $(srcdir)/gluster/glusterfsd.sh which /usr/sbin/glusterfsd`" = stock || \
+	  test -n "`dpkg-divert --list /usr/sbin/glusterfsd`" || { \
+	  echo "$@: /usr/sbin/glusterfsd carries magpool after the test, with no diversion" >&2; exit 1; }
+	$(SHELL) $(srcdir)/tests/gluster/install.sh \
+	  $(abs_builddir)/gluster/glusterfsd-magpool $(abs_builddir)/gluster/glusterfsd-stock
+
+# Not a test: stock pool vs magpool (preloaded) vs passthrough+glibc vs
+# passthrough+tcmalloc vs magpool linked into glusterfsd, on the same two
+# workloads (about 12 minutes).
+bench-gluster: all glusterfsd
 	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
+	MAGPOOL_GLUSTERFSD=$(abs_builddir)/gluster/glusterfsd-magpool \
 	$(SHELL) $(srcdir)/tests/gluster/bench.sh
 else
-check-gluster bench-gluster:
+check-gluster check-gluster-static bench-gluster:
 	@echo "$@: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2
 	@exit 1
 endif
-.PHONY: check-gluster bench-gluster
+.PHONY: check-gluster check-gluster-static bench-gluster

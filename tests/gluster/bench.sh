@@ -1,8 +1,9 @@
 #!/bin/bash
-# tests/gluster/bench.sh - GlusterFS 10.3 with its own pool, with magpool,
-# and with no pool at all (malloc: glibc's or tcmalloc), compared.
+# tests/gluster/bench.sh - GlusterFS 10.3 with its own pool, with magpool
+# (preloaded or linked into glusterfsd), and with no pool at all (malloc:
+# glibc's or tcmalloc), compared.
 #
-# Four configurations, the environment put on glusterd (so on the brick it
+# Five configurations, the environment put on glusterd (so on the brick it
 # spawns) and on the clients:
 #   stock        Debian's GlusterFS pool, no preload
 #   magpool      LD_PRELOAD=$MAGPOOL_PRELOAD
@@ -11,6 +12,11 @@
 #   tcmalloc     LD_PRELOAD="$MAGPOOL_PRELOAD libtcmalloc_minimal.so.4" and
 #                MAGPOOL_DISABLE=1: upstream GlusterFS 10's default (pool
 #                compiled out, tcmalloc), on Debian's binaries
+#   static       no preload; glusterfsd rebuilt with magpool linked in
+#                ($MAGPOOL_GLUSTERFSD, make glusterfsd) bind-mounted over
+#                /usr/sbin/glusterfsd in a private mount namespace: glusterd
+#                and the brick run magpool, the clients Debian's own pool
+#                (their columns compare with stock's)
 # Each run of a configuration gets a fresh glusterd and one-brick volume
 # (lib.sh, as run.sh) and two gfapi clients, one after the other:
 #   fio        16 MiB written once (1 MiB blocks), then 4k random read/write
@@ -37,8 +43,11 @@
 # Environment:
 #   MAGPOOL_PRELOAD          the shim (required, absolute path)
 #   MAGPOOL_BENCH_ROUNDS     rounds (3)
+#   MAGPOOL_GLUSTERFSD       the rebuilt glusterfsd (absolute path); the
+#                            static configuration runs only with it
 #   MAGPOOL_BENCH_CONFIGS    configurations to run, in round-1 order
-#                            ("stock magpool passthrough tcmalloc")
+#                            ("stock magpool passthrough tcmalloc", and
+#                            static when MAGPOOL_GLUSTERFSD is set)
 #   MAGPOOL_BENCH_FIO_SECS   fio's random read/write time, seconds (10)
 #   MAGPOOL_BENCH_FILES      smallfiles files per thread and round (200)
 #   MAGPOOL_BENCH_OUT        where RESULTS.md and RESULTS.csv go
@@ -62,7 +71,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PRELOAD=${MAGPOOL_PRELOAD-}
 TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
 ROUNDS=${MAGPOOL_BENCH_ROUNDS:-3}
-read -r -a CONFIGS <<<"${MAGPOOL_BENCH_CONFIGS:-stock magpool passthrough tcmalloc}"
+GLUSTERFSD=${MAGPOOL_GLUSTERFSD-}
+DEFAULT_CONFIGS="stock magpool passthrough tcmalloc${GLUSTERFSD:+ static}"
+read -r -a CONFIGS <<<"${MAGPOOL_BENCH_CONFIGS:-$DEFAULT_CONFIGS}"
 FIO_SECS=${MAGPOOL_BENCH_FIO_SECS:-10}
 FILES=${MAGPOOL_BENCH_FILES:-200}
 OUT=${MAGPOOL_BENCH_OUT:-$HERE}
@@ -95,7 +106,7 @@ vm_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 check_libs() {
     local pid=$1 who=$2 want_shim=1 want_tc=0 want_off=1 has
     case $CFG in
-    stock) want_shim=0 want_off=0 ;;
+    stock | static) want_shim=0 want_off=0 ;;
     magpool) want_off=0 ;;
     tcmalloc) want_tc=1 ;;
     esac
@@ -154,6 +165,14 @@ one_run() {
     GF_ENV=(MAGPOOL_SWEEP_MS=1000)
     case $CFG in
     stock) PRELOAD= ;;
+    static)
+        PRELOAD=
+        [ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] ||
+            die "static: not in a private mount namespace"
+        mount --bind "$GLUSTERFSD" /usr/sbin/glusterfsd ||
+            die "static: cannot bind-mount $GLUSTERFSD over /usr/sbin/glusterfsd"
+        GF_ENV+=(MAGPOOL_STATS="$W/stats.%p")
+        ;;
     magpool) GF_ENV+=(LD_PRELOAD="$PRELOAD") ;;
     passthrough) GF_ENV+=(LD_PRELOAD="$PRELOAD" MAGPOOL_DISABLE=1) ;;
     tcmalloc) GF_ENV+=(LD_PRELOAD="$PRELOAD $TCMALLOC" MAGPOOL_DISABLE=1) ;;
@@ -166,6 +185,10 @@ one_run() {
     check_libs "$GD_PID" glusterd
     # shellcheck disable=SC2153 # gf_start sets BRICK
     check_libs "$BRICK" brick
+    if [ "$CFG" = static ]; then
+        cmp -s "/proc/$BRICK/exe" "$GLUSTERFSD" ||
+            die "static: the brick does not run $GLUSTERFSD"
+    fi
     gf_mark_fio_log
 
     say "fio: 16 MiB write, then ${FIO_SECS} s 4k randrw 50/50, iodepth 1"
@@ -219,7 +242,15 @@ one_run() {
     [ -z "$crashes" ] || die "crash reported in: $crashes"
 
     local version=
-    if [ -n "$PRELOAD" ]; then
+    if [ "$CFG" = static ]; then
+        [ "$(served_by_magpool "$W/stats.$brick" 2>/dev/null)" = 1 ] ||
+            die "static: the brick's MAGPOOL_STATS shows no magpool chunk"
+        for pid in "$fio_pid" "$sf_pid"; do
+            [ ! -e "$W/stats.$pid" ] || die "static: client pid $pid ran magpool"
+        done
+        version=$(sed -n '1s/^# magpool \([^ ]*\) statistics.*/\1/p' \
+            "$W/stats.$brick")
+    elif [ -n "$PRELOAD" ]; then
         local want=1 pid f
         [ "$CFG" = magpool ] || want=0
         for pid in "$brick" "$fio_pid" "$sf_pid"; do
@@ -306,6 +337,11 @@ check_preload
 case $ROUNDS in '' | *[!0-9]* | 0) die "bad MAGPOOL_BENCH_ROUNDS '$ROUNDS'" ;; esac
 for c in "${CONFIGS[@]}"; do
     case $c in stock | magpool | passthrough | tcmalloc) ;;
+    static)
+        [ -n "$GLUSTERFSD" ] && [ -x "$GLUSTERFSD" ] ||
+            die "configuration static needs MAGPOOL_GLUSTERFSD (make glusterfsd)"
+        case $GLUSTERFSD in /*) ;; *) die "MAGPOOL_GLUSTERFSD must be an absolute path" ;; esac
+        ;;
     *) die "unknown configuration '$c' in MAGPOOL_BENCH_CONFIGS" ;; esac
 done
 preflight time libtcmalloc-minimal4
@@ -314,7 +350,7 @@ mkdir -p "$OUT"
 
 # The command as given, for RESULTS.md.
 COMMAND="MAGPOOL_PRELOAD=$PRELOAD"
-for v in MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS MAGPOOL_BENCH_FIO_SECS \
+for v in MAGPOOL_GLUSTERFSD MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS MAGPOOL_BENCH_FIO_SECS \
          MAGPOOL_BENCH_FILES MAGPOOL_BENCH_OUT; do
     [ -n "${!v+set}" ] && COMMAND+=" $v=${!v@Q}"
 done
@@ -345,7 +381,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
         dir=$TOP/r$round-$cfg
         mkdir -p "$dir"
         rc=0
-        bash "$HERE/bench.sh" --one "$cfg" "$dir" "$TOP/smallfiles" \
+        launch=()
+        if [ "$cfg" = static ]; then launch=(unshare --mount --propagation private); fi
+        "${launch[@]}" bash "$HERE/bench.sh" --one "$cfg" "$dir" "$TOP/smallfiles" \
             >"$TOP/r$round-$cfg.log" 2>&1 || rc=$?
         if [ "$rc" = 0 ] && [ -s "$dir/result" ]; then
             say "round $round/$ROUNDS $cfg: fio $(get fio_iops) IOPS," \
@@ -397,6 +435,7 @@ describe() {
     magpool) echo "LD_PRELOAD=libmagpool-preload.so" ;;
     passthrough) echo "the shim with MAGPOOL_DISABLE=1: glibc malloc/free" ;;
     tcmalloc) echo "the shim with MAGPOOL_DISABLE=1, libtcmalloc_minimal.so.4 preloaded" ;;
+    static) echo "glusterfsd rebuilt from Debian's source with libmagpool-gluster.a linked in (make glusterfsd), no preload; glusterd and the brick run it, the clients Debian's own pool" ;;
     esac
 }
 

@@ -23,7 +23,8 @@
 #             VAR=value words: glusterd passes it on to the bricks it
 #             spawns, client() puts it on the clients
 # and may set CLIENT_WRAP, words put before `env GF_ENV...` in client()
-# (a measuring wrapper such as GNU time; empty by default).
+# (a measuring wrapper such as GNU time; empty by default), and GD_ENV,
+# more VAR=value words for glusterd (so its bricks) only.
 #
 # State (read it, do not change it): GD_PID, BRICK (the running brick),
 # BRICK_PIDS (every brick this run started), VOL_CREATED, NS_MADE,
@@ -42,6 +43,7 @@ OUTSIDE=(/var/lib/glusterd /var/run/gluster /var/log/glusterfs)
 
 W=
 GF_ENV=()
+GD_ENV=()
 CLIENT_WRAP=()
 PRELOAD_REAL=
 NS_MADE=0
@@ -345,7 +347,7 @@ gf_start() {
     NS_MADE=1
     ip -n "$NS" link set lo up
 
-    in_ns env "${GF_ENV[@]}" glusterd -p "$W/glusterd.pid" \
+    in_ns env "${GF_ENV[@]}" "${GD_ENV[@]}" glusterd -p "$W/glusterd.pid" \
         --log-file="$W/log/glusterd.log" \
         --xlator-option management.working-directory="$W/glusterd" \
         --xlator-option management.run-directory="$W/run" \

@@ -1,5 +1,6 @@
 #!/bin/bash
-# tests/gluster/run.sh - GlusterFS 10.3 end to end, with magpool preloaded.
+# tests/gluster/run.sh - GlusterFS 10.3 end to end, with magpool preloaded
+# or linked into a rebuilt glusterfsd.
 #
 # Starts glusterd, a one-brick volume and two gfapi clients (fio 4k random
 # read/write with crc32c verification, and smallfiles.c: create, write,
@@ -14,13 +15,31 @@
 # with fork() after loading magpool).  A failed step, a data mismatch, a
 # crash ("signal received" in a GlusterFS log) or a timeout fails the test.
 #
+# Static mode (MAGPOOL_GLUSTERFSD, `make check-gluster-static`): the same
+# load and checks with no LD_PRELOAD anywhere; the script re-runs itself in
+# a private mount namespace (unshare -m --propagation private) and
+# bind-mounts the rebuilt binary over /usr/sbin/glusterfsd there, so
+# glusterd and the bricks it spawns run it and no host file changes.  It
+# checks that the brick and glusterd run that binary, map no magpool
+# library and have no LD_PRELOAD; that the brick's dynamic linker bound
+# libglusterfs's, libgfrpc's and the translators' pool calls to the
+# executable (LD_DEBUG=bindings on glusterd, which its bricks inherit);
+# that GlusterFS's own sweeper thread (glfs_memsweep) is absent and
+# magpool's (magpool-sweep) present (in stock mode: the reverse, which
+# shows the check can tell); and that MAGPOOL_STATS files come from the
+# bricks, not from the clients, which use Debian's unmodified libraries.
+#
 # Run as root, from the repository root:
 #   MAGPOOL_PRELOAD=/abs/path/libmagpool-preload.so bash tests/gluster/run.sh
+#   MAGPOOL_GLUSTERFSD=/abs/path/glusterfsd-magpool bash tests/gluster/run.sh
 #   MAGPOOL_PRELOAD= bash tests/gluster/run.sh     # stock GlusterFS
 #
 # Environment:
 #   MAGPOOL_PRELOAD               the shim to preload; empty: none (the
 #                                 preload-specific checks are skipped)
+#   MAGPOOL_GLUSTERFSD            a glusterfsd with magpool linked in (made
+#                                 by `make glusterfsd`); excludes
+#                                 MAGPOOL_PRELOAD
 #   MAGPOOL_EXPECT_MAGPOOL_SIZES  1: every pool's padded-sizeof must be
 #                                 sizeof-type + 8 rounded up to 16
 #   MAGPOOL_GLUSTER_KEEP          1: keep the working directory
@@ -45,8 +64,28 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/gluster/lib.sh
 . "$HERE/lib.sh"
 PRELOAD=${MAGPOOL_PRELOAD-}
+GLUSTERFSD=${MAGPOOL_GLUSTERFSD-}
 EXPECT_SIZES=${MAGPOOL_EXPECT_MAGPOOL_SIZES:-0}
 KEEP=${MAGPOOL_GLUSTER_KEEP:-0}
+SBIN_GLUSTERFSD=/usr/sbin/glusterfsd
+
+# Static mode: into a private mount namespace first (see above).
+if [ -n "$GLUSTERFSD" ]; then
+    [ -z "$PRELOAD" ] || die "MAGPOOL_GLUSTERFSD and MAGPOOL_PRELOAD exclude each other"
+    case $GLUSTERFSD in
+    /*) ;;
+    *) die "MAGPOOL_GLUSTERFSD must be an absolute path: $GLUSTERFSD" ;;
+    esac
+    [ -x "$GLUSTERFSD" ] || die "MAGPOOL_GLUSTERFSD: no such executable: $GLUSTERFSD"
+    if [ "${MAGPOOL_GLUSTER_MNTNS:-}" != 1 ]; then
+        [ "$(id -u)" = 0 ] || die "must run as root (mount namespace, glusterd, ip netns)"
+        exec unshare --mount --propagation private \
+            env MAGPOOL_GLUSTER_MNTNS=1 bash "${BASH_SOURCE[0]}" "$@"
+    fi
+fi
+# 1: magpool serves the daemons' pools (preloaded or linked in).
+IN_DAEMONS=0
+if [ -n "$PRELOAD" ] || [ -n "$GLUSTERFSD" ]; then IN_DAEMONS=1; fi
 
 # ---------------------------------------------------------------- checks
 
@@ -149,20 +188,92 @@ fi
 check_preload
 if [ -n "$PRELOAD" ]; then
     say "preloading $PRELOAD"
+elif [ -n "$GLUSTERFSD" ]; then
+    say "static: $GLUSTERFSD over $SBIN_GLUSTERFSD in a private mount namespace, no preload"
 else
     say "no preload: stock GlusterFS mem-pool"
 fi
 preflight
+if [ -n "$GLUSTERFSD" ]; then
+    [ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] ||
+        die "not in a private mount namespace: refusing to bind-mount over $SBIN_GLUSTERFSD"
+    mount --bind "$GLUSTERFSD" "$SBIN_GLUSTERFSD" ||
+        die "cannot bind-mount $GLUSTERFSD over $SBIN_GLUSTERFSD"
+    cmp -s "$GLUSTERFSD" "$SBIN_GLUSTERFSD" ||
+        die "$SBIN_GLUSTERFSD is not $GLUSTERFSD after the bind mount"
+    for l in glusterd glusterfs; do
+        [ "$(readlink -f "/usr/sbin/$l")" = "$SBIN_GLUSTERFSD" ] ||
+            die "/usr/sbin/$l is not a link to $SBIN_GLUSTERFSD"
+    done
+    say "$SBIN_GLUSTERFSD (and glusterd, glusterfs) = $GLUSTERFSD in this mount namespace"
+fi
 
 gf_workdir
 GF_ENV=(MAGPOOL_STATS="$W/stats.%p" MAGPOOL_SWEEP_MS=1000)
 [ -n "$PRELOAD" ] && GF_ENV+=(LD_PRELOAD="$PRELOAD")
+# The dynamic linker's bindings of glusterd and of every brick it spawns.
+[ -n "$GLUSTERFSD" ] && GD_ENV=(LD_DEBUG=bindings LD_DEBUG_OUTPUT="$W/ldbind")
 say "working directory $W, namespace $NS, volume $VOL"
 build_smallfiles "$W/smallfiles"
 
 # ------------------------------------------------------------------ set-up
 
+# Which pool a daemon (pid $1, named $2) runs: GlusterFS's own sweeper
+# thread in stock mode; magpool's and not GlusterFS's otherwise; in static
+# mode also the rebuilt binary, no magpool library mapped, no LD_PRELOAD.
+check_daemon_pool() {
+    local pid=$1 who=$2 comms
+    comms=$(cat /proc/"$pid"/task/*/comm 2>/dev/null | sort | uniq -c |
+            awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')
+    if [ "$IN_DAEMONS" = 1 ]; then
+        ! grep -qx glfs_memsweep /proc/"$pid"/task/*/comm 2>/dev/null ||
+            die "$who (pid $pid) runs GlusterFS's own sweeper thread glfs_memsweep"
+        grep -qx magpool-sweep /proc/"$pid"/task/*/comm 2>/dev/null ||
+            die "$who (pid $pid) has no magpool-sweep thread (threads: $comms)"
+    else
+        grep -qx glfs_memsweep /proc/"$pid"/task/*/comm 2>/dev/null ||
+            die "stock $who (pid $pid) has no glfs_memsweep thread (threads: $comms)"
+    fi
+    say "$who (pid $pid) threads: $comms"
+    [ -n "$GLUSTERFSD" ] || return 0
+    cmp -s "/proc/$pid/exe" "$GLUSTERFSD" ||
+        die "$who (pid $pid) does not run $GLUSTERFSD ($(readlink "/proc/$pid/exe"))"
+    ! grep -q 'libmagpool' "/proc/$pid/maps" ||
+        die "$who (pid $pid) maps a magpool library: $(grep -o '/[^ ]*libmagpool[^ ]*' "/proc/$pid/maps" | sort -u)"
+    ! tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^LD_PRELOAD=' ||
+        die "$who (pid $pid) has LD_PRELOAD in its environment"
+    say "$who (pid $pid) runs the rebuilt glusterfsd: no LD_PRELOAD, no magpool library mapped"
+}
+
+# Static mode: the dynamic linker bound the pool calls of libglusterfs,
+# libgfrpc and the translators in brick $1 to the executable.
+check_bindings() {
+    local f s objs
+    # The file is named after the pid that exec'd (the brick daemonizes
+    # with fork() later); glusterd runs as "glusterd" and spawns the one
+    # brick started so far as $SBIN_GLUSTERFSD.
+    f=$(grep -lF "to $SBIN_GLUSTERFSD [0]" "$W"/ldbind.* 2>/dev/null | head -n 1) ||
+        true
+    [ -n "$f" ] || die "no LD_DEBUG=bindings output of a brick in $W/ldbind.*"
+    for s in mem_get_malloc mem_get_calloc mem_put_pool mem_pool_new_fn \
+        mem_pool_destroy gf_proc_dump_mempool_info; do
+        # Every binding of the symbol, by the object that asked: all of
+        # them must go to the executable.
+        if grep -F "symbol \`$s'" "$f" | grep -vF "to $SBIN_GLUSTERFSD [0]" | grep -q .; then
+            die "brick $1: $s bound elsewhere: $(grep -F "symbol \`$s'" "$f" | grep -vF "to $SBIN_GLUSTERFSD [0]" | head -n 1)"
+        fi
+        grep -F "symbol \`$s'" "$f" | grep -qF 'libglusterfs.so' ||
+            die "brick $1: no binding of libglusterfs's $s"
+    done
+    objs=$(grep -E "symbol \`(mem_get_malloc|mem_get_calloc|mem_put_pool|mem_pool_new_fn|mem_pool_destroy)'" "$f" |
+           sed -n 's/.*binding file \([^ ]*\) .*/\1/p' | sed 's|.*/||' | sort -u)
+    say "brick $1: the pool calls of $(echo "$objs" | wc -l) objects bound to $SBIN_GLUSTERFSD: $(echo "$objs" | tr '\n' ' ')"
+}
+
 gf_start
+check_daemon_pool "$GD_PID" glusterd
+check_daemon_pool "$BRICK" brick
+[ -z "$GLUSTERFSD" ] || check_bindings "$BRICK"
 
 # ------------------------------------------------------------------- load
 
@@ -194,7 +305,7 @@ alive "$BRICK" || die "the brick died during fio"
 
 say "stopping and starting $VOL"
 stop_volume
-if [ -n "$PRELOAD" ]; then
+if [ "$IN_DAEMONS" = 1 ]; then
     if [ -s "$W/stats.$BRICK" ]; then
         say "stopped brick $BRICK wrote its stats file at exit"
     else
@@ -204,6 +315,7 @@ fi
 start_volume
 say "volume $VOL restarted, brick pid $BRICK"
 check_mapped "$BRICK" "brick glusterfsd"
+check_daemon_pool "$BRICK" "restarted brick"
 
 say "smallfiles: 4 threads x 200 files x 2 rounds, 1-8 KiB"
 mkdir "$W/client-dumps"
@@ -231,10 +343,21 @@ check_mempool "$DUMP" brick call_frame_t call_stack_t dict_t data_t inode_t \
     rpcsvc_request_t
 # gfapi lists the volume's frame, stack and dict pools under its global
 # context, not under the volume's: a client dump shows the xlators' pools.
-check_mempool "$CLIENT_DUMP" "smallfiles client" clnt_local_t dht_local_t \
-    "struct rpc_req" "struct saved_frame" inode_t
+if [ -n "$GLUSTERFSD" ]; then
+    # Debian's libraries in the client: GlusterFS's own pool.
+    EXPECT_SIZES=0 check_mempool "$CLIENT_DUMP" "smallfiles client" clnt_local_t \
+        dht_local_t "struct rpc_req" "struct saved_frame" inode_t
+    ! grep -q '^magpool-' "$CLIENT_DUMP" ||
+        die "the client's statedump has magpool lines: magpool reached a client"
+    grep -q '^magpool-mapped=' "$DUMP" ||
+        die "the brick's statedump has no magpool lines: its statedump did not bind to the executable's front"
+    say "brick statedump written by magpool's front; client's by GlusterFS's own"
+else
+    check_mempool "$CLIENT_DUMP" "smallfiles client" clnt_local_t dht_local_t \
+        "struct rpc_req" "struct saved_frame" inode_t
+fi
 if [ "$EXPECT_SIZES" = 1 ]; then
-    say "padded-sizeof = round16(sizeof-type + 8) for every pool in both dumps"
+    say "padded-sizeof = round16(sizeof-type + 8) for every magpool pool"
 fi
 
 # ---------------------------------------------------------------- teardown
@@ -258,7 +381,7 @@ cores=$(find / "$W" -maxdepth 1 -name 'core*' -type f -newer "$W/outside.before"
 grep -h -i magpool "$W"/log/*.out 2>/dev/null | sort | uniq -c | head -n 20 |
     sed 's/^/  message: /' || true
 
-if [ -n "$PRELOAD" ]; then
+if [ "$IN_DAEMONS" = 1 ]; then
     # One line per file: pools, pools with chunk-maps > 0, sum of chunk-maps,
     # slab-refills and active, double-puts, the most sweeps of any pool, and
     # how many pools lack one of the four required keys.
@@ -300,7 +423,16 @@ if [ -n "$PRELOAD" ]; then
         [ "$miss" = 0 ] || die "$f: $miss pools lack active/slab-refills/chunk-maps/block-size"
         [ "$dbl" = 0 ] || say "  WARNING: $dbl double puts in $f"
     done
-    required=("${BRICK_PIDS[@]}" "$(cat "$W/pid.fio")" "$(cat "$W/pid.smallfiles")")
+    required=("${BRICK_PIDS[@]}")
+    if [ -n "$GLUSTERFSD" ]; then
+        # The clients run Debian's libraries, no magpool: no stats.
+        for pid in "$(cat "$W/pid.fio")" "$(cat "$W/pid.smallfiles")"; do
+            [ ! -e "$W/stats.$pid" ] ||
+                die "${role[$pid]} pid $pid wrote MAGPOOL_STATS: magpool reached a client"
+        done
+    else
+        required+=("$(cat "$W/pid.fio")" "$(cat "$W/pid.smallfiles")")
+    fi
     for pid in "${required[@]}"; do
         f=$W/stats.$pid
         [ -s "$f" ] || die "no MAGPOOL_STATS file for ${role[$pid]} pid $pid"
@@ -316,4 +448,11 @@ if [ -n "$PRELOAD" ]; then
     [ -s "$W/stats.$GD_PID" ] || say "glusterd pid $GD_PID wrote no stats file"
 fi
 
-say "PASS: GlusterFS end to end ($([ -n "$PRELOAD" ] && echo "with $PRELOAD" || echo "stock, no preload")) in $((SECONDS - T0)) s"
+if [ -n "$PRELOAD" ]; then
+    mode="with $PRELOAD"
+elif [ -n "$GLUSTERFSD" ]; then
+    mode="static: $GLUSTERFSD as $SBIN_GLUSTERFSD, no preload"
+else
+    mode="stock, no preload"
+fi
+say "PASS: GlusterFS end to end ($mode) in $((SECONDS - T0)) s"

@@ -1,9 +1,16 @@
 /*
- * preload.c - the LD_PRELOAD shim: serves the pools of an unmodified
- * GlusterFS 10.3 process (glusterd, glusterfsd, FUSE and gfapi clients)
- * from magpool.  Built as libmagpool-preload.so, only when GlusterFS's
- * development headers are found; compiled against them, so the layout of
- * struct mem_pool comes from the source of truth (and is checked below).
+ * gluster_front.c - the GlusterFS-facing front: what a GlusterFS 10.3
+ * process (glusterd, glusterfsd, FUSE and gfapi clients) calls to use
+ * its pools, served by magpool.  Compiled against GlusterFS's development
+ * headers, so the layout of struct mem_pool comes from the source of truth
+ * (and is checked below).  One front, linked two ways:
+ *   - libmagpool-preload.so, the LD_PRELOAD shim for Debian's unmodified
+ *     binaries (magpool-preload(7));
+ *   - libmagpool-gluster.a, the static archive linked into a rebuilt
+ *     glusterfsd (magpool-glusterfsd(8)): glusterfsd is linked with
+ *     -rdynamic, so these definitions in the executable win over
+ *     libglusterfs's for every caller, as the preloaded ones do.
+ * Built only when GlusterFS's headers are found.
  *
  * Owns: GlusterFS's seven pool symbols (mem_pool_new_fn, mem_get_malloc,
  * mem_get_calloc, mem_put_pool, mem_pool_destroy, mem_pools_init,
@@ -17,9 +24,11 @@
  *   - Statedump prints exact active counts (summed from the magazines, so
  *     get/put keep no shared counter) and magpool's real block size as
  *     padded-sizeof.
- *   - libglusterfs symbols are referenced weakly and the shim links no
+ *   - libglusterfs symbols are referenced weakly and the front links no
  *     GlusterFS library: glusterd's LD_PRELOAD reaches every helper it
  *     spawns (shell hooks, python), which must load the shim unharmed.
+ *     (In the static link they resolve to libglusterfs, which glusterfsd
+ *     links.)
  *
  * Synchronization: ctx->mempool_list under ctx->lock (GlusterFS's rule);
  * everything else as in magazine.c and pool.c.
@@ -37,6 +46,9 @@
 #include <glusterfs/statedump.h>
 
 #include "mp.h"
+
+/* The GlusterFS release whose headers this front is checked against. */
+#define MP_GF_FRONT_FOR "10.3"
 
 /* The layout GlusterFS's code reads must be the one magpool hands out. */
 #define MP_SAME_FIELD(f, g)                                                    \
@@ -64,6 +76,13 @@ _Static_assert(offsetof(struct mem_pool_shared, power_of_two) == 0,
 #pragma weak dict_set_str
 #pragma weak dict_set_uint64
 #pragma weak dict_set_static_ptr
+
+/* Names the front in the dynamic symbol table of whatever links it (the
+ * shim, or a glusterfsd rebuilt with magpool): `nm -D` on a binary, or
+ * gluster/glusterfsd.sh which, tells a magpool glusterfsd from Debian's. */
+MP_EXPORT const char magpool_gf_front_version[] =
+    "magpool " PACKAGE_VERSION " GlusterFS front for GlusterFS "
+    MP_GF_FRONT_FOR;
 
 static inline struct magpool *mp_of(struct mem_pool *p)
 {

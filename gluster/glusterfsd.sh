@@ -1,0 +1,336 @@
+#!/bin/bash
+# gluster/glusterfsd.sh - glusterfsd rebuilt from Debian's GlusterFS 10.3
+# source with magpool linked into the executable, and its installation the
+# Debian way.  Driven by `make glusterfsd`, `make install-glusterfsd` and
+# `make uninstall-glusterfsd`; the manual is magpool-glusterfsd(8).
+#
+#   glusterfsd.sh build OUTDIR     (make glusterfsd)
+#     As root on Debian bookworm with glusterfs-common 10.3 installed:
+#      1. a private deb-src entry: the enabled bookworm stanzas of
+#         /etc/apt/sources.list.d/*.sources, with Types: deb-src, written
+#         under the cache and given to apt with -o Dir::Etc::SourceParts
+#         (no file under /etc is changed);
+#      2. the orig tarball of the *installed* source version, fetched with
+#         apt-get source --tar-only (apt checks it against the .dsc; its
+#         SHA-256 is kept and checked again when the cached copy is reused);
+#      3. apt-get build-dep glusterfs (a temporary policy-rc.d keeps
+#         firewalld, one of them, from starting);
+#      4. configure with Debian's flags (dpkg-buildflags with
+#         hardening=+all, Debian's configure options; LTO on);
+#      5. only what glusterfsd needs: the generated headers and
+#         glusterfsd.o, glusterfsd-mgmt.o;
+#      6. two links, against the system's libglusterfs, libgfrpc, libgfxdr:
+#           OUTDIR/glusterfsd-stock    unmodified; its .text must be
+#                                      byte-identical to Debian's binary
+#                                      (the proof that this build matches
+#                                      the installed one; fails otherwise)
+#           OUTDIR/glusterfsd-magpool  the same objects plus
+#                                      `pkg-config --libs magpool-gluster`
+#                                      (the archive libmagpool-gluster.a)
+#         and checks that the second defines and exports every GlusterFS
+#         pool symbol.
+#     The download, the extracted and configured tree and a stamp of the
+#     flags are cached in $MAGPOOL_GLUSTERFSD_CACHE (OUTDIR/cache): a second
+#     run with the same flags does no apt work and no configure (seconds).
+#
+#   glusterfsd.sh install BINARY   (make install-glusterfsd)
+#     dpkg-divert --local --rename --divert /usr/sbin/glusterfsd.distrib
+#     --add /usr/sbin/glusterfsd, then BINARY installed as
+#     /usr/sbin/glusterfsd (glusterd and glusterfs are symlinks to it).
+#     Refuses a BINARY that does not carry magpool.  Running daemons keep
+#     the old binary until restarted (the man page says how).
+#
+#   glusterfsd.sh uninstall        (make uninstall-glusterfsd)
+#     Removes the magpool binary and the diversion (dpkg renames Debian's
+#     binary back).  Refuses to delete a /usr/sbin/glusterfsd that does not
+#     carry magpool.
+#
+#   glusterfsd.sh which FILE       prints "magpool" or "stock" for a binary
+#
+# Environment: PKG_CONFIG_PATH must find magpool-gluster (make sets it to
+# the build tree); MAGPOOL_GLUSTERFSD_CACHE.
+#
+# Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+
+set -Eeuo pipefail
+export LC_ALL=C
+T0=$SECONDS
+
+say() { printf '[glusterfsd %3ds] %s\n' $((SECONDS - T0)) "$*"; }
+die() {
+    printf '[glusterfsd %3ds] ERROR: %s\n' $((SECONDS - T0)) "$*" >&2
+    exit 1
+}
+trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
+
+SBIN=/usr/sbin
+DIVERTED=$SBIN/glusterfsd.distrib
+WANT_UPSTREAM=10.3
+# What the front defines; libglusterfs's copies must lose to these.
+POOL_SYMBOLS=(mem_pool_new_fn mem_get_malloc mem_get_calloc mem_put_pool
+    mem_pool_destroy mem_pools_init mem_pools_fini gf_proc_dump_mempool_info
+    gf_proc_dump_mempool_info_to_dict)
+
+need_root() {
+    [ "$(id -u)" = 0 ] || die "must run as root ($1)"
+}
+
+# "magpool" when $1 defines magpool's front in its dynamic symbol table,
+# "stock" otherwise.
+which_pool() {
+    if nm -D --defined-only "$1" 2>/dev/null | grep -qw magpool_gf_front_version; then
+        echo magpool
+    else
+        echo stock
+    fi
+}
+
+# ------------------------------------------------------------------ build
+
+# The enabled bookworm stanzas of the system's deb822 sources, as deb-src.
+write_deb_src() {
+    local f out=$1
+    : >"$out"
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk 'BEGIN { RS = ""; ORS = "\n\n" }
+             /(^|\n)Enabled:[ \t]*no/ { next }
+             /(^|\n)Types:[^\n]*deb([ \t]|$|\n)/ && /(^|\n)Suites:[^\n]*bookworm/ {
+                 sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); print }' "$f" >>"$out"
+    done
+    # One-line lists (/etc/apt/sources.list and *.list): their deb lines
+    # for bookworm, as deb-src.
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        awk '$1 == "deb" && / bookworm/ { $1 = "deb-src"; print }' "$f" \
+            >>"${out%.sources}.list"
+    done
+    [ -s "$out" ] || [ -s "${out%.sources}.list" ] ||
+        die "no bookworm 'deb' entry in /etc/apt/sources.list{,.d}: cannot derive a deb-src entry"
+}
+
+build() {
+    local out=$1
+    need_root "apt-get source/build-dep"
+    command -v pkg-config >/dev/null || die "pkg-config is missing"
+    pkg-config --exists magpool-gluster ||
+        die "pkg-config cannot find magpool-gluster (PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})"
+
+    local codename
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    [ "$codename" = bookworm ] ||
+        die "this builds Debian bookworm's GlusterFS 10.3; this machine is '${codename:-unknown}'"
+    local ver srcver
+    ver=$(dpkg-query -W -f='${Version}' glusterfs-common 2>/dev/null) ||
+        die "glusterfs-common is not installed (apt-get install glusterfs-server)"
+    srcver=$(dpkg-query -W -f='${source:Version}' glusterfs-common)
+    case $ver in
+    "$WANT_UPSTREAM"-*) ;;
+    *) die "installed GlusterFS is $ver; magpool's front is checked against $WANT_UPSTREAM only" ;;
+    esac
+    local debbin
+    debbin=$(dpkg-divert --truename "$SBIN/glusterfsd")
+    [ -x "$debbin" ] || die "Debian's glusterfsd ($debbin) is missing"
+    [ "$(which_pool "$debbin")" = stock ] ||
+        die "$debbin carries magpool: the diversion is broken (see magpool-glusterfsd(8))"
+
+    local cache=${MAGPOOL_GLUSTERFSD_CACHE:-$out/cache}
+    mkdir -p "$cache" "$out"
+    cache=$(cd "$cache" && pwd)
+    local tarball=$cache/glusterfs_$WANT_UPSTREAM.orig.tar.gz
+    local tree=$cache/glusterfs-$WANT_UPSTREAM
+    local aptdir=$cache/apt-sources.d
+    local aptopts=(-o "Dir::Etc::SourceParts=$aptdir"
+                   -o "Dir::Etc::SourceList=$cache/apt-sources.list")
+    local apt=(apt-get -q "${aptopts[@]}" -o APT::Sandbox::User=root)
+
+    # Debian's flags, with the tree's path in -ffile-prefix-map as the
+    # package build has it (mapped to ".", so the path does not matter).
+    local flags stamp
+    flags=$(cd "$cache" && mkdir -p "$tree" && cd "$tree" &&
+            DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)
+    local confargs=(--build=x86_64-linux-gnu --prefix=/usr --sysconfdir=/etc
+        --localstatedir=/var --libdir=/usr/lib/x86_64-linux-gnu
+        --libexecdir=/usr/lib/x86_64-linux-gnu --with-mountutildir=/sbin
+        --enable-firewalld --disable-linux-io_uring --without-tcmalloc)
+    stamp=$(printf '%s\n' "$srcver" "$flags" "${confargs[@]}" | sha256sum | cut -c1-16)
+
+    have_src() {
+        [ -f "$tarball" ] && [ -f "$tarball.sha256" ] &&
+            (cd "$cache" && sha256sum --quiet -c "${tarball##*/}.sha256") 2>/dev/null
+    }
+    have_deps() { [ "$(cat "$cache/build-deps" 2>/dev/null)" = "$srcver" ]; }
+
+    if have_src && have_deps && [ "$(cat "$cache/configured" 2>/dev/null)" = "$stamp" ]; then
+        say "cached: source $srcver, its build dependencies, configured tree $tree (flags $stamp)"
+    else
+        if ! have_src || ! have_deps; then
+            mkdir -p "$aptdir"
+            rm -f "$aptdir"/*
+            # The system's own entries plus ours: apt sees everything it
+            # sees normally, and the Sources indexes.
+            cp /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list \
+                "$aptdir"/ 2>/dev/null || true
+            if [ -f /etc/apt/sources.list ]; then
+                cp /etc/apt/sources.list "$cache/apt-sources.list"
+            else
+                : >"$cache/apt-sources.list"
+            fi
+            write_deb_src "$aptdir/magpool-deb-src.sources"
+            say "apt-get update (with a private deb-src entry)"
+            "${apt[@]}" update -qq >"$cache/apt-update.log" 2>&1 ||
+                { tail -n 20 "$cache/apt-update.log" >&2; die "apt-get update failed"; }
+            # The Sources indexes stay in /var/lib/apt/lists until the next
+            # plain apt-get update, which drops them.
+        fi
+        if ! have_src; then
+            rm -f "$tarball" "$tarball.sha256"
+            say "apt-get source glusterfs=$srcver (orig tarball)"
+            (cd "$cache" && "${apt[@]}" source --tar-only --download-only \
+                "glusterfs=$srcver" >"$cache/apt-source.log" 2>&1) ||
+                { tail -n 20 "$cache/apt-source.log" >&2
+                  die "apt-get source glusterfs=$srcver failed (is the archive reachable?)"; }
+            [ -f "$tarball" ] || die "apt-get source did not produce $tarball"
+            # Checked against the archive's Sources index (apt checked it
+            # too, while downloading), and kept for the next run.
+            local want got
+            want=$(apt-cache "${aptopts[@]}" showsrc glusterfs 2>/dev/null |
+                   awk -v v="$srcver" -v f="${tarball##*/}" '
+                        /^Version:/ { ver = $2 }
+                        /^Checksums-Sha256:/ { c = 1; next }
+                        /^[^ ]/ { c = 0 }
+                        c && ver == v && $3 == f { print $1; exit }') || true
+            got=$(sha256sum <"$tarball" | cut -d' ' -f1)
+            [ -n "$want" ] && [ "$want" = "$got" ] ||
+                die "${tarball##*/}: SHA-256 $got, the archive's Sources say '${want}'"
+            echo "$want  ${tarball##*/}" >"$tarball.sha256"
+            rm -f "$cache/configured"
+        fi
+        if ! have_deps; then
+            say "build dependencies (apt-get build-dep glusterfs=$srcver)"
+            local policy=/usr/sbin/policy-rc.d ours=0 rc=0
+            if [ ! -e "$policy" ]; then
+                printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && ours=1
+            fi
+            DEBIAN_FRONTEND=noninteractive "${apt[@]}" build-dep -y -qq \
+                "glusterfs=$srcver" </dev/null >"$cache/apt-build-dep.log" 2>&1 || rc=$?
+            [ "$ours" = 1 ] && rm -f "$policy"
+            [ "$rc" = 0 ] ||
+                { tail -n 20 "$cache/apt-build-dep.log" >&2; die "apt-get build-dep failed"; }
+            echo "$srcver" >"$cache/build-deps"
+        fi
+        say "extracting and configuring (Debian's flags, LTO)"
+        rm -rf "$tree" "$cache/configured"
+        tar -C "$cache" -xzf "$tarball"
+        # The release ships stub config.guess/config.sub: configure would
+        # exit 0 but drop features.
+        cp /usr/share/misc/config.guess /usr/share/misc/config.sub "$tree"/
+        (cd "$tree" && eval "$flags" && ./configure "${confargs[@]}" \
+            >"$cache/configure.log" 2>&1) ||
+            { tail -n 20 "$cache/configure.log" >&2; die "configure failed (see $cache/configure.log)"; }
+        echo "$stamp" >"$cache/configured"
+    fi
+
+    say "compiling glusterfsd.o and glusterfsd-mgmt.o"
+    local xdrh
+    (
+        cd "$tree"
+        make -s -C libglusterfs/src eventtypes.h graph.lex.c defaults.c
+        xdrh=$(printf 'mp-print:\n\t@echo $(XDRHEADERS)\n' |
+               make -s -C rpc/xdr/src -f Makefile -f - mp-print)
+        # shellcheck disable=SC2086 # a list of file names
+        make -s -C rpc/xdr/src $xdrh
+        make -s -C glusterfsd/src glusterfsd.o glusterfsd-mgmt.o
+    ) >"$cache/make.log" 2>&1 ||
+        { tail -n 20 "$cache/make.log" >&2; die "compiling glusterfsd failed"; }
+
+    # The link line of glusterfsd/src/Makefile, with the system's libraries
+    # for the three .la files (libtool moves -ltirpc after the objects).
+    mkvar() {
+        printf 'mp-print:\n\t@echo $(%s)\n' "$1" |
+            make -s -C "$tree/glusterfsd/src" -f Makefile -f - mp-print
+    }
+    local cc pre post objs
+    cc=$(mkvar CC)
+    pre="$(mkvar AM_CFLAGS) $(mkvar CFLAGS) $(mkvar glusterfsd_LDFLAGS) $(mkvar LDFLAGS)"
+    pre=${pre//-ltirpc/}
+    post="-lglusterfs -lgfrpc -lgfxdr -ltirpc $(mkvar GF_LDADD) $(mkvar LIB_DL) $(mkvar LIBS)"
+    objs="$tree/glusterfsd/src/glusterfsd.o $tree/glusterfsd/src/glusterfsd-mgmt.o"
+    say "linking glusterfsd-stock and glusterfsd-magpool"
+    # shellcheck disable=SC2086 # flag lists
+    $cc $pre -o "$out/glusterfsd-stock.tmp" $objs $post
+    # shellcheck disable=SC2086,SC2046
+    $cc $pre -o "$out/glusterfsd-magpool.tmp" $objs \
+        $(pkg-config --libs magpool-gluster) $post
+
+    # The proof that this build is Debian's: the unmodified relink has the
+    # same machine code.
+    objcopy -O binary --only-section=.text "$out/glusterfsd-stock.tmp" "$cache/stock.text"
+    objcopy -O binary --only-section=.text "$debbin" "$cache/debian.text"
+    if ! cmp -s "$cache/stock.text" "$cache/debian.text"; then
+        die "the unmodified relink's .text ($(stat -c %s "$cache/stock.text") bytes) differs from $debbin's ($(stat -c %s "$cache/debian.text") bytes): this build does not match Debian's; not producing a magpool binary from it"
+    fi
+    say ".text of the unmodified relink = $debbin's ($(stat -c %s "$cache/debian.text") bytes, sha256 $(sha256sum <"$cache/debian.text" | cut -c1-16))"
+
+    local s missing=()
+    for s in "${POOL_SYMBOLS[@]}" magpool_gf_front_version; do
+        nm -D --defined-only "$out/glusterfsd-magpool.tmp" | grep -qw "$s" ||
+            missing+=("$s")
+    done
+    [ ${#missing[@]} = 0 ] ||
+        die "glusterfsd-magpool does not export: ${missing[*]}"
+    mv "$out/glusterfsd-stock.tmp" "$out/glusterfsd-stock"
+    mv "$out/glusterfsd-magpool.tmp" "$out/glusterfsd-magpool"
+    say "built $out/glusterfsd-magpool ($(stat -c %s "$out/glusterfsd-magpool") bytes; exports the ${#POOL_SYMBOLS[@]} pool symbols) and $out/glusterfsd-stock in $((SECONDS - T0)) s"
+}
+
+# ---------------------------------------------------------------- install
+
+divert_state() {
+    dpkg-divert --list "$SBIN/glusterfsd" 2>/dev/null
+}
+
+install_bin() {
+    local bin=$1
+    need_root "dpkg-divert, $SBIN"
+    [ -f "$bin" ] || die "no such binary: $bin (run make glusterfsd first)"
+    [ "$(which_pool "$bin")" = magpool ] || die "$bin does not carry magpool"
+    if [ -z "$(divert_state)" ]; then
+        [ -e "$SBIN/glusterfsd" ] || die "$SBIN/glusterfsd is missing: is glusterfs-common installed?"
+        [ "$(which_pool "$SBIN/glusterfsd")" = stock ] ||
+            die "$SBIN/glusterfsd carries magpool but is not diverted: reinstall glusterfs-common first"
+        dpkg-divert --local --rename --divert "$DIVERTED" \
+            --add "$SBIN/glusterfsd"
+    else
+        say "already diverted: $(divert_state)"
+    fi
+    install -m 0755 "$bin" "$SBIN/glusterfsd.magpool-new"
+    mv -f "$SBIN/glusterfsd.magpool-new" "$SBIN/glusterfsd"
+    say "installed $bin as $SBIN/glusterfsd; Debian's binary is $DIVERTED"
+    say "running daemons still use the old binary: restart glusterd, then each volume's bricks (magpool-glusterfsd(8))"
+}
+
+uninstall_bin() {
+    need_root "dpkg-divert, $SBIN"
+    if [ -z "$(divert_state)" ]; then
+        say "$SBIN/glusterfsd is not diverted: nothing to undo"
+        return 0
+    fi
+    if [ -e "$SBIN/glusterfsd" ]; then
+        [ "$(which_pool "$SBIN/glusterfsd")" = magpool ] ||
+            die "$SBIN/glusterfsd is diverted but does not carry magpool: left alone"
+        rm -f "$SBIN/glusterfsd"
+    fi
+    dpkg-divert --local --rename --remove "$SBIN/glusterfsd"
+    [ "$(which_pool "$SBIN/glusterfsd")" = stock ] ||
+        die "after removing the diversion $SBIN/glusterfsd is not Debian's"
+    say "removed magpool's glusterfsd; $SBIN/glusterfsd is Debian's again"
+}
+
+case ${1:-} in
+build) [ $# = 2 ] || die "usage: $0 build OUTDIR"; build "$(mkdir -p "$2" && cd "$2" && pwd)" ;;
+install) [ $# = 2 ] || die "usage: $0 install BINARY"; install_bin "$2" ;;
+uninstall) uninstall_bin ;;
+which) [ $# = 2 ] || die "usage: $0 which FILE"; which_pool "$2" ;;
+*) die "usage: $0 build OUTDIR | install BINARY | uninstall | which FILE" ;;
+esac
