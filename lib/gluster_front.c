@@ -23,7 +23,9 @@
  *     ctx->mempool_list under ctx->lock, with xl_name from THIS.
  *   - Statedump prints exact active counts (summed from the magazines, so
  *     get/put keep no shared counter) and magpool's real block size as
- *     padded-sizeof.
+ *     padded-sizeof, then magpool's own lines: cached objects, mapped
+ *     bytes, alloc-count, max-active and the bytes cached in threads and
+ *     in the depot (stats.c defines them).
  *   - libglusterfs symbols are referenced weakly and the front links no
  *     GlusterFS library: glusterd's LD_PRELOAD reaches every helper it
  *     spawns (shell hooks, python), which must load the shim unharmed.
@@ -168,6 +170,14 @@ MP_EXPORT void gf_proc_dump_mempool_info(glusterfs_ctx_t *ctx)
         gf_proc_dump_write("magpool-cached", "%" PRIu64,
                            st.in_threads + st.in_depot);
         gf_proc_dump_write("magpool-mapped", "%" PRIu64, st.bytes_mapped);
+        /* GlusterFS's pre-2017 pool printed these two; magpool(7)
+         * defines them. */
+        gf_proc_dump_write("alloc-count", "%" PRIu64, st.alloc_count);
+        gf_proc_dump_write("max-active", "%" PRIu64, st.max_active);
+        gf_proc_dump_write("magpool-bytes-in-threads", "%" PRIu64,
+                           st.in_threads * st.block_size);
+        gf_proc_dump_write("magpool-bytes-in-depot", "%" PRIu64,
+                           st.in_depot * st.block_size);
     }
     UNLOCK(&ctx->lock);
 }
@@ -199,6 +209,8 @@ MP_EXPORT void gf_proc_dump_mempool_info_to_dict(glusterfs_ctx_t *ctx,
         SET(dict_set_uint64, "padded-sizeof", st.block_size);
         SET(dict_set_uint64, "size", st.block_size * st.active);
         SET(dict_set_static_ptr, "shared-pool", pool->pool);
+        SET(dict_set_uint64, "alloc-count", st.alloc_count);
+        SET(dict_set_uint64, "max-active", st.max_active);
 #undef SET
         count++;
     }

@@ -17,13 +17,16 @@
  *   magazine rounds                private to the thread holding the
  *       magazine; a magazine changes hands only through the depot, whose
  *       push/pop carry the release/acquire edge (depot.c).
+ *   tc->gets[i] (after the tops): the owner's count of gets, a relaxed
+ *       load and store in the fast path (tcache.c).
  *   No lock and no atomic read-modify-write is taken here except through
  *   the depot and slab calls of the slow paths, and the pool's magazine
  *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per 4096 depot
  *   exchanges; any recent value makes a valid magazine).
  *   pool->passthrough_refs (MAGPOOL_DISABLE only): an atomic reference
  *   count; the put that drops it to zero frees the pool, under
- *   mp_reg_lock.
+ *   mp_reg_lock.  pool->gets_gone: relaxed adds by the passthrough and
+ *   cacheless gets (slow paths).
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -168,6 +171,9 @@ static void *passthrough_get(struct magpool *pool)
      * no ordering, as for any reference count. */
     atomic_fetch_add_explicit(&pool->passthrough_refs, 1,
                               memory_order_relaxed);
+    /* Relaxed: a counter (alloc-count), read by stats.  Passthrough is
+     * malloc's speed, with one shared add already. */
+    atomic_fetch_add_explicit(&pool->gets_gone, 1, memory_order_relaxed);
     return obj;
 }
 
@@ -201,6 +207,8 @@ static void *cacheless_get(struct magpool *pool)
         return NULL;
     }
     mp_hdr_set(obj, pool->hdr_alloc);
+    /* Relaxed: a counter (alloc-count), read by stats. */
+    atomic_fetch_add_explicit(&pool->gets_gone, 1, memory_order_relaxed);
     return obj;
 }
 

@@ -98,6 +98,7 @@ static inline void mp_hdr_set(void *obj, uint64_t h) { *mp_hdr(obj) = h; }
  * Magazines.
  * ------------------------------------------------------------------- */
 struct magpool;
+struct mp_gone;
 
 struct mp_mag {
     unsigned n;                 /* rounds held while not loaded */
@@ -188,6 +189,14 @@ struct magpool {
      * pool (magazine.c, pool.c). */
     atomic_ulong passthrough_refs;
     atomic_ulong sweeps, swept, double_puts;
+    /* Gets counted outside live threads' caches: of threads that exited
+     * or died in a fork, and of the passthrough and cacheless paths
+     * (relaxed adds: slow paths only; read by stats). */
+    atomic_ullong gets_gone;
+    /* The most objects in use seen by any statistics read or sweeper
+     * pass (stats.c, under mp_reg_lock). */
+    uint64_t max_active;
+    struct mp_gone *gone;   /* where destroy leaves its figures (stats.c) */
 };
 
 _Static_assert(offsetof(struct magpool, sizeof_type) == 0, "gf layout");
@@ -222,7 +231,17 @@ struct mp_tcache {
     /* The owner's magazine tops (magpool_tls.tops points here); others
      * read them with relaxed loads (stats, fork child). */
     void **tops[MAGPOOL_MAX_POOLS];
+    /* Right after tops (the inline fast path finds them there): gets this
+     * thread served from each pool.  Written by the owner only (relaxed
+     * load + store); read by stats under mp_reg_lock; folded into
+     * pool->gets_gone and zeroed by the thread's exit, the fork child
+     * (dead threads) and magpool_destroy (tcache.c). */
+    uint64_t gets[MAGPOOL_MAX_POOLS];
 };
+_Static_assert(offsetof(struct mp_tcache, gets) ==
+                   offsetof(struct mp_tcache, tops) +
+                       MAGPOOL_MAX_POOLS * sizeof(void **),
+               "inline ABI: the get counters follow the tops");
 
 /* ---------------------------------------------------------------------
  * Per-thread magazine tops.  tops[i] points just past the last round of
@@ -342,6 +361,7 @@ unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
 void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
 void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;
+uint64_t mp_tcache_gets(const struct magpool *pool) MP_HIDDEN;
 void mp_tcache_init_once(void) MP_HIDDEN;
 void mp_fork_prepare(void) MP_HIDDEN;
 void mp_fork_parent(void) MP_HIDDEN;
@@ -390,5 +410,8 @@ void mp_sweeper_fork_child(void) MP_HIDDEN;
 
 /* stats.c */
 void mp_stats_at_exit(void) MP_HIDDEN;
+void mp_stats_sample(struct magpool *pool) MP_HIDDEN;
+void mp_stats_keep_destroyed(struct magpool *pool) MP_HIDDEN;
+int mp_stats_reserve(struct magpool *pool) MP_HIDDEN;
 
 #endif /* MP_H */

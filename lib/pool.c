@@ -160,11 +160,11 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
     unsigned idx = 0;
     while (idx < MAGPOOL_MAX_POOLS && mp_pools[idx])
         idx++;
-    if (idx == MAGPOOL_MAX_POOLS) {
+    if (idx == MAGPOOL_MAX_POOLS || mp_stats_reserve(pool)) {
         pthread_mutex_unlock(&mp_reg_lock);
         pthread_mutex_destroy(&pool->slab.lock);
         free(pool);
-        errno = ENOSPC;
+        errno = idx == MAGPOOL_MAX_POOLS ? ENOSPC : ENOMEM;
         return NULL;
     }
     pool->idx = idx;
@@ -176,7 +176,7 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
 }
 
 /* mem_pool_new_fn's semantics, shared by both GlusterFS fronts
- * (gluster_compat.c and preload.c): GlusterFS rejects a zero size and any
+ * (gluster_compat.c and gluster_front.c): GlusterFS rejects a zero size and any
  * whose block (object + its 40-byte header) exceeds 1 MiB, and keeps the
  * caller's name string. */
 struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
@@ -215,6 +215,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
     }
     pthread_mutex_lock(&mp_reg_lock);
     if (mp_opt.disable) {
+        mp_stats_keep_destroyed(pool);
         /* Dead first: the put that drops the last reference frees the
          * pool, and needs mp_reg_lock to do so, which is held here. */
         pool->dead = true;
@@ -232,6 +233,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
     }
     mp_tcache_detach_pool(pool);
     mp_depot_shrink(pool, LONG_MAX, LONG_MAX); /* every free object */
+    mp_stats_keep_destroyed(pool);
     uint64_t out = pool->slab.out;
     if (out) {
         mp_log(MP_MSG_LEAK,

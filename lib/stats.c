@@ -6,23 +6,51 @@
  * objects in use is derived, not counted,
  *     active = carved out of the slab - in threads' magazines
  *              - in the depot - waiting for a grace period,
- * so get and put keep no counter at all.  It is exact whenever no get or
+ * so get and put keep no shared counter.  It is exact whenever no get or
  * put runs concurrently.  The struct mem_pool `active` field is refreshed
  * from the same sum each time statistics are read.
+ *   alloc_count = the gets counted by each live thread in its own cache
+ *                 (tc->gets, a load and a store in the fast path) + those
+ *                 of gone threads and of the slow paths without a cache
+ *                 (pool->gets_gone): exact.
+ *   max_active  = the highest active seen by a statistics read or a
+ *                 sweeper pass (mp_stats_sample): a lower bound of the
+ *                 true peak, sampled every MAGPOOL_SWEEP_MS.
+ * Destroyed pools keep their final statistics, merged by name and object
+ * size (a gfapi client creates and destroys a volume's pools in
+ * glfs_new/glfs_fini), for the MAGPOOL_STATS dump at exit.
  *
  * Synchronization: mp_reg_lock is held while threads' caches are summed
- * (so none is freed under the reader); their fields are read with relaxed
- * atomics; the slab counters under slab.lock.
+ * (so none is freed under the reader), and for pool->max_active and the
+ * list of destroyed pools; threads' fields are read with relaxed atomics;
+ * the slab counters under slab.lock.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "mp.h"
+
+/* Final statistics of destroyed pools, one record per name and object
+ * size (mp_reg_lock).  A pool's record is found or made when the pool is
+ * created (so that destroy allocates nothing and cannot fail); at most
+ * MP_GONE_MAX are made, pools of other names then share gone_other. */
+#define MP_GONE_MAX 1024
+struct mp_gone {
+    struct mp_gone *next;
+    unsigned long instances;    /* pools destroyed */
+    struct magpool_stats st;    /* their figures, added up */
+};
+static struct mp_gone *gone_head, **gone_tail = &gone_head;
+static unsigned gone_n;
+static struct mp_gone gone_other = {
+    .st = { .name = "(other destroyed pools)" },
+};
 
 static void fill(struct magpool *pool, struct magpool_stats *st)
 {
@@ -62,7 +90,82 @@ static void fill(struct magpool *pool, struct magpool_stats *st)
         atomic_load_explicit(&pool->swept, memory_order_relaxed);
     st->double_puts =
         atomic_load_explicit(&pool->double_puts, memory_order_relaxed);
+    st->alloc_count = mp_tcache_gets(pool) +
+                      atomic_load_explicit(&pool->gets_gone,
+                                           memory_order_relaxed);
+    if (st->active > pool->max_active)
+        pool->max_active = st->active;
+    st->max_active = pool->max_active;
     __atomic_store_n(&pool->active, (int64_t)st->active, __ATOMIC_RELAXED);
+}
+
+void mp_stats_sample(struct magpool *pool)
+{
+    struct magpool_stats st;
+    fill(pool, &st);
+}
+
+static void gone_add(struct magpool_stats *acc, const struct magpool_stats *s)
+{
+    /* Totals add up; states (now) and peaks: the sum is the memory all of
+     * them held at their ends, the max the largest any one reached. */
+    acc->active += s->active;
+    acc->in_threads += s->in_threads;
+    acc->in_depot += s->in_depot;
+    acc->in_slab += s->in_slab;
+    acc->chunks += s->chunks;
+    acc->bytes_mapped += s->bytes_mapped;
+    acc->chunk_maps += s->chunk_maps;
+    acc->chunk_unmaps += s->chunk_unmaps;
+    acc->depot_full_hits += s->depot_full_hits;
+    acc->depot_empty_hits += s->depot_empty_hits;
+    acc->slab_refills += s->slab_refills;
+    acc->sweeps += s->sweeps;
+    acc->swept_objects += s->swept_objects;
+    acc->double_puts += s->double_puts;
+    acc->alloc_count += s->alloc_count;
+    if (s->max_active > acc->max_active)
+        acc->max_active = s->max_active;
+}
+
+/* Called by magpool_create with mp_reg_lock held: the record the pool's
+ * figures go to when it is destroyed.  -1 (ENOMEM for the caller) when
+ * one is needed and cannot be allocated. */
+int mp_stats_reserve(struct magpool *pool)
+{
+    struct mp_gone *g;
+    for (g = gone_head; g; g = g->next)
+        if (g->st.obj_size == pool->obj_size && !strcmp(g->st.name, pool->name))
+            break;
+    if (!g && gone_n == MP_GONE_MAX)
+        g = &gone_other;
+    if (!g) {
+        g = calloc(1, sizeof(*g));
+        if (!g)
+            return -1;
+        snprintf(g->st.name, sizeof(g->st.name), "%s", pool->name);
+        g->st.obj_size = pool->obj_size;
+        *gone_tail = g;
+        gone_tail = &g->next;
+        gone_n++;
+    }
+    pool->gone = g;
+    return 0;
+}
+
+/* Called by magpool_destroy with mp_reg_lock held, after the pool's
+ * caches went back to the slab: add its final figures to its record. */
+void mp_stats_keep_destroyed(struct magpool *pool)
+{
+    struct magpool_stats st;
+    fill(pool, &st);
+    struct mp_gone *g = pool->gone;
+    if (g != &gone_other) {
+        g->st.block_size = st.block_size;
+        g->st.mag_capacity = st.mag_capacity;
+    }
+    g->instances++;
+    gone_add(&g->st, &st);
 }
 
 MP_EXPORT int magpool_stats(const struct magpool *pool,
@@ -78,18 +181,28 @@ MP_EXPORT int magpool_stats(const struct magpool *pool,
     return 0;
 }
 
-static void dump_one(FILE *f, const struct magpool_stats *s)
+static void dump_one(FILE *f, const struct magpool_stats *s,
+                     unsigned long destroyed)
 {
+    fprintf(f, "[%s]\n", s->name);
+    if (destroyed)
+        fprintf(f, "state=destroyed\ninstances=%lu\n", destroyed);
     fprintf(f,
-            "[%s]\nobj-size=%zu\nblock-size=%zu\nmag-capacity=%u\n"
+            "obj-size=%zu\nblock-size=%zu\nmag-capacity=%u\n"
+            "alloc-count=%llu\nmax-active=%llu\n"
             "active=%llu\nin-threads=%llu\nin-depot=%llu\nin-slab=%llu\n"
+            "bytes-in-threads=%llu\nbytes-in-depot=%llu\n"
             "chunks=%llu\nbytes-mapped=%llu\nchunk-maps=%llu\n"
             "chunk-unmaps=%llu\ndepot-full-hits=%llu\n"
             "depot-empty-hits=%llu\nslab-refills=%llu\nsweeps=%llu\n"
             "swept-objects=%llu\ndouble-puts=%llu\n\n",
-            s->name, s->obj_size, s->block_size, s->mag_capacity,
+            s->obj_size, s->block_size, s->mag_capacity,
+            (unsigned long long)s->alloc_count,
+            (unsigned long long)s->max_active,
             (unsigned long long)s->active, (unsigned long long)s->in_threads,
             (unsigned long long)s->in_depot, (unsigned long long)s->in_slab,
+            (unsigned long long)(s->in_threads * s->block_size),
+            (unsigned long long)(s->in_depot * s->block_size),
             (unsigned long long)s->chunks,
             (unsigned long long)s->bytes_mapped,
             (unsigned long long)s->chunk_maps,
@@ -150,12 +263,19 @@ MP_EXPORT int magpool_stats_dump(const char *path)
     pthread_mutex_lock(&mp_reg_lock);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
-        if (!p)
+        /* A destroyed pool still holding objects is among the
+         * destroyed pools below. */
+        if (!p || p->dead)
             continue;
         struct magpool_stats st;
         fill(p, &st);
-        dump_one(f, &st);
+        dump_one(f, &st, 0);
     }
+    for (struct mp_gone *g = gone_head; g; g = g->next)
+        if (g->instances)
+            dump_one(f, &g->st, g->instances);
+    if (gone_other.instances)
+        dump_one(f, &gone_other.st, gone_other.instances);
     pthread_mutex_unlock(&mp_reg_lock);
     if (to_stderr)
         return fflush(f) ? -1 : 0;

@@ -100,6 +100,8 @@ static void sweep_all(unsigned interval_ms)
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
         if (p && !p->dead)
+            mp_stats_sample(p); /* max-active, sampled (stats.c) */
+        if (p && !p->dead)
             mp_mag_shrink_if_quiet(p, interval_ms);
         if (p && !p->dead && !(p->flags & MAGPOOL_F_NOSWEEP))
             unmapped += mp_sweep_pool(p, false);

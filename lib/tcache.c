@@ -13,6 +13,12 @@
  *                          cleared and freed by magpool_destroy under
  *                          mp_reg_lock while no thread uses that pool.
  *   mp_threads, tc->link   mp_reg_lock.
+ *   tc->gets[i]            the owner adds to it (relaxed load + store, the
+ *                          inline fast path); under mp_reg_lock others read
+ *                          it, and fold it into the pool's gets_gone and
+ *                          zero it when the thread exits, dies in a fork or
+ *                          the pool is destroyed (no thread may then use
+ *                          the pool, so the owner is not writing it).
  *   A tcache is freed only by its owner at thread exit, under mp_reg_lock,
  *   so anyone walking mp_threads under the lock may read it.
  *   A thread with a tcache is a registered RCU reader until its exit hook
@@ -167,11 +173,29 @@ MP_EXPORT void magpool_thread_flush(void)
     mp_depot_thread_release();
 }
 
+/* Move a cache's get counts to their pools (mp_reg_lock held): the cache
+ * is going away.  A nonzero count belongs to the live pool at its index,
+ * since destroy zeroes the counts of its own. */
+static void fold_gets(struct mp_tcache *tc)
+{
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+        uint64_t n = __atomic_load_n(&tc->gets[i], __ATOMIC_RELAXED);
+        if (!n)
+            continue;
+        struct magpool *p = mp_pools[i];
+        if (p)
+            /* Relaxed: a counter, read by stats under the same lock. */
+            atomic_fetch_add_explicit(&p->gets_gone, n, memory_order_relaxed);
+        __atomic_store_n(&tc->gets[i], 0, __ATOMIC_RELAXED);
+    }
+}
+
 static void thread_exit(void *arg)
 {
     struct mp_tcache *tc = arg;
     pthread_mutex_lock(&mp_reg_lock);
     tcache_flush_all(tc);
+    fold_gets(tc);
     cds_list_del(&tc->link);
     pthread_mutex_unlock(&mp_reg_lock);
     magpool_tls.tops = mp_sentinel_tops; /* the array is freed with tc */
@@ -190,7 +214,22 @@ void mp_tcache_detach_pool(struct magpool *pool)
             atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
         if (s)
             mp_tslot_flush(tc, s);
+        uint64_t n = __atomic_load_n(&tc->gets[pool->idx], __ATOMIC_RELAXED);
+        /* Relaxed: a counter, read by stats under the same lock. */
+        atomic_fetch_add_explicit(&pool->gets_gone, n, memory_order_relaxed);
+        __atomic_store_n(&tc->gets[pool->idx], 0, __ATOMIC_RELAXED);
     }
+}
+
+/* Gets of pool counted in live threads' caches (mp_reg_lock held). */
+uint64_t mp_tcache_gets(const struct magpool *pool)
+{
+    uint64_t sum = 0;
+    struct mp_tcache *tc;
+    cds_list_for_each_entry(tc, &mp_threads, link)
+        /* Relaxed: the owner may be adding to it; any recent value. */
+        sum += __atomic_load_n(&tc->gets[pool->idx], __ATOMIC_RELAXED);
+    return sum;
 }
 
 /* Objects of pool held in threads' magazines (mp_reg_lock held). */
@@ -257,6 +296,7 @@ void mp_fork_child(void)
             continue;
         for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
             free(atomic_load_explicit(&tc->slot[i], memory_order_relaxed));
+        fold_gets(tc); /* what they got still counts */
         cds_list_del(&tc->link);
         free(tc);
     }

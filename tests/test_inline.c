@@ -78,6 +78,11 @@ START_TEST(a_caller_compiled_for_another_layout_is_refused)
     errno = 0;
     ck_assert_ptr_null(magpool_create_abi("none", 64, NULL, 0));
     ck_assert_int_eq(errno, EPROTO);
+    /* Version 1 callers do not count their gets: refused, or the
+     * statistics would silently miss them. */
+    errno = 0;
+    ck_assert_ptr_null(magpool_create_abi("v1", 64, NULL, 1));
+    ck_assert_int_eq(errno, EPROTO);
 }
 END_TEST
 

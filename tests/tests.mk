@@ -18,16 +18,17 @@ check_PROGRAMS = \
 	tests/test_faults \
 	tests/test_inline \
 	tests/test_dlopen \
+	tests/test_stats \
 	tests/stress \
 	tests/model
 if HAVE_GLUSTERFS
 check_PROGRAMS += tests/test_gluster_abi
 endif
 TESTS = $(check_PROGRAMS) tests/model_passthrough.sh tests/test_faults_passthrough.sh \
-	tests/test_ctypes.sh
+	tests/test_ctypes.sh tests/test_magpool_stat.sh
 endif
 EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh \
-	tests/test_ctypes.sh
+	tests/test_ctypes.sh tests/test_magpool_stat.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
@@ -56,6 +57,9 @@ tests_test_threads_LDADD = $(TEST_LDADD)
 tests_test_fork_SOURCES = tests/test_fork.c
 tests_test_fork_CFLAGS = $(TEST_CFLAGS)
 tests_test_fork_LDADD = $(TEST_LDADD)
+tests_test_stats_SOURCES = tests/test_stats.c
+tests_test_stats_CFLAGS = $(TEST_CFLAGS)
+tests_test_stats_LDADD = $(TEST_LDADD)
 tests_test_sweeper_SOURCES = tests/test_sweeper.c
 tests_test_sweeper_CFLAGS = $(TEST_CFLAGS)
 tests_test_sweeper_LDADD = $(TEST_LDADD)

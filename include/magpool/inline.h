@@ -11,7 +11,8 @@
  *
  * What becomes ABI (magpool(3), INLINE API): the offsets of obj_size,
  * hdr_alloc and idx in struct magpool (struct magpool_inline_view), the
- * thread-local struct magpool_tls, the sentinel values NULL (a get's empty
+ * thread-local struct magpool_tls, the per-thread get counters that follow
+ * the tops array (MAGPOOL_MAX_POOLS 64-bit words), the sentinel values NULL (a get's empty
  * magazine) and 1 (a put's full magazine), and the header encoding
  * (allocated: hdr_alloc; free: hdr_alloc ^ MAGPOOL_INLINE_HDR_FREE; a
  * word that decodes to no pool index is not magpool's).  Any change to
@@ -32,13 +33,19 @@
 extern "C" {
 #endif
 
-#define MAGPOOL_INLINE_ABI 1u
+/* 2: get counts itself in the thread's counter of the pool (0.1.0). */
+#define MAGPOOL_INLINE_ABI 2u
 #define MAGPOOL_INLINE_HDR_FREE ((uint64_t)1 << 40)
 
 /* A thread's view of its magazines (libmagpool.so's only initial-exec
  * TLS besides its private bookkeeping). */
 struct magpool_tls {
-    void ***tops;   /* per pool index: just past the loaded magazine's top */
+    /* per pool index: just past the loaded magazine's top.  A thread's
+     * array is followed by MAGPOOL_MAX_POOLS uint64_t: the gets it served
+     * from each pool (magpool(7), alloc-count).  The array before the
+     * thread's first slow path is not, but no get passes its empty-check
+     * there. */
+    void ***tops;
     uint64_t key;   /* header key; 0 before the thread's first slow path */
 };
 extern __thread struct magpool_tls magpool_tls
@@ -116,6 +123,12 @@ magpool_inline_get_with(struct magpool *pool,
      * with relaxed loads.  A plain mov on x86-64. */
     __atomic_store_n(slot, top - 1, __ATOMIC_RELAXED);
     ((uint64_t *)obj)[-1] = v->hdr_alloc;
+    /* This thread's count of gets from the pool: a load and a store, not
+     * an atomic read-modify-write (only this thread writes it; statistics
+     * read it with relaxed loads), off the object's dependency chain. */
+    uint64_t *gets = (uint64_t *)(slot + MAGPOOL_MAX_POOLS);
+    __atomic_store_n(gets, __atomic_load_n(gets, __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
     return obj;
 }
 

@@ -302,6 +302,9 @@ awk -F';' '$1 == 3 && $3 == "fill" && $6 >= 16384 && $47 >= 16384 { ok = 1 } END
 awk -F';' '$1 == 3 && $3 == "mixed" && $6 > 0 && $47 > 0 { ok = 1 } END { exit !ok }' \
     "$W/log/fio.out" || die "fio's mixed job did no reads or no writes"
 alive "$BRICK" || die "the brick died during fio"
+# Every 4 KiB read and write fio did (fill, its verify, mixed).
+FIO_IOS=$(awk -F';' '$1 == 3 { n += ($6 + $47) / 4 } END { printf "%d", n }' "$W/log/fio.out")
+FIO_BRICK=$BRICK
 
 say "stopping and starting $VOL"
 stop_volume
@@ -446,6 +449,34 @@ if [ "$IN_DAEMONS" = 1 ]; then
             die "${role[$pid]} pid $pid: the sweeper never ran"
     done
     [ -s "$W/stats.$GD_PID" ] || say "glusterd pid $GD_PID wrote no stats file"
+
+    # alloc-count: call_frame_t's gets, live and destroyed pools of that
+    # name added up.  Every fop fio did made at least one frame in the
+    # client and in the brick (one per translator, in fact).
+    frames() {
+        awk -F= '/^\[/ { inp = ($0 == "[call_frame_t]") }
+                 inp && $1 == "alloc-count" { n += $2 }
+                 END { printf "%d", n }' "$1"
+    }
+    SF_OPS=$(sed -n 's/.*: \([0-9]*\) operations in .*/\1/p' "$W/log/smallfiles.out")
+    checks=("$FIO_BRICK:$FIO_IOS:fio's I/Os")
+    if [ -z "$GLUSTERFSD" ]; then
+        checks+=("$(cat "$W/pid.fio"):$FIO_IOS:its I/Os"
+                 "$(cat "$W/pid.smallfiles"):$SF_OPS:its operations")
+    fi
+    for c in "${checks[@]}"; do
+        IFS=: read -r pid want what <<<"$c"
+        n=$(frames "$W/stats.$pid")
+        [ "$n" -ge "$want" ] ||
+            die "${role[$pid]} pid $pid: call_frame_t alloc-count $n < $want ($what)"
+        say "${role[$pid]} pid $pid: call_frame_t alloc-count $n >= $want ($what)"
+    done
+    grep -q '^alloc-count=' "$DUMP" && grep -q '^max-active=' "$DUMP" ||
+        die "the brick's statedump has no alloc-count/max-active"
+
+    say "magpool-stat on the brick's statedump and on its MAGPOOL_STATS file:"
+    python3 "$HERE/../../tools/magpool-stat" -n 6 "$DUMP" "$W/stats.$FIO_BRICK" |
+        sed 's/^/  /' || die "magpool-stat failed"
 fi
 
 if [ -n "$PRELOAD" ]; then
