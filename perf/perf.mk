@@ -26,11 +26,17 @@ PERF_LD_OPTS = $(AM_LDFLAGS) -no-install
 PERF_BENCH_COMMON = perf/cbench.h perf/cbench.cc perf/bench.h perf/bench.c \
 	perf/workloads.h
 
-noinst_PROGRAMS = perf/instr_pair perf/instr_malloc
+noinst_PROGRAMS = perf/instr_pair perf/instr_malloc perf/hotpair
 # GlusterFS's own pool, when libglusterfs-dev is installed.
 if HAVE_GLUSTERFS
 noinst_PROGRAMS += perf/instr_glusterfs
 endif
+
+# The hot pair timed, four ways interleaved (make bench-hotpair).
+perf_hotpair_SOURCES = perf/hotpair.c
+perf_hotpair_CFLAGS = $(AM_CFLAGS) -O2
+perf_hotpair_LDFLAGS = $(PERF_LD_OPTS)
+perf_hotpair_LDADD = libmagpool.la
 
 perf_instr_pair_SOURCES = perf/instr_pair.c
 perf_instr_pair_CFLAGS = $(PERF_CC_OPTS)
@@ -110,4 +116,8 @@ endif
 bench-instr: all perf/instr_pair perf/instr_malloc $(PERF_GF_INSTR)
 	$(SHELL) $(srcdir)/perf/instr.sh --all "$(LIBTOOL)" $(builddir)/perf
 
-.PHONY: bench bench-quick bench-instr
+# malloc+free is tcmalloc's (upstream GlusterFS 10's default).
+bench-hotpair: perf/hotpair
+	LD_PRELOAD=$${MAGPOOL_BENCH_MALLOC:-libtcmalloc_minimal.so.4} $(builddir)/perf/hotpair
+
+.PHONY: bench bench-quick bench-instr bench-hotpair
