@@ -25,7 +25,11 @@ static atomic_ulong seen[MP_MSG_NR];
 
 void mp_log(enum mp_msg kind, const char *fmt, ...)
 {
-    mp_global_init(); /* a put of NULL may come before any pool exists */
+    /* A put of NULL may come before any pool exists; but a message from
+     * the option parser comes from inside mp_global_init().  Relaxed: at
+     * worst a message races the parsing of MAGPOOL_QUIET. */
+    if (!atomic_load_explicit(&mp_opt_started, memory_order_relaxed))
+        mp_global_init();
     unsigned long n =
         atomic_fetch_add_explicit(&seen[kind], 1, memory_order_relaxed) + 1;
     if (mp_opt.quiet || (n > MP_LOG_BURST && n % MP_LOG_EVERY))

@@ -230,6 +230,8 @@ void *mp_get_slow(struct magpool *pool)
     }
     if (mp_opt.disable)
         return passthrough_get(pool);
+    if (mp_dbg.on)
+        return mp_debug_get(pool);
 
     struct mp_tslot *s = mp_tslot_get(pool);
     if (!s)
@@ -299,8 +301,12 @@ void mp_put_slow(void *obj)
         if (fp) {
             atomic_fetch_add_explicit(&fp->double_puts, 1,
                                       memory_order_relaxed); /* a count */
-            mp_log(MP_MSG_DOUBLE_PUT,
-                   "double put of %p (pool \"%s\") ignored", obj, fp->name);
+            if (mp_dbg.on)
+                mp_debug_double_put(fp, obj);
+            else
+                mp_log(MP_MSG_DOUBLE_PUT,
+                       "double put of %p (pool \"%s\") ignored", obj,
+                       fp->name);
         }
         /* Otherwise not one of ours: ignored, as GlusterFS does. */
         return;
@@ -310,6 +316,14 @@ void mp_put_slow(void *obj)
         return; /* a stale header of a pool long gone: not ours now */
     if (mp_opt.disable) {
         passthrough_put(pool, obj, h);
+        return;
+    }
+    if (mp_dbg.on) {
+        if (pool->dead)
+            mp_log(MP_MSG_DEAD_PUT,
+                   "put of %p after its pool \"%s\" was destroyed", obj,
+                   pool->name);
+        mp_debug_put(pool, obj, h);
         return;
     }
     if (pool->dead) {

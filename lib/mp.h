@@ -197,6 +197,9 @@ struct magpool {
      * pass (stats.c, under mp_reg_lock). */
     uint64_t max_active;
     struct mp_gone *gone;   /* where destroy leaves its figures (stats.c) */
+    /* Debug modes only (debug.c), under slab.lock: the FIFO quarantine. */
+    void **dbg_q;
+    unsigned dbg_qhead, dbg_qn;
 };
 
 _Static_assert(offsetof(struct magpool, sizeof_type) == 0, "gf layout");
@@ -316,6 +319,49 @@ static inline void *mp_gf_get_calloc(struct magpool *p)
  * ------------------------------------------------------------------- */
 
 /* options.c */
+/* ---------------------------------------------------------------------
+ * Debugging modes (debug.c): fixed at global init.
+ * ------------------------------------------------------------------- */
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+#include <valgrind/memcheck.h>
+#endif
+#define MP_DBG_TAIL 16u     /* bytes after each object in a debug mode */
+struct mp_debug {
+    bool on;            /* any mode: no thread caches, every op slow */
+    bool check;         /* MAGPOOL_DEBUG=1|abort: pattern, canary */
+    bool abort_on;      /* MAGPOOL_DEBUG=abort */
+    bool valgrind;      /* running under valgrind (and not MAGPOOL_DEBUG=0) */
+    unsigned quarantine;
+};
+extern struct mp_debug mp_dbg MP_HIDDEN;
+void mp_debug_load(void) MP_HIDDEN;
+void *mp_debug_get(struct magpool *pool) MP_HIDDEN;
+void mp_debug_put(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
+void mp_debug_double_put(struct magpool *pool, void *obj) MP_HIDDEN;
+void mp_debug_drain(struct magpool *pool) MP_HIDDEN;
+
+/* Make magpool's own access to memory that memcheck was told is free
+ * legal, and forbid it again.  No-ops outside valgrind. */
+static inline void mp_dbg_expose(void *p, size_t n)
+{
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    if (__builtin_expect(mp_dbg.valgrind, 0))
+        (void)VALGRIND_MAKE_MEM_DEFINED(p, n);
+#endif
+    (void)p;
+    (void)n;
+}
+
+static inline void mp_dbg_hide(void *p, size_t n)
+{
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    if (__builtin_expect(mp_dbg.valgrind, 0))
+        (void)VALGRIND_MAKE_MEM_NOACCESS(p, n);
+#endif
+    (void)p;
+    (void)n;
+}
+
 struct mp_options {
     bool disable;
     bool quiet;
@@ -326,6 +372,7 @@ struct mp_options {
     const char *stats_path;
 };
 extern struct mp_options mp_opt MP_HIDDEN;
+extern atomic_bool mp_opt_started MP_HIDDEN; /* options.c */
 void mp_options_load(void) MP_HIDDEN;
 
 /* log.c */

@@ -49,9 +49,16 @@ static void env_ulong(const char *name, unsigned long lo, unsigned long hi,
     *out = x;
 }
 
+atomic_bool mp_opt_started;
+
 void mp_options_load(void)
 {
     unsigned long v;
+
+    /* From here on mp_log() must not call mp_global_init(): that is
+     * where we are (a message about a bad value below would wait for
+     * its own pthread_once forever). */
+    atomic_store_explicit(&mp_opt_started, true, memory_order_relaxed);
 
     /* Quiet first, so that it governs the messages below. */
     v = 0;
@@ -85,4 +92,6 @@ void mp_options_load(void)
 
     const char *stats = getenv("MAGPOOL_STATS");
     mp_opt.stats_path = stats && *stats ? strdup(stats) : NULL;
+
+    mp_debug_load(); /* MAGPOOL_DEBUG, MAGPOOL_DEBUG_QUARANTINE, valgrind */
 }

@@ -233,6 +233,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
     }
     mp_tcache_detach_pool(pool);
     mp_depot_shrink(pool, LONG_MAX, LONG_MAX); /* every free object */
+    mp_debug_drain(pool); /* and the quarantined ones */
     mp_stats_keep_destroyed(pool);
     uint64_t out = pool->slab.out;
     if (out) {

@@ -31,7 +31,10 @@ int mp_slab_init(struct magpool *pool)
     pthread_mutex_init(&sl->lock, NULL);
     CDS_INIT_LIST_HEAD(&sl->partial);
     CDS_INIT_LIST_HEAD(&sl->full);
-    sl->stride = round_up(pool->obj_size + MP_HDR_SIZE, MP_OBJ_ALIGN);
+    /* Debug modes put a canary area after each object (debug.c). */
+    sl->stride = round_up(pool->obj_size + MP_HDR_SIZE +
+                              (mp_dbg.on ? MP_DBG_TAIL : 0),
+                          MP_OBJ_ALIGN);
     /* Offset of the first header: the object after it is 16-aligned. */
     sl->first = round_up(sizeof(struct mp_chunk) + MP_HDR_SIZE,
                          MP_OBJ_ALIGN) - MP_HDR_SIZE;
@@ -53,6 +56,8 @@ static struct mp_chunk *chunk_map(struct magpool *pool)
     char *base = mp_os_map(sl->chunk_size);
     if (!base)
         return NULL;
+    /* A reused range may hold what memcheck was told is free. */
+    mp_dbg_expose(base, sl->chunk_size);
     struct mp_chunk *c = (struct mp_chunk *)base;
     c->pool = pool;
     c->free = NULL;
@@ -98,6 +103,7 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
         c = cds_list_first_entry(&sl->partial, struct mp_chunk, link);
         while (got < n && c->free) {
             void *obj = c->free;
+            mp_dbg_expose(obj, sizeof(void *));
             c->free = *(void **)obj;
             out[got++] = obj;
             c->out++;
@@ -136,14 +142,18 @@ size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         void *obj = objs[i];
         struct mp_chunk *c = chunk_of(sl, obj);
+        mp_dbg_expose(obj, sizeof(void *));
         *(void **)obj = c->free;
+        mp_dbg_hide(obj, sizeof(void *));
         c->free = obj;
         c->out--;
         if (!c->on_partial) {
             cds_list_move(&c->link, &sl->partial);
             c->on_partial = true;
         }
-        if (c->out == 0)
+        /* In a debug mode chunks stay: a write after put into memory
+         * given back to the kernel would vanish unseen (debug.c). */
+        if (c->out == 0 && !mp_dbg.on)
             unmapped += chunk_unmap(sl, c);
     }
     sl->out -= n;

@@ -66,7 +66,9 @@ static void fill(struct magpool *pool, struct magpool_stats *st)
     st->in_depot =
         (uint64_t)atomic_load_explicit(&d->rounds, memory_order_relaxed);
     pthread_mutex_lock(&sl->lock);
-    uint64_t out = sl->out;
+    uint64_t slab_out = sl->out;
+    /* Quarantined objects (debug modes) are out of the slab, not in use. */
+    uint64_t out = slab_out - pool->dbg_qn;
     uint64_t carved_capacity = sl->chunks * sl->nobj;
     st->chunks = sl->chunks;
     st->bytes_mapped = sl->chunks * sl->chunk_size;
@@ -74,7 +76,7 @@ static void fill(struct magpool *pool, struct magpool_stats *st)
     st->chunk_unmaps = sl->unmaps;
     st->slab_refills = sl->refills;
     pthread_mutex_unlock(&sl->lock);
-    st->in_slab = carved_capacity - out;
+    st->in_slab = carved_capacity - slab_out;
     uint64_t cached = st->in_threads + st->in_depot;
     st->active = out > cached ? out - cached : 0;
     if (mp_opt.disable)

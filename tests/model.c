@@ -294,6 +294,12 @@ static void cmd_get(struct worker *w, void *arg)
     g->err = errno;
 }
 
+static void cmd_nothing(struct worker *w, void *arg)
+{
+    (void)w;
+    (void)arg;
+}
+
 static void cmd_put(struct worker *w, void *arg)
 {
     (void)w;
@@ -705,13 +711,17 @@ static void op_fork(bool busy)
         return;
 #if defined(__SANITIZE_ADDRESS__)
     /* gcc 12's ASan deadlocks a child forked while another thread is in
-     * malloc (tests/testutil.h): fork only with every thread idle. */
+     * malloc (tests/testutil.h): fork only with every thread idle.  The
+     * sweeper may also have been started by magpool_init (op_init_fini),
+     * and a worker just restarted (op_thread_exit) may still be inside
+     * ASan's thread start-up: stop the one, and have every worker run a
+     * command, so that each is back waiting for the next. */
     if (busy)
         return;
-    if (sweeper_on) {
-        magpool_sweeper_stop();
-        sweeper_on = false;
-    }
+    magpool_sweeper_stop();
+    sweeper_on = false;
+    for (int k = 0; k < NWORKERS; k++)
+        run_on(&workers[k], cmd_nothing, NULL);
 #endif
     uint64_t child_seed = rnd();
     fflush(NULL);

@@ -232,6 +232,25 @@ START_TEST(out_of_memory_gives_ENOMEM_and_loses_nothing)
 }
 END_TEST
 
+START_TEST(a_malformed_environment_value_gives_a_message_not_a_hang)
+{
+    /* Each test is its own process: this is its first pool, so the
+     * options are parsed here.  Before 0.1.0 the message about the bad
+     * value called back into the initialization it came from and waited
+     * for itself forever (the test's timeout caught it). */
+    setenv("MAGPOOL_MAG_BYTES", "junk", 1);
+    setenv("MAGPOOL_SWEEP_MS", "-5", 1);
+    setenv("MAGPOOL_DEBUG", "yes", 1);
+    struct magpool *p = magpool_create("after-bad-env", 64, NULL);
+    ck_assert_ptr_nonnull(p);
+    magpool_put(magpool_get(p));
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.mag_capacity, 64); /* 4096 / 64: the default */
+    ck_assert_uint_eq(st.block_size, 80);   /* debugging stayed off */
+    magpool_destroy(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("bad_input");
@@ -246,6 +265,7 @@ static Suite *suite(void)
     tcase_add_test(tc, double_put_after_the_chunk_went_back_to_the_kernel_is_ignored);
     tcase_add_test(tc, null_arguments_elsewhere_fail_with_EINVAL);
     tcase_add_test(tc, out_of_memory_gives_ENOMEM_and_loses_nothing);
+    tcase_add_test(tc, a_malformed_environment_value_gives_a_message_not_a_hang);
     suite_add_tcase(s, tc);
     return s;
 }

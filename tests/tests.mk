@@ -5,7 +5,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDADD = libmagpool.la $(CHECK_LIBS) -lpthread
 
 if HAVE_CHECK
-check_PROGRAMS = \
+MP_TEST_BINS = \
 	tests/test_magazine \
 	tests/test_depot \
 	tests/test_threads \
@@ -19,16 +19,21 @@ check_PROGRAMS = \
 	tests/test_inline \
 	tests/test_dlopen \
 	tests/test_stats \
+	tests/test_debug \
 	tests/stress \
 	tests/model
 if HAVE_GLUSTERFS
-check_PROGRAMS += tests/test_gluster_abi
+MP_TEST_BINS += tests/test_gluster_abi
 endif
-TESTS = $(check_PROGRAMS) tests/model_passthrough.sh tests/test_faults_passthrough.sh \
+# tests/vgbugs is not a test by itself: test_valgrind.sh runs it under
+# valgrind.
+check_PROGRAMS = $(MP_TEST_BINS) tests/vgbugs
+TESTS = $(MP_TEST_BINS) tests/test_valgrind.sh \
+	tests/model_passthrough.sh tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh
 endif
 EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh \
-	tests/test_ctypes.sh tests/test_magpool_stat.sh
+	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_valgrind.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
@@ -57,6 +62,15 @@ tests_test_threads_LDADD = $(TEST_LDADD)
 tests_test_fork_SOURCES = tests/test_fork.c
 tests_test_fork_CFLAGS = $(TEST_CFLAGS)
 tests_test_fork_LDADD = $(TEST_LDADD)
+tests_test_debug_SOURCES = tests/test_debug.c
+tests_test_debug_CFLAGS = $(TEST_CFLAGS)
+tests_test_debug_LDADD = $(TEST_LDADD)
+# Run under valgrind by test_valgrind.sh: a real binary, not libtool's
+# wrapper script.
+tests_vgbugs_SOURCES = tests/vgbugs.c
+tests_vgbugs_CFLAGS = $(AM_CFLAGS) -g
+tests_vgbugs_LDFLAGS = -no-install
+tests_vgbugs_LDADD = libmagpool.la -lpthread
 tests_test_stats_SOURCES = tests/test_stats.c
 tests_test_stats_CFLAGS = $(TEST_CFLAGS)
 tests_test_stats_LDADD = $(TEST_LDADD)

@@ -1,0 +1,255 @@
+/*
+ * debug.c - the debugging modes: valgrind memcheck (detected by itself)
+ * and MAGPOOL_DEBUG (pattern, canary, quarantine), for finding a use after
+ * put, an overflow, a leak or a double put in the configuration that
+ * ships.  magpool(7), DEBUGGING, says what each mode does and costs.
+ *
+ * Owns: mp_dbg (the mode, fixed at global init), the debug get and put,
+ * each pool's quarantine, and the reports.
+ *
+ * In a debug mode no thread ever gets a cache: magpool_tls keeps the
+ * sentinel tops and key 0, so every get and every put (inline API
+ * included) takes its slow path, which comes here.  The fast path is the
+ * same code as outside the modes and costs nothing more.
+ *   get:  one object from the slab; with MAGPOOL_DEBUG, if it was put
+ *         before, the pattern its put wrote is checked (a write after the
+ *         put shows up here); the canary after it is set; under valgrind
+ *         it becomes a MALLOCLIKE block, the canary area no-access.
+ *   put:  the canary is checked (a write past the end shows up here), the
+ *         object filled with the pattern, FREELIKE under valgrind, and it
+ *         waits in the pool's FIFO quarantine (MAGPOOL_DEBUG_QUARANTINE
+ *         objects) before going back to the slab, so it is not handed out
+ *         again at once.
+ * Layout of an object in a debug mode: [header][object][16-byte tail],
+ * the tail's first 8 bytes (unaligned, read with memcpy) the canary.
+ * The first 8 bytes of a freed object hold the slab's free-list link once
+ * it leaves the quarantine, so the pattern check skips them.
+ *
+ * Synchronization: mp_dbg is written once, by mp_global_init, before any
+ * pool exists.  A pool's quarantine ring is under its slab.lock (so fork
+ * handlers cover it); objects are returned to the slab after the lock is
+ * dropped.  Everything else is the calling thread's own object.
+ *
+ * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mp.h"
+
+struct mp_debug mp_dbg;
+
+#define MP_DBG_PATTERN 0x6bu /* what a put object is filled with */
+static const uint64_t canary_live = 0x1ec0a5eb0a710c0bull;
+static const uint64_t canary_free = 0xf7eef7eef7eef7eeull;
+
+void mp_debug_load(void)
+{
+    const char *v = getenv("MAGPOOL_DEBUG");
+    bool off = false;
+    if (v && *v) {
+        if (!strcmp(v, "1")) {
+            mp_dbg.check = true;
+        } else if (!strcmp(v, "abort")) {
+            mp_dbg.check = true;
+            mp_dbg.abort_on = true;
+        } else if (!strcmp(v, "0")) {
+            off = true;
+        } else {
+            mp_log(MP_MSG_CONFIG, "MAGPOOL_DEBUG=\"%s\" is not 0, 1 or "
+                   "abort; debugging stays off", v);
+            off = true;
+        }
+    }
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    /* Under valgrind unless MAGPOOL_DEBUG=0 says to leave it alone. */
+    if (!off && RUNNING_ON_VALGRIND)
+        mp_dbg.valgrind = true;
+#else
+    (void)off;
+#endif
+    mp_dbg.quarantine = 1024;
+    v = getenv("MAGPOOL_DEBUG_QUARANTINE");
+    if (v && *v) {
+        char *end;
+        errno = 0;
+        unsigned long q = strtoul(v, &end, 10);
+        if (errno || *end || v[0] == '-' || q > 1000000)
+            mp_log(MP_MSG_CONFIG, "MAGPOOL_DEBUG_QUARANTINE=\"%s\" is not a "
+                   "number in 0..1000000; using %u", v, mp_dbg.quarantine);
+        else
+            mp_dbg.quarantine = (unsigned)q;
+    }
+    mp_dbg.on = mp_dbg.check || mp_dbg.valgrind;
+}
+
+/* A bug found: always said (debug reports are not rate-limited), with a
+ * stack under valgrind; then abort() with MAGPOOL_DEBUG=abort. */
+__attribute__((format(printf, 1, 2), noinline, cold)) static void
+report(const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    char buf[480];
+    int len = snprintf(buf, sizeof(buf), "magpool[%d]: DEBUG: %s\n",
+                       (int)getpid(), msg);
+    if (len > (int)sizeof(buf) - 1)
+        len = (int)sizeof(buf) - 1;
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    if (mp_dbg.valgrind)
+        VALGRIND_PRINTF_BACKTRACE("magpool: %s\n", msg);
+    else
+#endif
+        (void)!write(STDERR_FILENO, buf, (size_t)len);
+    if (mp_dbg.abort_on)
+        abort();
+}
+
+static char *tail_of(struct magpool *pool, void *obj)
+{
+    return (char *)obj + pool->obj_size;
+}
+
+static uint64_t canary_get(struct magpool *pool, void *obj)
+{
+    uint64_t c;
+    mp_dbg_expose(tail_of(pool, obj), sizeof(c));
+    memcpy(&c, tail_of(pool, obj), sizeof(c));
+    return c;
+}
+
+static void canary_set(struct magpool *pool, void *obj, uint64_t c)
+{
+    mp_dbg_expose(tail_of(pool, obj), sizeof(c));
+    memcpy(tail_of(pool, obj), &c, sizeof(c));
+    mp_dbg_hide(tail_of(pool, obj), MP_DBG_TAIL);
+}
+
+void *mp_debug_get(struct magpool *pool)
+{
+    void *obj;
+    if (mp_slab_alloc(pool, &obj, 1) == 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    mp_dbg_expose(obj, pool->obj_size);
+    if (mp_dbg.check && canary_get(pool, obj) == canary_free) {
+        /* It was put before: its pattern must be intact. */
+        const unsigned char *b = obj;
+        for (size_t i = sizeof(void *); i < pool->obj_size; i++) {
+            if (b[i] != MP_DBG_PATTERN) {
+                report("use after put: %zu-byte object %p of pool \"%s\" "
+                       "was written after it was put (byte %zu is 0x%02x, "
+                       "not 0x%02x)",
+                       pool->obj_size, obj, pool->name, i, b[i],
+                       MP_DBG_PATTERN);
+                break;
+            }
+        }
+    }
+    if (mp_dbg.check)
+        canary_set(pool, obj, canary_live);
+    else
+        mp_dbg_hide(tail_of(pool, obj), MP_DBG_TAIL);
+    mp_hdr_set(obj, pool->hdr_alloc);
+    /* Relaxed: a counter (alloc-count), read by stats. */
+    atomic_fetch_add_explicit(&pool->gets_gone, 1, memory_order_relaxed);
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    if (mp_dbg.valgrind)
+        VALGRIND_MALLOCLIKE_BLOCK(obj, pool->obj_size, 0, 0);
+#endif
+    return obj;
+}
+
+/* The checks and the marking of a put; the header is still "allocated". */
+static void release(struct magpool *pool, void *obj, uint64_t h)
+{
+    if (mp_dbg.check) {
+        uint64_t c = canary_get(pool, obj);
+        if (c != canary_live)
+            report("overflow: the bytes after %zu-byte object %p of pool "
+                   "\"%s\" were overwritten before its put (buffer "
+                   "overflow)",
+                   pool->obj_size, obj, pool->name);
+        memset(obj, MP_DBG_PATTERN, pool->obj_size);
+        canary_set(pool, obj, canary_free);
+    }
+    mp_hdr_set(obj, h ^ MP_HDR_FLIP);
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    if (mp_dbg.valgrind) {
+        VALGRIND_FREELIKE_BLOCK(obj, 0);
+        mp_dbg_hide(obj, pool->obj_size + MP_DBG_TAIL);
+    }
+#endif
+}
+
+void mp_debug_put(struct magpool *pool, void *obj, uint64_t h)
+{
+    release(pool, obj, h);
+    if (pool->dead) {
+        /* Destroyed with objects out: back to the slab, and the pool
+         * freed with its last one (pool.c). */
+        pthread_mutex_lock(&mp_reg_lock);
+        mp_slab_free(pool, &obj, 1);
+        if (pool->slab.out == 0)
+            mp_pool_release_dead(pool);
+        pthread_mutex_unlock(&mp_reg_lock);
+        return;
+    }
+    void *evicted = obj;
+    struct mp_slab *sl = &pool->slab;
+    pthread_mutex_lock(&sl->lock);
+    if (mp_dbg.quarantine && !pool->dbg_q)
+        pool->dbg_q = calloc(mp_dbg.quarantine, sizeof(void *));
+    if (pool->dbg_q) {
+        /* FIFO: the slot after the newest holds the oldest. */
+        evicted = pool->dbg_q[pool->dbg_qhead];
+        pool->dbg_q[pool->dbg_qhead] = obj;
+        pool->dbg_qhead = (pool->dbg_qhead + 1) % mp_dbg.quarantine;
+        if (!evicted)
+            pool->dbg_qn++;
+    }
+    pthread_mutex_unlock(&sl->lock);
+    if (evicted)
+        mp_slab_free(pool, &evicted, 1);
+}
+
+void mp_debug_double_put(struct magpool *pool, void *obj)
+{
+    report("double put of %zu-byte object %p of pool \"%s\" (ignored)",
+           pool->obj_size, obj, pool->name);
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    /* memcheck's own report says where it was got and first put. */
+    if (mp_dbg.valgrind)
+        VALGRIND_FREELIKE_BLOCK(obj, 0);
+#endif
+}
+
+/* Give every quarantined object of pool back to the slab (destroy, with
+ * mp_reg_lock held). */
+void mp_debug_drain(struct magpool *pool)
+{
+    if (!pool->dbg_q)
+        return;
+    struct mp_slab *sl = &pool->slab;
+    for (unsigned i = 0; i < mp_dbg.quarantine; i++) {
+        pthread_mutex_lock(&sl->lock);
+        void *obj = pool->dbg_q[i];
+        pool->dbg_q[i] = NULL;
+        if (obj)
+            pool->dbg_qn--;
+        pthread_mutex_unlock(&sl->lock);
+        if (obj)
+            mp_slab_free(pool, &obj, 1);
+    }
+    free(pool->dbg_q);
+    pool->dbg_q = NULL;
+    pool->dbg_qhead = 0;
+}
