@@ -1,8 +1,8 @@
 /*
- * debug.c - the debugging modes: valgrind memcheck (detected by itself)
- * and MAGPOOL_DEBUG (pattern, canary, quarantine), for finding a use after
- * put, an overflow, a leak or a double put in the configuration that
- * ships.  magpool(7), DEBUGGING, says what each mode does and costs.
+ * debug.c - the debugging modes: valgrind memcheck and AddressSanitizer
+ * (each detected by itself) and MAGPOOL_DEBUG (pattern, canary,
+ * quarantine), for finding a use after put, an overflow, a leak or a
+ * double put in the configuration that ships.  magpool(7), DEBUGGING, says what each mode does and costs.
  *
  * Owns: mp_dbg (the mode, fixed at global init), the debug get and put,
  * each pool's quarantine, and the reports.
@@ -14,9 +14,12 @@
  *   get:  one object from the slab; with MAGPOOL_DEBUG, if it was put
  *         before, the pattern its put wrote is checked (a write after the
  *         put shows up here); the canary after it is set; under valgrind
- *         it becomes a MALLOCLIKE block, the canary area no-access.
+ *         it becomes a MALLOCLIKE block, the canary area no-access; in
+ *         an ASan-built program the object is unpoisoned, the tail
+ *         poisoned.
  *   put:  the canary is checked (a write past the end shows up here), the
- *         object filled with the pattern, FREELIKE under valgrind, and it
+ *         object filled with the pattern, FREELIKE under valgrind,
+ *         poisoned under ASan, and it
  *         waits in the pool's FIFO quarantine (MAGPOOL_DEBUG_QUARANTINE
  *         objects) before going back to the slab, so it is not handed out
  *         again at once.
@@ -69,9 +72,15 @@ void mp_debug_load(void)
     /* Under valgrind unless MAGPOOL_DEBUG=0 says to leave it alone. */
     if (!off && RUNNING_ON_VALGRIND)
         mp_dbg.valgrind = true;
-#else
-    (void)off;
 #endif
+#ifndef __SANITIZE_ADDRESS__
+    /* An ASan-built program using this uninstrumented library: poison
+     * what is free.  (A library built with ASan itself checks its own
+     * accesses, and its tests expect the normal paths.) */
+    if (!off && __asan_poison_memory_region && __asan_unpoison_memory_region)
+        mp_dbg.asan = true;
+#endif
+    (void)off;
     mp_dbg.quarantine = 1024;
     v = getenv("MAGPOOL_DEBUG_QUARANTINE");
     if (v && *v) {
@@ -84,7 +93,7 @@ void mp_debug_load(void)
         else
             mp_dbg.quarantine = (unsigned)q;
     }
-    mp_dbg.on = mp_dbg.check || mp_dbg.valgrind;
+    mp_dbg.on = mp_dbg.check || mp_dbg.valgrind || mp_dbg.asan;
 }
 
 /* A bug found: always said (debug reports are not rate-limited), with a
@@ -183,11 +192,12 @@ static void release(struct magpool *pool, void *obj, uint64_t h)
     }
     mp_hdr_set(obj, h ^ MP_HDR_FLIP);
 #ifdef HAVE_VALGRIND_MEMCHECK_H
-    if (mp_dbg.valgrind) {
+    if (mp_dbg.valgrind)
         VALGRIND_FREELIKE_BLOCK(obj, 0);
-        mp_dbg_hide(obj, pool->obj_size + MP_DBG_TAIL);
-    }
 #endif
+    /* memcheck: no-access; ASan: poisoned, so a use after put is an ASan
+     * report ("use-after-poison") in the program's own code. */
+    mp_dbg_hide(obj, pool->obj_size + MP_DBG_TAIL);
 }
 
 void mp_debug_put(struct magpool *pool, void *obj, uint64_t h)

@@ -331,8 +331,16 @@ struct mp_debug {
     bool check;         /* MAGPOOL_DEBUG=1|abort: pattern, canary */
     bool abort_on;      /* MAGPOOL_DEBUG=abort */
     bool valgrind;      /* running under valgrind (and not MAGPOOL_DEBUG=0) */
+    bool asan;          /* the program has ASan's runtime; we are not
+                           instrumented ourselves (debug.c) */
     unsigned quarantine;
 };
+/* ASan's runtime, when the program was built with -fsanitize=address
+ * (weak: NULL otherwise). */
+void __asan_poison_memory_region(void const volatile *addr, size_t size)
+    __attribute__((weak));
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size)
+    __attribute__((weak));
 extern struct mp_debug mp_dbg MP_HIDDEN;
 void mp_debug_load(void) MP_HIDDEN;
 void *mp_debug_get(struct magpool *pool) MP_HIDDEN;
@@ -340,16 +348,17 @@ void mp_debug_put(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
 void mp_debug_double_put(struct magpool *pool, void *obj) MP_HIDDEN;
 void mp_debug_drain(struct magpool *pool) MP_HIDDEN;
 
-/* Make magpool's own access to memory that memcheck was told is free
- * legal, and forbid it again.  No-ops outside valgrind. */
+/* Make memory that memcheck or ASan was told is free accessible (to
+ * magpool, or to a new owner), and forbid it again.  No-ops outside the
+ * two tools. */
 static inline void mp_dbg_expose(void *p, size_t n)
 {
 #ifdef HAVE_VALGRIND_MEMCHECK_H
     if (__builtin_expect(mp_dbg.valgrind, 0))
         (void)VALGRIND_MAKE_MEM_DEFINED(p, n);
 #endif
-    (void)p;
-    (void)n;
+    if (__builtin_expect(mp_dbg.asan, 0))
+        __asan_unpoison_memory_region(p, n);
 }
 
 static inline void mp_dbg_hide(void *p, size_t n)
@@ -358,8 +367,8 @@ static inline void mp_dbg_hide(void *p, size_t n)
     if (__builtin_expect(mp_dbg.valgrind, 0))
         (void)VALGRIND_MAKE_MEM_NOACCESS(p, n);
 #endif
-    (void)p;
-    (void)n;
+    if (__builtin_expect(mp_dbg.asan, 0))
+        __asan_poison_memory_region(p, n);
 }
 
 struct mp_options {

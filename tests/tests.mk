@@ -25,15 +25,21 @@ MP_TEST_BINS = \
 if HAVE_GLUSTERFS
 MP_TEST_BINS += tests/test_gluster_abi
 endif
-# tests/vgbugs is not a test by itself: test_valgrind.sh runs it under
-# valgrind.
+# tests/vgbugs and tests/asanbugs are not tests by themselves:
+# test_valgrind.sh runs the one under valgrind, test_asan_program.sh the
+# other (built with ASan, against the plain library).
 check_PROGRAMS = $(MP_TEST_BINS) tests/vgbugs
-TESTS = $(MP_TEST_BINS) tests/test_valgrind.sh \
+if !SANITIZED
+# (Its -fsanitize=address would clash with a sanitizer build's own.)
+check_PROGRAMS += tests/asanbugs
+endif
+TESTS = $(MP_TEST_BINS) tests/test_valgrind.sh tests/test_asan_program.sh \
 	tests/model_passthrough.sh tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh
 endif
 EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh \
-	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_valgrind.sh
+	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_valgrind.sh \
+	tests/test_asan_program.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
@@ -71,6 +77,10 @@ tests_vgbugs_SOURCES = tests/vgbugs.c
 tests_vgbugs_CFLAGS = $(AM_CFLAGS) -g
 tests_vgbugs_LDFLAGS = -no-install
 tests_vgbugs_LDADD = libmagpool.la -lpthread
+tests_asanbugs_SOURCES = tests/vgbugs.c
+tests_asanbugs_CFLAGS = $(AM_CFLAGS) -g -fsanitize=address -fno-omit-frame-pointer
+tests_asanbugs_LDFLAGS = -no-install -fsanitize=address
+tests_asanbugs_LDADD = libmagpool.la -lpthread
 tests_test_stats_SOURCES = tests/test_stats.c
 tests_test_stats_CFLAGS = $(TEST_CFLAGS)
 tests_test_stats_LDADD = $(TEST_LDADD)
