@@ -15,6 +15,10 @@ here=$(dirname "$0")
 
 command -v valgrind >/dev/null ||
     { echo "valgrind is not installed (Debian: apt-get install valgrind)" >&2; exit 1; }
+# Under valgrind magpool would otherwise switch to its memcheck mode
+# (every get and put through the slow path, magpool(7) DEBUGGING): count
+# the code that runs outside valgrind.
+export MAGPOOL_DEBUG=0
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
