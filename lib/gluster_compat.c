@@ -30,6 +30,23 @@ MP_EXPORT struct mem_pool *mem_pool_new_fn(struct _glusterfs_ctx *ctx,
     return (struct mem_pool *)mp_gf_pool_new(ctx, sizeof_type, count, name);
 }
 
+/* mem_pool_new under MAGPOOL_GF_INLINE (magpool/mem-pool.h): the caller
+ * compiles get and put inline, so its layout must be this library's. */
+MP_EXPORT struct mem_pool *magpool_gf_pool_new_abi(struct _glusterfs_ctx *ctx,
+                                                   unsigned long sizeof_type,
+                                                   unsigned long count,
+                                                   char *name, unsigned abi)
+{
+    if (abi != MAGPOOL_INLINE_ABI) {
+        mp_log(MP_MSG_CONFIG, "mem_pool_new(\"%s\"): the caller was compiled "
+               "for inline ABI %u, this library has %u", name ? name : "",
+               abi, MAGPOOL_INLINE_ABI);
+        errno = EPROTO;
+        return NULL;
+    }
+    return (struct mem_pool *)mp_gf_pool_new(ctx, sizeof_type, count, name);
+}
+
 MP_EXPORT void *mem_get_malloc(struct mem_pool *pool)
 {
     return mp_get_fast((struct magpool *)pool);

@@ -14,6 +14,7 @@ MP_TEST_BINS = \
 	tests/test_lifecycle \
 	tests/test_bad_input \
 	tests/test_gluster_api \
+	tests/test_gluster_inline \
 	tests/test_passthrough \
 	tests/test_faults \
 	tests/test_inline \
@@ -81,6 +82,9 @@ tests_asanbugs_SOURCES = tests/vgbugs.c
 tests_asanbugs_CFLAGS = $(AM_CFLAGS) -g -fsanitize=address -fno-omit-frame-pointer
 tests_asanbugs_LDFLAGS = -no-install -fsanitize=address
 tests_asanbugs_LDADD = libmagpool.la -lpthread
+tests_test_gluster_inline_SOURCES = tests/test_gluster_inline.c
+tests_test_gluster_inline_CFLAGS = $(TEST_CFLAGS)
+tests_test_gluster_inline_LDADD = $(TEST_LDADD)
 tests_test_stats_SOURCES = tests/test_stats.c
 tests_test_stats_CFLAGS = $(TEST_CFLAGS)
 tests_test_stats_LDADD = $(TEST_LDADD)

@@ -6,6 +6,13 @@
  * GlusterFS's, the mem_get/mem_get0/mem_put macros end in ';'.
  * See mem_get(3).
  *
+ * Opt-in: with MAGPOOL_GF_INLINE defined before this header, the macros
+ * compile get and put into the caller (magpool/inline.h), and
+ * mem_pool_new/mem_pool_new_ctx create pools through
+ * magpool_gf_pool_new_abi(), which refuses (NULL, EPROTO) a library of
+ * another inline layout.  Use the inline macros only on pools created by
+ * those macros in a unit that opted in.
+ *
  * Copyright (C) 2026 the magpool authors.
  * This file is dual-licensed: LGPLv3 or later, or GPLv2 (see COPYING).
  */
@@ -29,6 +36,28 @@ void mem_pool_destroy(struct mem_pool *pool);
 void mem_pools_init(void);
 void mem_pools_fini(void);
 
+#ifdef MAGPOOL_GF_INLINE
+#ifdef __cplusplus
+}
+#endif
+#include "magpool/inline.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+struct mem_pool *magpool_gf_pool_new_abi(struct _glusterfs_ctx *ctx,
+                                         unsigned long sizeof_type,
+                                         unsigned long count, char *name,
+                                         unsigned abi);
+#define mem_pool_new(type, count)                                              \
+    magpool_gf_pool_new_abi(NULL, sizeof(type), count, (char *)#type,         \
+                            MAGPOOL_INLINE_ABI)
+#define mem_pool_new_ctx(ctx, type, count)                                     \
+    magpool_gf_pool_new_abi(ctx, sizeof(type), count, (char *)#type,          \
+                            MAGPOOL_INLINE_ABI)
+#define mem_get(mem_pool) magpool_inline_get((struct magpool *)(mem_pool));
+#define mem_get0(mem_pool) magpool_inline_get0((struct magpool *)(mem_pool));
+#define mem_put(ptr) magpool_inline_put(ptr);
+#else
 #define mem_pool_new(type, count)                                              \
     mem_pool_new_fn(NULL, sizeof(type), count, (char *)#type)
 #define mem_pool_new_ctx(ctx, type, count)                                     \
@@ -36,6 +65,7 @@ void mem_pools_fini(void);
 #define mem_get(mem_pool) mem_get_malloc(mem_pool);
 #define mem_get0(mem_pool) mem_get_calloc(mem_pool);
 #define mem_put(ptr) mem_put_pool(ptr);
+#endif
 
 #ifdef __cplusplus
 }
