@@ -50,6 +50,70 @@ struct mp_debug mp_dbg;
 static const uint64_t canary_live = 0x1ec0a5eb0a710c0bull;
 static const uint64_t canary_free = 0xf7eef7eef7eef7eeull;
 
+/* ASan's reporting hooks (weak: absent without ASan's runtime). */
+void __asan_set_error_report_callback(void (*callback)(const char *))
+    __attribute__((weak));
+void *__asan_get_report_address(void) __attribute__((weak));
+
+/* Which pool's object holds addr, and where in it; 0 if none.  Runs in a
+ * crash report: no lock is waited for (a busy slab is skipped). */
+static int describe(uintptr_t addr, char *out, size_t len)
+{
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+        struct magpool *p = mp_pool_lookup(i);
+        if (!p)
+            continue;
+        struct mp_slab *sl = &p->slab;
+        if (pthread_mutex_trylock(&sl->lock))
+            continue;
+        struct mp_chunk *c;
+        struct cds_list_head *lists[2] = { &sl->partial, &sl->full };
+        int n = 0;
+        for (int l = 0; l < 2 && !n; l++) {
+            cds_list_for_each_entry(c, lists[l], link) {
+                uintptr_t first = (uintptr_t)c + sl->first + MP_HDR_SIZE;
+                if (addr < (uintptr_t)c || addr >= (uintptr_t)c + sl->chunk_size)
+                    continue;
+                if (addr < first - MP_HDR_SIZE)
+                    break;
+                size_t k = (addr - (first - MP_HDR_SIZE)) / sl->stride;
+                uintptr_t obj = first + k * sl->stride;
+                long off = (long)(addr - obj);
+                bool is_free = mp_hdr_peek((void *)obj) != p->hdr_alloc;
+                n = snprintf(out, len,
+                             "magpool: 0x%lx is %ld bytes %s %zu-byte object "
+                             "%p of pool \"%s\"%s\n",
+                             (unsigned long)addr, off < 0 ? -off : off,
+                             off < 0 ? "before" : (size_t)off < p->obj_size
+                                                      ? "inside" : "past the start of",
+                             p->obj_size, (void *)obj, p->name,
+                             off >= 0 && (size_t)off >= p->obj_size
+                                 ? " (in the poisoned tail after it: an overflow)"
+                                 : is_free ? " (it is free: a use after put)"
+                                           : "");
+                break;
+            }
+        }
+        pthread_mutex_unlock(&sl->lock);
+        if (n > 0)
+            return n;
+    }
+    return 0;
+}
+
+/* Called by ASan at the end of an error report: name the pool. */
+static void asan_report_hook(const char *report)
+{
+    (void)report;
+    if (!__asan_get_report_address)
+        return;
+    char buf[400];
+    int n = describe((uintptr_t)__asan_get_report_address(), buf, sizeof(buf));
+    if (n > 0)
+        (void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n
+                                                                  : sizeof(buf) - 1);
+}
+
 void mp_debug_load(void)
 {
     const char *v = getenv("MAGPOOL_DEBUG");
@@ -77,8 +141,11 @@ void mp_debug_load(void)
     /* An ASan-built program using this uninstrumented library: poison
      * what is free.  (A library built with ASan itself checks its own
      * accesses, and its tests expect the normal paths.) */
-    if (!off && __asan_poison_memory_region && __asan_unpoison_memory_region)
+    if (!off && __asan_poison_memory_region && __asan_unpoison_memory_region) {
         mp_dbg.asan = true;
+        if (__asan_set_error_report_callback)
+            __asan_set_error_report_callback(asan_report_hook);
+    }
 #endif
     (void)off;
     mp_dbg.quarantine = 1024;

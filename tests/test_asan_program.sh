@@ -45,7 +45,8 @@ else
     echo "ok clean: no report"
 fi
 expect use-after-put 66 "ERROR: AddressSanitizer: use-after-poison" "WRITE of size 1" \
-    "vgbugs.c:5[0-9]"
-expect overflow 66 "ERROR: AddressSanitizer: use-after-poison" "WRITE of size 1"
+    "vgbugs.c:5[0-9]" "is 10 bytes inside 64-byte object .* of pool \"vg-frames\" (it is free: a use after put)"
+expect overflow 66 "ERROR: AddressSanitizer: use-after-poison" "WRITE of size 1" \
+    "of pool \"vg-frames\" (in the poisoned tail after it: an overflow)"
 expect double-put 0 "DEBUG: double put of 64-byte object" "\"vg-frames\""
 exit $fail
