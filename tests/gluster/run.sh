@@ -330,6 +330,35 @@ CLIENT_DUMP=$(ls "$W"/client-dumps/*.dump.* 2>/dev/null | head -n 1 || true)
     die "smallfiles wrote no complete statedump in $W/client-dumps"
 alive "$BRICK" || die "the brick died during smallfiles"
 
+# ----------------------------------------------------- valgrind (shim only)
+
+# A gfapi client with the shim under valgrind memcheck, where magpool
+# tells memcheck about every pooled object (magpool(7), DEBUGGING): no
+# memcheck error may appear, and no pooled object may be definitely lost.
+# (GlusterFS's own malloc leaks at glfs_fini are reported and ignored:
+# they are not the pool's.)
+if [ -n "$PRELOAD" ] && command -v valgrind >/dev/null; then
+    say "smallfiles (1 thread x 20 files) under valgrind memcheck with the shim"
+    CLIENT_WRAP=(valgrind -q --trace-children=yes --error-exitcode=99
+                 --leak-check=full --errors-for-leak-kinds=none
+                 --num-callers=20 --log-file="$W/log/valgrind.%p.log")
+    client smallfiles-vg 300 "$W/smallfiles" "$HOST" "$VOL" \
+        "$W/log/smallfiles-vg.log" 1 20 1
+    CLIENT_WRAP=()
+    sed 's/^/  /' "$W/log/smallfiles-vg.out"
+    vlog=$(grep -l 'smallfiles' "$W"/log/valgrind.*.log 2>/dev/null | head -n 1 || true)
+    [ -n "$vlog" ] || vlog=$(ls "$W"/log/valgrind.*.log | tail -n 1)
+    nerr=$(grep -cE '^==[0-9]+== (Invalid|Conditional|Use of uninit|Syscall param|Mismatched|Source and destination)' \
+           "$vlog" || true)
+    pooled_lost=$(awk '/definitely lost/ { d = 1; next }
+                       d && /^==[0-9]+==    at / { if ($0 ~ /mp_debug_get/) n++; d = 0 }
+                       END { print n + 0 }' "$vlog")
+    glusterfs_lost=$(grep -c 'definitely lost in loss record' "$vlog" || true)
+    say "valgrind: $nerr memcheck errors, $pooled_lost pooled objects definitely lost ($glusterfs_lost definitely-lost records in all, GlusterFS's own allocations)"
+    [ "$nerr" = 0 ] || { head -n 60 "$vlog" >&2; die "memcheck errors under the shim (see $vlog)"; }
+    [ "$pooled_lost" = 0 ] || die "memcheck: pooled objects definitely lost (see $vlog)"
+fi
+
 # ---------------------------------------------------------------- statedump
 
 gcli volume statedump "$VOL" >/dev/null
