@@ -134,7 +134,7 @@ tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS)
 # with the preload shim, in a private network namespace.  Needs root;
 # installs glusterfs-server, glusterfs-client and fio if missing.
 EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh tests/gluster/install.sh \
-	tests/gluster/bench.sh tests/gluster/smallfiles.c \
+	tests/gluster/bench.sh tests/gluster/smallfiles.c tests/gluster/metadata.c \
 	tests/gluster/RESULTS.md tests/gluster/RESULTS.csv
 if HAVE_GLUSTERFS
 check-gluster: all

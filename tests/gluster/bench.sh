@@ -23,6 +23,14 @@
 #              50/50 at iodepth 1 for $MAGPOOL_BENCH_FIO_SECS seconds: IOPS
 #   smallfiles smallfiles.c, 4 threads x $MAGPOOL_BENCH_FILES files x 2
 #              rounds of create, write, stat, read, verify, unlink: files/s
+#   metadata   metadata.c (after the brick figures above are taken), 8
+#              threads, $MAGPOOL_BENCH_MD_FILES files in all: create, stat,
+#              list, $MAGPOOL_BENCH_MD_IDLE s idle, unlink, idle again; the
+#              brick's and the client's RSS and CPU sampled every second
+#              through every phase (md.samples in each run's directory):
+#              per-phase rates, brick CPU per 1000 operations, RSS peak,
+#              after the first idle and at the end; RSS over time plotted
+#              per configuration (metadata-*-rss.png).  0 files: skipped.
 # and measures the brick (CPU seconds, utime + stime from /proc/PID/stat,
 # read 3 s after the last client ended and just before the volume stops;
 # peak RSS, VmHWM; RSS then, VmRSS) and each client process (CPU seconds
@@ -50,11 +58,14 @@
 #                            static when MAGPOOL_GLUSTERFSD is set)
 #   MAGPOOL_BENCH_FIO_SECS   fio's random read/write time, seconds (10)
 #   MAGPOOL_BENCH_FILES      smallfiles files per thread and round (200)
+#   MAGPOOL_BENCH_MD_FILES   metadata files in all (50000; 0: no metadata)
+#   MAGPOOL_BENCH_MD_IDLE    metadata idle phases, seconds (60)
 #   MAGPOOL_BENCH_OUT        where RESULTS.md and RESULTS.csv go
 #                            (this directory)
 #   MAGPOOL_GLUSTER_KEEP     1: keep the working directory (logs of each run)
 #
-# `bench.sh --one CONFIG DIR SMALLFILES` is the internal entry of one run.
+# `bench.sh --one CONFIG DIR SMALLFILES METADATA` is the internal entry of
+# one run.
 #
 # A run that fails (a crash, a client error, a configuration that is not
 # what it claims) is reported and left out of the medians; the others go
@@ -79,6 +90,9 @@ FILES=${MAGPOOL_BENCH_FILES:-200}
 OUT=${MAGPOOL_BENCH_OUT:-$HERE}
 KEEP=${MAGPOOL_GLUSTER_KEEP:-0}
 SF_THREADS=4
+MD_FILES=${MAGPOOL_BENCH_MD_FILES:-50000}
+MD_IDLE=${MAGPOOL_BENCH_MD_IDLE:-60}
+MD_THREADS=8
 SF_ROUNDS=2
 SETTLE_SECS=3
 
@@ -152,10 +166,52 @@ one_on_exit() {
     exit "$FAILED"
 }
 
+# sample_rss OUT BRICK CPIDFILE: every second, "unix_time brick_rss_kib
+# brick_cpu_s client_rss_kib client_cpu_s" (client fields - until the
+# client's pid is in CPIDFILE), until killed.
+sample_rss() {
+    local out=$1 brick=$2 cpidf=$3 c crss ccpu
+    while :; do
+        c=$(cat "$cpidf" 2>/dev/null || true)
+        crss=- ccpu=-
+        if [ -n "$c" ] && alive "$c"; then
+            crss=$(vm_kib "$c" VmRSS 2>/dev/null || echo -)
+            ccpu=$(cpu_secs "$c" 2>/dev/null || echo -)
+        fi
+        echo "$(date +%s.%N | cut -c1-14) $(vm_kib "$brick" VmRSS) $(cpu_secs "$brick") $crss $ccpu" >>"$out"
+        sleep 1
+    done
+}
+
+# md_results SAMPLES PHASES: the metadata figures, KEY=VALUE lines.
+md_results() {
+    awk -v files="$MD_FILES" '
+        FNR == NR { if ($1 == "phase") { ps[$2] = $3; pe[$2] = $4; po[$2] = $5; perr[$2] = $6 } next }
+        { t[n] = $1; br[n] = $2; bc[n] = $3; cr[n] = $4; n++ }
+        # the last sample at or before time x
+        function at(a, x,   i, v) { v = ""; for (i = 0; i < n; i++) if (t[i] <= x) v = a[i]; return v }
+        function peak(a,   i, m) { m = 0; for (i = 0; i < n; i++) if (a[i] != "-" && a[i] + 0 > m) m = a[i] + 0; return m }
+        END {
+            split("create stat list unlink", ph, " ")
+            ops = 0
+            for (i = 1; i <= 4; i++) {
+                p = ph[i]; d = pe[p] - ps[p]
+                printf "md_%s_ops_s=%.0f\n", p, (d > 0 ? po[p] / d : 0)
+                ops += po[p]; errs += perr[p]
+            }
+            cpu = at(bc, pe["unlink"]) - at(bc, ps["create"])
+            printf "md_ops=%d\nmd_errors=%d\n", ops, errs
+            printf "md_brick_cpu_per_kop=%.3f\n", (ops ? cpu * 1000 / ops : 0)
+            printf "md_brick_rss_peak_kib=%d\nmd_client_rss_peak_kib=%d\n", peak(br), peak(cr)
+            printf "md_brick_rss_idle_kib=%d\nmd_client_rss_idle_kib=%d\n", at(br, pe["idle"]), at(cr, pe["idle"])
+            printf "md_brick_rss_end_kib=%d\nmd_client_rss_end_kib=%d\n", at(br, pe["idle2"]), at(cr, pe["idle2"])
+        }' "$2" "$1"
+}
+
 one_run() {
     CFG=$1
     W=$2
-    local sf=$3 t_start=$SECONDS
+    local sf=$3 md=$4 t_start=$SECONDS
     check_preload
     TCMALLOC_REAL=$(readlink -f "$TCMALLOC")
     trap one_on_exit EXIT
@@ -233,6 +289,23 @@ one_run() {
     brick_rss=$(vm_kib "$BRICK" VmRSS)
     say "  brick: $brick_cpu CPU s, VmHWM $brick_hwm KiB, VmRSS $brick_rss KiB"
 
+    if [ "$MD_FILES" -gt 0 ]; then
+        say "metadata: $MD_THREADS threads x $((MD_FILES / MD_THREADS)) files, idle $MD_IDLE s"
+        wrap metadata
+        sample_rss "$W/md.samples" "$BRICK" "$W/cpid.metadata" &
+        local sampler=$!
+        client metadata $((MD_IDLE * 2 + 900)) "$md" "$HOST" "$VOL" \
+            "$W/log/metadata.log" "$MD_THREADS" $((MD_FILES / MD_THREADS)) "$MD_IDLE"
+        kill "$sampler" 2>/dev/null || true
+        wait "$sampler" 2>/dev/null || true
+        grep '^phase ' "$W/log/metadata.out" >"$W/md.phases" ||
+            die "metadata printed no phases"
+        md_results "$W/md.samples" "$W/md.phases" >"$W/md.result"
+        grep -q '^md_errors=0$' "$W/md.result" || die "metadata reported errors"
+        say "  metadata: $(tr '\n' ' ' <"$W/md.result")"
+        alive "$BRICK" || die "the brick died during metadata"
+    fi
+
     local brick=$BRICK fio_pid sf_pid
     fio_pid=$(cat "$W/cpid.fio") sf_pid=$(cat "$W/cpid.smallfiles")
     teardown
@@ -291,6 +364,7 @@ one_run() {
         echo "sf_wall_s=${sf_t[0]}"
         echo "sf_maxrss_kib=${sf_t[3]}"
         echo "magpool_version=$version"
+        [ ! -f "$W/md.result" ] || cat "$W/md.result"
         echo "run_s=$((SECONDS - t_start))"
     } >"$W/result"
     say "$CFG: done in $((SECONDS - t_start)) s"
@@ -312,6 +386,10 @@ COLUMNS=(status fio_iops fio_read_iops fio_write_iops fio_ios
          brick_cpu_s brick_cpu_fio_s brick_cpu_sf_s
          brick_hwm_kib brick_rss_kib brick_rss_after_fio_kib
          fio_cpu_s fio_wall_s fio_maxrss_kib sf_cpu_s sf_wall_s sf_maxrss_kib
+         md_create_ops_s md_stat_ops_s md_list_ops_s md_unlink_ops_s md_ops
+         md_brick_cpu_per_kop md_brick_rss_peak_kib md_brick_rss_idle_kib
+         md_brick_rss_end_kib md_client_rss_peak_kib md_client_rss_idle_kib
+         md_client_rss_end_kib
          run_s)
 
 TOP=
@@ -351,13 +429,14 @@ mkdir -p "$OUT"
 # The command as given, for RESULTS.md.
 COMMAND="MAGPOOL_PRELOAD=$PRELOAD"
 for v in MAGPOOL_GLUSTERFSD MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS MAGPOOL_BENCH_FIO_SECS \
-         MAGPOOL_BENCH_FILES MAGPOOL_BENCH_OUT; do
+         MAGPOOL_BENCH_FILES MAGPOOL_BENCH_MD_FILES MAGPOOL_BENCH_MD_IDLE MAGPOOL_BENCH_OUT; do
     [ -n "${!v+set}" ] && COMMAND+=" $v=${!v@Q}"
 done
 COMMAND+=" bash tests/gluster/bench.sh"
 
 TOP=$(mktemp -d /tmp/magpool-bench.XXXXXX)
 build_smallfiles "$TOP/smallfiles"
+build_metadata "$TOP/metadata"
 CSV=$TOP/results.csv
 {
     printf 'round,position,config'
@@ -383,7 +462,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         rc=0
         launch=()
         if [ "$cfg" = static ]; then launch=(unshare --mount --propagation private); fi
-        "${launch[@]}" bash "$HERE/bench.sh" --one "$cfg" "$dir" "$TOP/smallfiles" \
+        "${launch[@]}" bash "$HERE/bench.sh" --one "$cfg" "$dir" "$TOP/smallfiles" "$TOP/metadata" \
             >"$TOP/r$round-$cfg.log" 2>&1 || rc=$?
         if [ "$rc" = 0 ] && [ -s "$dir/result" ]; then
             say "round $round/$ROUNDS $cfg: fio $(get fio_iops) IOPS," \
@@ -496,8 +575,74 @@ report() {
     echo
     for c in "${CONFIGS[@]}"; do echo "- $c: $(describe "$c")"; done
     echo
+    if [ "$MD_FILES" -gt 0 ]; then
+        echo
+        echo "Metadata (metadata.c, $MD_THREADS threads, $MD_FILES files in all," \
+             "idle phases of $MD_IDLE s): operations per second per phase (list:" \
+             "directory entries read), the brick's CPU seconds per 1000" \
+             "operations (create+stat+list+unlink), RSS in MiB: peak, at the end" \
+             "of the first idle phase (files still there), at the end (files" \
+             "gone, after the second idle phase). Over time:" \
+             "metadata-brick-rss.png, metadata-client-rss.png (round 1)."
+        echo
+        echo "| configuration | create/s | stat/s | list/s | unlink/s | brick CPU s / 1000 ops | brick RSS peak | brick RSS idle | brick RSS end | client RSS peak | client RSS idle | client RSS end |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        for c in "${CONFIGS[@]}"; do
+            echo "| $c | $(cell "$c" md_create_ops_s 1 0) | $(cell "$c" md_stat_ops_s 1 0) | $(cell "$c" md_list_ops_s 1 0) | $(cell "$c" md_unlink_ops_s 1 0) | $(cell "$c" md_brick_cpu_per_kop 1 3) | $(cell "$c" md_brick_rss_peak_kib 1024 1) | $(cell "$c" md_brick_rss_idle_kib 1024 1) | $(cell "$c" md_brick_rss_end_kib 1024 1) | $(cell "$c" md_client_rss_peak_kib 1024 1) | $(cell "$c" md_client_rss_idle_kib 1024 1) | $(cell "$c" md_client_rss_end_kib 1024 1) |"
+        done
+    fi
+    echo
     echo "Every run's numbers: RESULTS.csv (RSS in KiB, CPU and times in seconds)."
 }
+
+# The metadata RSS timelines of round 1 (or the first good run of each
+# configuration): metadata-rss.csv and two gnuplot PNGs in $OUT.
+plot_metadata() {
+    local c d f
+    [ "$MD_FILES" -gt 0 ] || return 0
+    echo "config,seconds,brick_rss_mib,client_rss_mib" >"$TOP/metadata-rss.csv"
+    for c in "${CONFIGS[@]}"; do
+        f=
+        for ((r = 1; r <= ROUNDS; r++)); do
+            d=$TOP/r$r-$c
+            if grep -q '^status=ok' "$d/result" 2>/dev/null && [ -s "$d/md.samples" ]; then
+                f=$d/md.samples
+                break
+            fi
+        done
+        [ -n "$f" ] || continue
+        awk -v c="$c" 'NR == 1 { t0 = $1 }
+            { printf "%s,%.1f,%.2f,%s\n", c, $1 - t0, $2 / 1024,
+                     $4 == "-" ? "" : sprintf("%.2f", $4 / 1024) }' "$f" \
+            >>"$TOP/metadata-rss.csv"
+    done
+    cp "$TOP/metadata-rss.csv" "$OUT/metadata-rss.csv"
+    command -v gnuplot >/dev/null || { say "no gnuplot: no metadata plots"; return 0; }
+    local who col
+    for who in brick client; do
+        col=3
+        [ "$who" = client ] && col=4
+        {
+            echo "set terminal pngcairo size 900,420 noenhanced"
+            echo "set output '$OUT/metadata-$who-rss.png'"
+            echo "set datafile separator ','"
+            echo "set title 'GlusterFS 10.3 metadata workload: $who RSS (MiB) over time, $MD_FILES files'"
+            echo "set xlabel 'seconds'; set ylabel 'MiB'; set key outside right; set grid"
+            printf "plot "
+            local first=1
+            for c in "${CONFIGS[@]}"; do
+                [ "$first" = 1 ] || printf ", "
+                first=0
+                printf "'%s' using (strcol(1) eq '%s' ? \$2 : NaN):%s with lines lw 2 title '%s'" \
+                    "$TOP/metadata-rss.csv" "$c" "$col" "$c"
+            done
+            echo
+        } >"$TOP/plot-$who.gp"
+        gnuplot "$TOP/plot-$who.gp" 2>"$TOP/plot-$who.err" ||
+            say "gnuplot failed: $(head -n 3 "$TOP/plot-$who.err")"
+    done
+}
+plot_metadata
 
 report >"$TOP/RESULTS.md"
 cp "$TOP/RESULTS.md" "$OUT/RESULTS.md"

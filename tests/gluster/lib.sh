@@ -322,6 +322,15 @@ preflight() {
             "this must not run beside, or disturb, another glusterd"
 }
 
+# Build metadata.c into $1.
+build_metadata() {
+    # shellcheck disable=SC2046 # pkg-config prints several words
+    cc -std=gnu11 -O2 -g -Wall -Wextra -o "$1" \
+        "$GF_LIB_DIR/metadata.c" \
+        $(pkg-config --cflags --libs glusterfs-api) -lpthread ||
+        die "cannot build metadata.c"
+}
+
 # Build smallfiles.c into $1.
 build_smallfiles() {
     # shellcheck disable=SC2046 # pkg-config prints several words
