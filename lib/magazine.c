@@ -8,7 +8,8 @@
  * depot, the size of new magazines (grown with depot traffic, shrunk by
  * the sweeper when quiet), the cacheless path (a thread without a cache
  * trades single objects with the slab) and MAGPOOL_DISABLE's malloc
- * passthrough.
+ * passthrough.  In a debug mode (valgrind, ASan, MAGPOOL_DEBUG) no thread
+ * has a cache and both slow paths hand every call to debug.c.
  *
  * Synchronization:
  *   tops[i], slot->loaded/prev   only the owner thread writes them; they
