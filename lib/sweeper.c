@@ -81,21 +81,29 @@ size_t mp_sweep_pool(struct magpool *pool, bool everything)
     return unmapped;
 }
 
+/* Bytes of objects swept in one pass above which the heap is trimmed
+ * even though no chunk went back: the program's working set fell (a
+ * GlusterFS brick forgetting its inodes frees their malloc'ed contexts
+ * at the same time), and glibc keeps what malloc freed until asked. */
+#define MP_TRIM_SWEPT_BYTES (1u << 20)
+
 /* After chunks went back, the magazines that held their objects were
- * freed too: let glibc return the heap pages they leave empty. */
-static void trim_heap(size_t unmapped)
+ * freed too; after a large sweep the program's own heap has likely
+ * shrunk as well: let glibc return the pages left empty. */
+static void trim_heap(size_t unmapped, size_t swept_bytes)
 {
 #ifdef __GLIBC__
-    if (unmapped)
+    if (unmapped || swept_bytes >= MP_TRIM_SWEPT_BYTES)
         malloc_trim(0);
 #else
     (void)unmapped;
+    (void)swept_bytes;
 #endif
 }
 
 static void sweep_all(unsigned interval_ms)
 {
-    size_t unmapped = 0;
+    size_t unmapped = 0, swept_bytes = 0;
     pthread_mutex_lock(&mp_reg_lock);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
@@ -103,11 +111,19 @@ static void sweep_all(unsigned interval_ms)
             mp_stats_sample(p); /* max-active, sampled (stats.c) */
         if (p && !p->dead)
             mp_mag_shrink_if_quiet(p, interval_ms);
-        if (p && !p->dead && !(p->flags & MAGPOOL_F_NOSWEEP))
+        if (p && !p->dead && !(p->flags & MAGPOOL_F_NOSWEEP)) {
+            /* Relaxed: a counter; sweeps, trims and destroys, which add
+             * to it, all hold mp_reg_lock, as this pass does. */
+            unsigned long before =
+                atomic_load_explicit(&p->swept, memory_order_relaxed);
             unmapped += mp_sweep_pool(p, false);
+            swept_bytes +=
+                (atomic_load_explicit(&p->swept, memory_order_relaxed) -
+                 before) * p->slab.stride;
+        }
     }
     pthread_mutex_unlock(&mp_reg_lock);
-    trim_heap(unmapped);
+    trim_heap(unmapped, swept_bytes);
     /* Lets threads recycle their retired depot nodes without waiting. */
     mp_grace_period();
 }
@@ -213,7 +229,7 @@ MP_EXPORT size_t magpool_trim(struct magpool *pool)
             unmapped += mp_sweep_pool(p, true);
     }
     pthread_mutex_unlock(&mp_reg_lock);
-    trim_heap(unmapped);
+    trim_heap(unmapped, 0);
     return unmapped;
 }
 
