@@ -148,18 +148,6 @@ void mp_debug_load(void)
     }
 #endif
     (void)off;
-    mp_dbg.quarantine = 1024;
-    v = getenv("MAGPOOL_DEBUG_QUARANTINE");
-    if (v && *v) {
-        char *end;
-        errno = 0;
-        unsigned long q = strtoul(v, &end, 10);
-        if (errno || *end || v[0] == '-' || q > 1000000)
-            mp_log(MP_MSG_CONFIG, "MAGPOOL_DEBUG_QUARANTINE=\"%s\" is not a "
-                   "number in 0..1000000; using %u", v, mp_dbg.quarantine);
-        else
-            mp_dbg.quarantine = (unsigned)q;
-    }
     mp_dbg.on = mp_dbg.check || mp_dbg.valgrind || mp_dbg.asan;
 }
 
@@ -244,8 +232,10 @@ void *mp_debug_get(struct magpool *pool)
     return obj;
 }
 
-/* The checks and the marking of a put; the header is still "allocated". */
-static void release(struct magpool *pool, void *obj, uint64_t h)
+/* The checks and the marking of a put; the header is still "allocated".
+ * Then the object goes to the quarantine (mp_debug_put) or, if its pool
+ * was destroyed, back to the slab (magazine.c). */
+void mp_debug_release(struct magpool *pool, void *obj, uint64_t h)
 {
     if (mp_dbg.check) {
         uint64_t c = canary_get(pool, obj);
@@ -269,17 +259,7 @@ static void release(struct magpool *pool, void *obj, uint64_t h)
 
 void mp_debug_put(struct magpool *pool, void *obj, uint64_t h)
 {
-    release(pool, obj, h);
-    if (pool->dead) {
-        /* Destroyed with objects out: back to the slab, and the pool
-         * freed with its last one (pool.c). */
-        pthread_mutex_lock(&mp_reg_lock);
-        mp_slab_free(pool, &obj, 1);
-        if (pool->slab.out == 0)
-            mp_pool_release_dead(pool);
-        pthread_mutex_unlock(&mp_reg_lock);
-        return;
-    }
+    mp_debug_release(pool, obj, h);
     void *evicted = obj;
     struct mp_slab *sl = &pool->slab;
     pthread_mutex_lock(&sl->lock);

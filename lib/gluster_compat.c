@@ -37,13 +37,8 @@ MP_EXPORT struct mem_pool *magpool_gf_pool_new_abi(struct _glusterfs_ctx *ctx,
                                                    unsigned long count,
                                                    char *name, unsigned abi)
 {
-    if (abi != MAGPOOL_INLINE_ABI) {
-        mp_log(MP_MSG_CONFIG, "mem_pool_new(\"%s\"): the caller was compiled "
-               "for inline ABI %u, this library has %u", name ? name : "",
-               abi, MAGPOOL_INLINE_ABI);
-        errno = EPROTO;
+    if (mp_abi_check("mem_pool_new", name, abi))
         return NULL;
-    }
     return (struct mem_pool *)mp_gf_pool_new(ctx, sizeof_type, count, name);
 }
 

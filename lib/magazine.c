@@ -319,19 +319,17 @@ void mp_put_slow(void *obj)
         passthrough_put(pool, obj, h);
         return;
     }
-    if (mp_dbg.on) {
-        if (pool->dead)
-            mp_log(MP_MSG_DEAD_PUT,
-                   "put of %p after its pool \"%s\" was destroyed", obj,
-                   pool->name);
-        mp_debug_put(pool, obj, h);
-        return;
-    }
     if (pool->dead) {
         mp_log(MP_MSG_DEAD_PUT,
                "put of %p after its pool \"%s\" was destroyed", obj,
                pool->name);
+        if (mp_dbg.on)
+            mp_debug_release(pool, obj, h);
         put_to_dead_pool(pool, obj, h);
+        return;
+    }
+    if (mp_dbg.on) {
+        mp_debug_put(pool, obj, h);
         return;
     }
 

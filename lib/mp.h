@@ -345,6 +345,7 @@ extern struct mp_debug mp_dbg MP_HIDDEN;
 void mp_debug_load(void) MP_HIDDEN;
 void *mp_debug_get(struct magpool *pool) MP_HIDDEN;
 void mp_debug_put(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
+void mp_debug_release(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
 void mp_debug_double_put(struct magpool *pool, void *obj) MP_HIDDEN;
 void mp_debug_drain(struct magpool *pool) MP_HIDDEN;
 
@@ -403,6 +404,7 @@ struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
                                unsigned long count, char *name) MP_HIDDEN;
 
 struct magpool *mp_pool_lookup(uint64_t idx) MP_HIDDEN;
+int mp_abi_check(const char *what, const char *name, unsigned abi) MP_HIDDEN;
 
 /* magazine.c */
 struct mp_mag *mp_mag_new(struct magpool *pool) MP_HIDDEN;

@@ -93,5 +93,8 @@ void mp_options_load(void)
     const char *stats = getenv("MAGPOOL_STATS");
     mp_opt.stats_path = stats && *stats ? strdup(stats) : NULL;
 
-    mp_debug_load(); /* MAGPOOL_DEBUG, MAGPOOL_DEBUG_QUARANTINE, valgrind */
+    mp_debug_load(); /* MAGPOOL_DEBUG, valgrind, ASan */
+    v = 1024;
+    env_ulong("MAGPOOL_DEBUG_QUARANTINE", 0, 1000000, &v);
+    mp_dbg.quarantine = (unsigned)v;
 }

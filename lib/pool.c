@@ -92,18 +92,28 @@ static unsigned default_capacity(size_t obj_size)
     return (unsigned)cap;
 }
 
+/* A caller compiling get and put inline (magpool/inline.h) passes the
+ * layout it was built for; another than ours is refused, with a message
+ * naming what (how the pool was asked for) and name.  0, or -1 with
+ * errno EPROTO. */
+int mp_abi_check(const char *what, const char *name, unsigned abi)
+{
+    if (abi == MAGPOOL_INLINE_ABI)
+        return 0;
+    mp_log(MP_MSG_CONFIG, "%s \"%s\": the caller was compiled for inline "
+           "ABI %u, this library has %u", what, name ? name : "", abi,
+           MAGPOOL_INLINE_ABI);
+    errno = EPROTO;
+    return -1;
+}
+
 MP_EXPORT struct magpool *magpool_create_abi(const char *name,
                                              size_t obj_size,
                                              const struct magpool_options *opts,
                                              unsigned abi)
 {
-    if (abi != MAGPOOL_INLINE_ABI) {
-        mp_log(MP_MSG_CONFIG, "pool \"%s\": the caller was compiled for "
-               "inline ABI %u, this library has %u", name ? name : "", abi,
-               MAGPOOL_INLINE_ABI);
-        errno = EPROTO;
+    if (mp_abi_check("pool", name, abi))
         return NULL;
-    }
     return magpool_create(name, obj_size, opts);
 }
 

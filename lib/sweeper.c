@@ -107,11 +107,11 @@ static void sweep_all(unsigned interval_ms)
     pthread_mutex_lock(&mp_reg_lock);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
-        if (p && !p->dead)
-            mp_stats_sample(p); /* max-active, sampled (stats.c) */
-        if (p && !p->dead)
-            mp_mag_shrink_if_quiet(p, interval_ms);
-        if (p && !p->dead && !(p->flags & MAGPOOL_F_NOSWEEP)) {
+        if (!p || p->dead)
+            continue;
+        mp_stats_sample(p); /* max-active, sampled (stats.c) */
+        mp_mag_shrink_if_quiet(p, interval_ms);
+        if (!(p->flags & MAGPOOL_F_NOSWEEP)) {
             /* Relaxed: a counter; sweeps, trims and destroys, which add
              * to it, all hold mp_reg_lock, as this pass does. */
             unsigned long before =
