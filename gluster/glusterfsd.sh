@@ -155,16 +155,19 @@ build() {
         --enable-firewalld --disable-linux-io_uring --without-tcmalloc)
     stamp=$(printf '%s\n' "$srcver" "$flags" "${confargs[@]}" | sha256sum | cut -c1-16)
 
-    have_src() {
-        [ -f "$tarball" ] && [ -f "$tarball.sha256" ] &&
-            (cd "$cache" && sha256sum --quiet -c "${tarball##*/}.sha256") 2>/dev/null
-    }
-    have_deps() { [ "$(cat "$cache/build-deps" 2>/dev/null)" = "$srcver" ]; }
+    # What the cache already holds: the verified tarball, the installed
+    # build dependencies (each checked once).
+    local have_src=0 have_deps=0
+    [ -f "$tarball" ] && [ -f "$tarball.sha256" ] &&
+        (cd "$cache" && sha256sum --quiet -c "${tarball##*/}.sha256") 2>/dev/null &&
+        have_src=1
+    [ "$(cat "$cache/build-deps" 2>/dev/null)" = "$srcver" ] && have_deps=1
 
-    if have_src && have_deps && [ "$(cat "$cache/configured" 2>/dev/null)" = "$stamp" ]; then
+    if [ "$have_src$have_deps" = 11 ] &&
+        [ "$(cat "$cache/configured" 2>/dev/null)" = "$stamp" ]; then
         say "cached: source $srcver, its build dependencies, configured tree $tree (flags $stamp)"
     else
-        if ! have_src || ! have_deps; then
+        if [ "$have_src$have_deps" != 11 ]; then
             mkdir -p "$aptdir"
             rm -f "$aptdir"/*
             # The system's own entries plus ours: apt sees everything it
@@ -183,7 +186,7 @@ build() {
             # The Sources indexes stay in /var/lib/apt/lists until the next
             # plain apt-get update, which drops them.
         fi
-        if ! have_src; then
+        if [ "$have_src" = 0 ]; then
             rm -f "$tarball" "$tarball.sha256"
             say "apt-get source glusterfs=$srcver (orig tarball)"
             (cd "$cache" && "${apt[@]}" source --tar-only --download-only \
@@ -206,7 +209,7 @@ build() {
             echo "$want  ${tarball##*/}" >"$tarball.sha256"
             rm -f "$cache/configured"
         fi
-        if ! have_deps; then
+        if [ "$have_deps" = 0 ]; then
             say "build dependencies (apt-get build-dep glusterfs=$srcver)"
             local policy=/usr/sbin/policy-rc.d ours=0 rc=0
             if [ ! -e "$policy" ]; then

@@ -64,12 +64,16 @@ sed -n 4p "$T/out" | grep -q '^  dict_t .* 6.5 KiB  *-  *-  *-  *-$' ||
     fail "the stock pool's row"
 
 # Refusals: exit status 2 and a message naming the file.
+# refused FILE MESSAGE: magpool-stat FILE exits 2 saying MESSAGE.
+refused() {
+    rc=0
+    $STAT "$1" 2>"$T/err" || rc=$?
+    [ "$rc" = 2 ] && grep -q "$2" "$T/err" ||
+        fail "$1: exit status $rc, want 2 and \"$2\"; said: $(cat "$T/err")"
+}
 printf 'hello\n' >"$T/junk"
-rc=0; $STAT "$T/junk" 2>"$T/err" || rc=$?
-[ "$rc" = 2 ] && grep -q "junk: neither" "$T/err" || fail "junk: rc $rc, $(cat "$T/err")"
-rc=0; $STAT "$T/missing" 2>"$T/err" || rc=$?
-[ "$rc" = 2 ] && grep -q "missing: No such file" "$T/err" || fail "missing file: rc $rc"
+refused "$T/junk" "junk: neither"
+refused "$T/missing" "missing: No such file"
 printf '# magpool 0.1.0 statistics, pid 1\n[p]\nblock-size=x\nactive=1\nbytes-mapped=0\n' >"$T/bad"
-rc=0; $STAT "$T/bad" 2>"$T/err" || rc=$?
-[ "$rc" = 2 ] && grep -q "block-size is not a number" "$T/err" || fail "bad number: rc $rc"
+refused "$T/bad" "block-size is not a number"
 echo "PASS: magpool-stat"
