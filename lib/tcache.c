@@ -176,18 +176,23 @@ MP_EXPORT void magpool_thread_flush(void)
 /* Move a cache's get counts to their pools (mp_reg_lock held): the cache
  * is going away.  A nonzero count belongs to the live pool at its index,
  * since destroy zeroes the counts of its own. */
+/* Move tc's count of gets from pool index i to pool p (mp_reg_lock held;
+ * p NULL: no pool there, the count is dropped). */
+static void fold_gets_of(struct mp_tcache *tc, unsigned i, struct magpool *p)
+{
+    uint64_t n = __atomic_load_n(&tc->gets[i], __ATOMIC_RELAXED);
+    if (!n)
+        return;
+    if (p)
+        /* Relaxed: a counter, read by stats under the same lock. */
+        atomic_fetch_add_explicit(&p->gets_gone, n, memory_order_relaxed);
+    __atomic_store_n(&tc->gets[i], 0, __ATOMIC_RELAXED);
+}
+
 static void fold_gets(struct mp_tcache *tc)
 {
-    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
-        uint64_t n = __atomic_load_n(&tc->gets[i], __ATOMIC_RELAXED);
-        if (!n)
-            continue;
-        struct magpool *p = mp_pools[i];
-        if (p)
-            /* Relaxed: a counter, read by stats under the same lock. */
-            atomic_fetch_add_explicit(&p->gets_gone, n, memory_order_relaxed);
-        __atomic_store_n(&tc->gets[i], 0, __ATOMIC_RELAXED);
-    }
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        fold_gets_of(tc, i, mp_pools[i]);
 }
 
 static void thread_exit(void *arg)
@@ -214,10 +219,7 @@ void mp_tcache_detach_pool(struct magpool *pool)
             atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
         if (s)
             mp_tslot_flush(tc, s);
-        uint64_t n = __atomic_load_n(&tc->gets[pool->idx], __ATOMIC_RELAXED);
-        /* Relaxed: a counter, read by stats under the same lock. */
-        atomic_fetch_add_explicit(&pool->gets_gone, n, memory_order_relaxed);
-        __atomic_store_n(&tc->gets[pool->idx], 0, __ATOMIC_RELAXED);
+        fold_gets_of(tc, pool->idx, pool);
     }
 }
 
