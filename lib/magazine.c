@@ -12,16 +12,22 @@
  * has a cache and both slow paths hand every call to debug.c.
  *
  * Synchronization:
- *   tops[i], slot->loaded/prev   only the owner thread writes them; they
- *       are stored with relaxed atomics (or plain TLS stores) because the
+ *   tops[i], slot->loaded   only the owner thread writes them; they are
+ *       stored with relaxed atomics (or plain TLS stores) because the
  *       stats reader and the fork child read them, never to order anything.
+ *   slot->prev   claimed by the owner with an exchange at the start of a
+ *       slow path (take_prev) and stored back with release at its end
+ *       (set_prev); the sweeper may take it from an idle slot in between
+ *       two slow paths (tcache.c, mp_tcache_reclaim_idle), never the
+ *       loaded magazine, which the fast path uses without any atomic.
  *   magazine rounds                private to the thread holding the
  *       magazine; a magazine changes hands only through the depot, whose
  *       push/pop carry the release/acquire edge (depot.c).
  *   tc->gets[i] (after the tops): the owner's count of gets, a relaxed
  *       load and store in the fast path (tcache.c).
- *   No lock and no atomic read-modify-write is taken here except through
- *   the depot and slab calls of the slow paths, and the pool's magazine
+ *   No lock and no atomic read-modify-write is taken on the fast path;
+ *   the slow paths take one exchange (take_prev), the depot's and slab's,
+ *   and update the pool's magazine
  *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per 4096 depot
  *   exchanges; any recent value makes a valid magazine).
  *   pool->passthrough_refs (MAGPOOL_DISABLE only): an atomic reference
@@ -140,11 +146,30 @@ static struct mp_mag *unload(struct mp_tslot *s, mp_topref_t ref)
     return mag;
 }
 
+/* Claim this thread's previous magazine for the rest of a slow path:
+ * the sweeper may take the previous magazine of an idle slot at any time
+ * (tcache.c), so the owner does not read it in place.  Acquire: pairs with
+ * the release in set_prev (ours, on an earlier slow path). */
+static struct mp_mag *take_prev(struct mp_tslot *s)
+{
+    /* Relaxed: the pass number only tells the sweeper this slot is in
+     * use; a stale one costs at most one more depot exchange. */
+    atomic_store_explicit(&s->used_pass,
+                          atomic_load_explicit(&mp_sweep_passes,
+                                               memory_order_relaxed),
+                          memory_order_relaxed);
+    return atomic_exchange_explicit(&s->prev, NULL, memory_order_acquire);
+}
+
+/* End of a slow path: mag (or NULL) becomes the previous magazine.
+ * prev_n first, then the pointer with release: a sweeper that takes the
+ * magazine sees its rounds, and a stats reader that sees the pointer
+ * sees its count. */
 static void set_prev(struct mp_tslot *s, struct mp_mag *mag)
 {
-    atomic_store_explicit(&s->prev, mag, memory_order_relaxed);
     atomic_store_explicit(&s->prev_n, mag ? mag->n : 0,
                           memory_order_relaxed);
+    atomic_store_explicit(&s->prev, mag, memory_order_release);
 }
 
 /* ------------------------------------------------------------------ */
@@ -239,31 +264,30 @@ void *mp_get_slow(struct magpool *pool)
         return cacheless_get(pool);
     mp_topref_t ref = mp_topref_pool(pool);
     struct mp_mag *loaded = unload(s, ref);
-    struct mp_mag *prev =
-        atomic_load_explicit(&s->prev, memory_order_relaxed);
+    struct mp_mag *prev = take_prev(s);
 
-    if (loaded->n == 0) {
-        if (prev && prev->n > 0) {
-            /* The previous magazine still has rounds: swap. */
+    if (loaded->n > 0) {
+        set_prev(s, prev); /* a first get: nothing to swap */
+    } else if (prev && prev->n > 0) {
+        /* The previous magazine still has rounds: swap. */
+        set_prev(s, loaded);
+        loaded = prev;
+    } else {
+        struct mp_mag *full = mp_depot_get_full(pool);
+        if (full) {
+            /* Bonwick: the empty previous goes back to the depot, the
+             * empty loaded becomes previous. */
+            if (prev)
+                mp_depot_put_empty(pool, prev);
             set_prev(s, loaded);
-            loaded = prev;
+            loaded = full;
         } else {
-            struct mp_mag *full = mp_depot_get_full(pool);
-            if (full) {
-                /* Bonwick: the empty previous goes back to the depot,
-                 * the empty loaded becomes previous. */
-                if (prev)
-                    mp_depot_put_empty(pool, prev);
-                set_prev(s, loaded);
-                loaded = full;
-            } else {
-                loaded->n = mp_slab_alloc(pool, &loaded->rounds[1],
-                                          loaded->cap);
-                if (loaded->n == 0) {
-                    load(s, ref, loaded);
-                    errno = ENOMEM;
-                    return NULL;
-                }
+            set_prev(s, prev);
+            loaded->n = mp_slab_alloc(pool, &loaded->rounds[1], loaded->cap);
+            if (loaded->n == 0) {
+                load(s, ref, loaded);
+                errno = ENOMEM;
+                return NULL;
             }
         }
     }
@@ -340,34 +364,34 @@ void mp_put_slow(void *obj)
     }
     mp_topref_t ref = mp_topref_pool(pool);
     struct mp_mag *loaded = unload(s, ref);
-    struct mp_mag *prev =
-        atomic_load_explicit(&s->prev, memory_order_relaxed);
+    struct mp_mag *prev = take_prev(s);
 
-    if (loaded->n == loaded->cap) {
-        if (prev && prev->n < prev->cap) {
-            set_prev(s, loaded);
-            loaded = prev;
-        } else {
-            struct mp_mag *empty = mp_depot_get_empty(pool);
-            if (empty && empty->cap != atomic_load_explicit(
-                                           &pool->cap, memory_order_relaxed)) {
-                /* The pool's magazine size changed: phase the old out. */
-                mp_mag_free_now(empty);
-                empty = NULL;
-            }
-            if (!empty)
-                empty = mp_mag_new(pool);
-            if (!empty) {
-                /* Cannot get a magazine: the object goes to the slab. */
-                load(s, ref, loaded);
-                cacheless_put(pool, obj, h);
-                return;
-            }
-            if (prev)
-                mp_depot_put_full(pool, prev);
-            set_prev(s, loaded);
-            loaded = empty;
+    if (loaded->n < loaded->cap) {
+        set_prev(s, prev); /* a first put: nothing to swap */
+    } else if (prev && prev->n < prev->cap) {
+        set_prev(s, loaded);
+        loaded = prev;
+    } else {
+        struct mp_mag *empty = mp_depot_get_empty(pool);
+        if (empty && empty->cap != atomic_load_explicit(&pool->cap,
+                                                        memory_order_relaxed)) {
+            /* The pool's magazine size changed: phase the old out. */
+            mp_mag_free_now(empty);
+            empty = NULL;
         }
+        if (!empty)
+            empty = mp_mag_new(pool);
+        if (!empty) {
+            /* Cannot get a magazine: the object goes to the slab. */
+            set_prev(s, prev);
+            load(s, ref, loaded);
+            cacheless_put(pool, obj, h);
+            return;
+        }
+        if (prev)
+            mp_depot_put_full(pool, prev);
+        set_prev(s, loaded);
+        loaded = empty;
     }
     load(s, ref, loaded);
     mp_put_fast(obj);

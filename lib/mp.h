@@ -53,6 +53,9 @@
 
 #define MP_MAG_MIN 4u
 #define MP_MAG_MAX 1024u
+/* Most bytes of objects in a magazine of a pool of large objects, unless
+ * MAGPOOL_MAG_BYTES asks for more (pool.c, default_capacity). */
+#define MP_MAG_FLOOR_BYTES (16u << 10)
 /* Bytes of objects a magazine of a hot pool may grow to (see sweeper.c). */
 #define MP_MAG_GROW_BYTES (128u << 10)
 /* Depot exchanges per second above which a pool's magazines double, and
@@ -224,8 +227,15 @@ _Static_assert((uintptr_t)MP_END == 1, "inline ABI");
 struct mp_tslot {
     struct magpool *pool;
     _Atomic(struct mp_mag *) loaded;    /* relaxed: read by stats */
+    /* The previous magazine.  Its owner claims it with an exchange at the
+     * start of each slow path and stores it back (release) at the end;
+     * the sweeper may take it (exchange, under mp_reg_lock) from a slot
+     * idle for two passes (tcache.c, mp_tcache_reclaim_idle). */
     _Atomic(struct mp_mag *) prev;
-    atomic_uint prev_n;                 /* prev->n, for stats */
+    atomic_uint prev_n;                 /* prev->n, for stats; valid only
+                                           while prev is not NULL */
+    atomic_ulong used_pass;             /* mp_sweep_passes at the owner's
+                                           last slow path (relaxed) */
 };
 
 struct mp_tcache {
@@ -420,6 +430,8 @@ void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
 void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_gets(const struct magpool *pool) MP_HIDDEN;
+size_t mp_tcache_reclaim_idle(struct magpool *pool,
+                              unsigned long pass) MP_HIDDEN;
 void mp_tcache_init_once(void) MP_HIDDEN;
 void mp_fork_prepare(void) MP_HIDDEN;
 void mp_fork_parent(void) MP_HIDDEN;
@@ -461,6 +473,7 @@ size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
 void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
 
 /* sweeper.c */
+extern atomic_ulong mp_sweep_passes MP_HIDDEN;
 size_t mp_sweep_pool(struct magpool *pool, bool everything) MP_HIDDEN;
 void mp_sweeper_fork_prepare(void) MP_HIDDEN;
 void mp_sweeper_fork_parent(void) MP_HIDDEN;

@@ -82,11 +82,23 @@ struct magpool *mp_pool_lookup(uint64_t idx)
     return __atomic_load_n(&mp_pools[idx], __ATOMIC_ACQUIRE);
 }
 
+/* Rounds per magazine: MAGPOOL_MAG_BYTES of objects, at least 16 and
+ * at most 128 objects, except that the floor of 16 is lowered for large
+ * objects so that a magazine holds no more than MP_MAG_FLOOR_BYTES (but
+ * at least MP_MAG_MIN objects): every thread may keep two magazines of
+ * every pool it touches, and a GlusterFS brick runs dozens of threads
+ * through its 2.8 KiB rpcsvc_request_t pool (magpool(7), MEMORY AN IDLE
+ * THREAD KEEPS).  A busy pool's magazines still grow (magazine.c). */
 static unsigned default_capacity(size_t obj_size)
 {
+    size_t floor = MP_MAG_FLOOR_BYTES / (obj_size + MP_HDR_SIZE);
+    if (floor > 16)
+        floor = 16;
+    if (floor < MP_MAG_MIN)
+        floor = MP_MAG_MIN;
     size_t cap = mp_opt.mag_bytes / obj_size;
-    if (cap < 16)
-        cap = 16;
+    if (cap < floor)
+        cap = floor;
     if (cap > 128)
         cap = 128;
     return (unsigned)cap;

@@ -12,9 +12,11 @@
  * many, returns their objects to the slab (which unmaps chunks that become
  * entirely free) and resets the mark.  A steady workload keeps its low
  * mark near zero and loses nothing; an idle pool is emptied within two
- * intervals.  Empty magazines are trimmed the same way.  The sweeper never
- * touches threads' own magazines: they are private (see magpool(7) for
- * what an idle thread keeps).
+ * intervals.  Empty magazines are trimmed the same way.  Before that, it
+ * takes the previous magazine of every thread idle on the pool for two
+ * passes into the depot (tcache.c), so that the estimate returns it at
+ * the next pass; a thread's loaded magazine stays its own (see magpool(7)
+ * for what an idle thread keeps).
  *
  * Never started from a constructor: GlusterFS daemonizes with fork()
  * after loading, and a thread started before that would be lost.
@@ -28,8 +30,9 @@
  *                    a process's signal handlers never run on it (as
  *                    GlusterFS does for its own threads).
  *   sweeping         the thread holds mp_reg_lock for one pass, so pools
- *                    cannot be destroyed under it; it drops sw_lock first
- *                    (lock order: sw_lock -> mp_reg_lock -> slab.lock).
+ *                    cannot be destroyed, nor threads' caches freed,
+ *                    under it; it drops sw_lock first (lock order:
+ *                    sw_lock -> mp_reg_lock -> slab.lock).
  *   fork             sw_ctl and sw_lock are held across fork(); the child
  *                    restarts the thread if the parent had one.
  *
@@ -101,10 +104,18 @@ static void trim_heap(size_t unmapped, size_t swept_bytes)
 #endif
 }
 
+/* Passes of the sweeper so far.  Written by the sweeper only, under
+ * mp_reg_lock; read with relaxed loads by every slow path (take_prev in
+ * magazine.c) to date its slot: a label, ordering nothing. */
+atomic_ulong mp_sweep_passes;
+
 static void sweep_all(unsigned interval_ms)
 {
     size_t unmapped = 0, swept_bytes = 0;
     pthread_mutex_lock(&mp_reg_lock);
+    unsigned long pass =
+        atomic_load_explicit(&mp_sweep_passes, memory_order_relaxed) + 1;
+    atomic_store_explicit(&mp_sweep_passes, pass, memory_order_relaxed);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
         if (!p || p->dead)
@@ -112,6 +123,10 @@ static void sweep_all(unsigned interval_ms)
         mp_stats_sample(p); /* max-active, sampled (stats.c) */
         mp_mag_shrink_if_quiet(p, interval_ms);
         if (!(p->flags & MAGPOOL_F_NOSWEEP)) {
+            /* Idle threads' previous magazines into the depot first: the
+             * estimate below starts counting them now and returns them
+             * at the next pass if nobody needs them. */
+            (void)mp_tcache_reclaim_idle(p, pass);
             /* Relaxed: a counter; sweeps, trims and destroys, which add
              * to it, all hold mp_reg_lock, as this pass does. */
             unsigned long before =

@@ -12,6 +12,11 @@
  *                          under mp_reg_lock sees an initialized slot);
  *                          cleared and freed by magpool_destroy under
  *                          mp_reg_lock while no thread uses that pool.
+ *   slot->prev             claimed by the owner's slow paths with an
+ *                          exchange and stored back with release
+ *                          (magazine.c); taken by the sweeper from a slot
+ *                          idle for two passes, with an exchange, under
+ *                          mp_reg_lock (mp_tcache_reclaim_idle).
  *   mp_threads, tc->link   mp_reg_lock.
  *   tc->gets[i]            the owner adds to it (relaxed load + store, the
  *                          inline fast path); under mp_reg_lock others read
@@ -245,9 +250,50 @@ uint64_t mp_tcache_rounds(const struct magpool *pool)
         if (!s)
             continue;
         sum += mp_tslot_loaded_n(tc, s);
-        sum += atomic_load_explicit(&s->prev_n, memory_order_relaxed);
+        /* Acquire: pairs with set_prev's release, so prev_n is the count
+         * of the magazine seen (or a later one's). */
+        if (atomic_load_explicit(&s->prev, memory_order_acquire))
+            sum += atomic_load_explicit(&s->prev_n, memory_order_relaxed);
     }
     return sum;
+}
+
+/* Sweeper, mp_reg_lock held, at pass number pass: take the previous
+ * magazine of every thread that has not taken a slow path on pool for
+ * two passes (a whole interval at least) and give it to the depot, where
+ * the working-set estimate returns it to the slab if it stays unused.  A
+ * thread blocked in the kernel for minutes would otherwise keep two
+ * magazines of every pool it ever touched; the loaded one stays (the fast
+ * path uses it with plain loads and stores).  The owner claims the same
+ * pointer with an exchange at the start of its slow paths (magazine.c,
+ * take_prev), so exactly one of them gets the magazine.  Returns the
+ * bytes of objects taken. */
+size_t mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
+{
+    size_t rounds = 0;
+    struct mp_tcache *tc;
+    cds_list_for_each_entry(tc, &mp_threads, link) {
+        struct mp_tslot *s =
+            atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
+        /* Relaxed: see take_prev; a slot that just became busy again
+         * loses its previous magazine, which costs it one exchange. */
+        if (!s || pass - atomic_load_explicit(&s->used_pass,
+                                              memory_order_relaxed) < 2)
+            continue;
+        if (!atomic_load_explicit(&s->prev, memory_order_relaxed))
+            continue;
+        /* Acquire: pairs with set_prev's release (the rounds and n). */
+        struct mp_mag *m =
+            atomic_exchange_explicit(&s->prev, NULL, memory_order_acquire);
+        if (!m)
+            continue; /* the owner claimed it first */
+        rounds += m->n;
+        if (m->n)
+            mp_depot_put_full(pool, m);
+        else
+            mp_depot_put_empty(pool, m);
+    }
+    return rounds * pool->slab.stride;
 }
 
 /* ------------------------------------------------------------------ */

@@ -223,6 +223,152 @@ START_TEST(sweeper_thread_blocks_every_signal)
 }
 END_TEST
 
+/* ---- threads that stop calling magpool ---- */
+
+static pthread_mutex_t idle_mx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static int idle_phase; /* 1: the thread is parked; 2: it may go on */
+
+static void *park_with_two_full_magazines(void *arg)
+{
+    struct magpool *p = arg;
+    void *objs[100];
+    /* 100 gets (slab refills of 64), then 100 puts: the loaded magazine
+     * fills with 36, the previous one is that full magazine (64) and a
+     * new loaded one takes the last 64: 128 objects in this thread. */
+    for (int i = 0; i < 100; i++)
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+    for (int i = 0; i < 100; i++)
+        magpool_put(objs[i]);
+    pthread_mutex_lock(&idle_mx);
+    idle_phase = 1;
+    pthread_cond_broadcast(&idle_cv);
+    while (idle_phase != 2)
+        pthread_cond_wait(&idle_cv, &idle_mx);
+    pthread_mutex_unlock(&idle_mx);
+    /* Its loaded magazine is still its own: 64 gets without the depot. */
+    uint64_t hits = pool_stats(p).depot_full_hits;
+    for (int i = 0; i < 64; i++)
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+    ck_assert_uint_eq(pool_stats(p).depot_full_hits, hits);
+    for (int i = 0; i < 64; i++)
+        magpool_put(objs[i]);
+    return NULL;
+}
+
+START_TEST(an_idle_threads_previous_magazine_goes_back_to_the_slab)
+{
+    struct magpool_options o = { .mag_capacity = 64 };
+    struct magpool *p = magpool_create("idle", 2048, &o);
+    ck_assert_ptr_nonnull(p);
+    idle_phase = 0;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, park_with_two_full_magazines, p), 0);
+    pthread_mutex_lock(&idle_mx);
+    while (idle_phase != 1)
+        pthread_cond_wait(&idle_cv, &idle_mx);
+    pthread_mutex_unlock(&idle_mx);
+    ck_assert_uint_eq(pool_stats(p).in_threads, 128);
+
+    ck_assert_int_eq(magpool_sweeper_start(50), 0);
+    /* Taken at the second pass after the thread's last slow path, swept
+     * to the slab at the next: 150 ms, allow 2 s on a loaded machine. */
+    double t0 = now_s();
+    struct magpool_stats st = pool_stats(p);
+    while ((st.in_threads != 64 || st.in_depot != 0) && now_s() - t0 < 2.0) {
+        usleep(10000);
+        st = pool_stats(p);
+    }
+    printf("idle thread: %llu objects in threads, %llu in the depot, %llu "
+           "in the slab after %.2f s (sweep interval 50 ms)\n",
+           (unsigned long long)st.in_threads, (unsigned long long)st.in_depot,
+           (unsigned long long)st.in_slab, now_s() - t0);
+    ck_assert_uint_eq(st.in_threads, 64);
+    ck_assert_uint_eq(st.in_depot, 0);
+    ck_assert_uint_eq(st.active, 0);
+    magpool_sweeper_stop();
+
+    pthread_mutex_lock(&idle_mx);
+    idle_phase = 2;
+    pthread_cond_broadcast(&idle_cv);
+    pthread_mutex_unlock(&idle_mx);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    st = pool_stats(p);
+    ck_assert_uint_eq(st.active, 0);
+    ck_assert_uint_eq(st.in_threads, 0); /* flushed at thread exit */
+    magpool_destroy(p);
+}
+END_TEST
+
+/* Word 1 of every object is its holder while held, 0 while free (the
+ * slab links free objects through word 0). */
+#define OWNER(o) ((_Atomic unsigned long *)(o) + 1)
+
+static struct magpool *race_pool;
+static atomic_int race_stop;
+static atomic_ulong race_double;
+
+static void *burst_then_nap(void *arg)
+{
+    unsigned long me = (unsigned long)(uintptr_t)arg;
+    unsigned seed = (unsigned)me * 2654435761u;
+    void *held[40];
+    while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
+        seed = seed * 1103515245u + 12345u;
+        int k = 1 + (int)((seed >> 16) % 40);
+        for (int i = 0; i < k; i++) {
+            held[i] = magpool_get(race_pool);
+            if (!held[i] || atomic_exchange(OWNER(held[i]), me) != 0)
+                atomic_fetch_add(&race_double, 1);
+        }
+        for (int i = 0; i < k; i++) {
+            if (!held[i])
+                continue;
+            if (atomic_exchange(OWNER(held[i]), 0) != me)
+                atomic_fetch_add(&race_double, 1);
+            magpool_put(held[i]);
+        }
+        /* Naps of 0-3 sweep intervals: some passes find this thread
+         * idle, some catch it coming back into a slow path. */
+        if ((seed >> 8) % 4 == 0)
+            usleep((seed >> 4) % 3000);
+    }
+    return NULL;
+}
+
+START_TEST(taking_idle_threads_magazines_never_hands_an_object_twice)
+{
+    /* Magazines of 4: nearly every burst swaps magazines, so slow paths
+     * (which claim the previous magazine) race the sweeper's taking it. */
+    struct magpool_options o = { .mag_capacity = 4 };
+    race_pool = magpool_create("idle-race", 64, &o);
+    ck_assert_ptr_nonnull(race_pool);
+    atomic_store(&race_stop, 0);
+    atomic_store(&race_double, 0);
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    enum { N = 6 };
+    pthread_t t[N];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, burst_then_nap,
+                                        (void *)(uintptr_t)(i + 1)), 0);
+    usleep(MP_TEST_SCALE > 1 ? 1500000 : 3000000);
+    atomic_store(&race_stop, 1);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    magpool_sweeper_stop();
+    struct magpool_stats st = pool_stats(race_pool);
+    printf("idle race: %llu sweeps, %llu objects swept, %llu double owners\n",
+           (unsigned long long)st.sweeps, (unsigned long long)st.swept_objects,
+           (unsigned long long)atomic_load(&race_double));
+    ck_assert_uint_eq(atomic_load(&race_double), 0);
+    ck_assert_uint_eq(st.active, 0);
+    ck_assert_uint_eq(st.in_threads, 0);
+    ck_assert_uint_eq(st.double_puts, 0);
+    ck_assert_uint_gt(st.sweeps, 100);
+    magpool_destroy(race_pool);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sweeper");
@@ -235,6 +381,8 @@ static Suite *suite(void)
     tcase_add_test(tc, nosweep_pool_keeps_its_memory);
     tcase_add_test(tc, stop_returns_and_one_sweeper_remains_when_a_start_races_it);
     tcase_add_test(tc, sweeper_thread_blocks_every_signal);
+    tcase_add_test(tc, an_idle_threads_previous_magazine_goes_back_to_the_slab);
+    tcase_add_test(tc, taking_idle_threads_magazines_never_hands_an_object_twice);
     suite_add_tcase(s, tc);
     return s;
 }
