@@ -131,6 +131,12 @@ void magpool_thread_flush(void);
 /* Snapshot of a pool's statistics.  Returns 0, or -1 with errno = EINVAL. */
 int magpool_stats(const struct magpool *pool, struct magpool_stats *out);
 
+/* Bytes of the pool's chunks resident in memory now (mincore(2)): what
+ * bytes_mapped really costs, free carved objects included, pages never
+ * touched or given back not.  Walks every chunk: for statistics, not for a
+ * hot path.  Returns 0, or -1 with errno = EINVAL (pool or bytes NULL). */
+int magpool_resident_bytes(const struct magpool *pool, uint64_t *bytes);
+
 /* Call fn for every live pool, under the (recursive) pool registry lock:
  * fn may call any magpool function but magpool_sweeper_stop() and
  * magpool_fini(), which wait for the sweeper, which waits for that lock. */

@@ -178,6 +178,9 @@ MP_EXPORT void gf_proc_dump_mempool_info(glusterfs_ctx_t *ctx)
                            st.in_threads * st.block_size);
         gf_proc_dump_write("magpool-bytes-in-depot", "%" PRIu64,
                            st.in_depot * st.block_size);
+        uint64_t resident = 0;
+        (void)magpool_resident_bytes(mp_of(pool), &resident);
+        gf_proc_dump_write("magpool-bytes-resident", "%" PRIu64, resident);
     }
     UNLOCK(&ctx->lock);
 }

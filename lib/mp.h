@@ -471,6 +471,7 @@ int mp_slab_init(struct magpool *pool) MP_HIDDEN;
 unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
 void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
+uint64_t mp_slab_resident(struct magpool *pool) MP_HIDDEN;
 
 /* sweeper.c */
 extern atomic_ulong mp_sweep_passes MP_HIDDEN;

@@ -183,12 +183,26 @@ MP_EXPORT int magpool_stats(const struct magpool *pool,
     return 0;
 }
 
+MP_EXPORT int magpool_resident_bytes(const struct magpool *pool,
+                                     uint64_t *bytes)
+{
+    if (!pool || !bytes) {
+        errno = EINVAL;
+        return -1;
+    }
+    *bytes = mp_opt.disable ? 0 : mp_slab_resident((struct magpool *)pool);
+    return 0;
+}
+
+/* resident: the live pool's resident bytes; destroyed pools have none. */
 static void dump_one(FILE *f, const struct magpool_stats *s,
-                     unsigned long destroyed)
+                     unsigned long destroyed, uint64_t resident)
 {
     fprintf(f, "[%s]\n", s->name);
     if (destroyed)
         fprintf(f, "state=destroyed\ninstances=%lu\n", destroyed);
+    else
+        fprintf(f, "bytes-resident=%llu\n", (unsigned long long)resident);
     fprintf(f,
             "obj-size=%zu\nblock-size=%zu\nmag-capacity=%u\n"
             "alloc-count=%llu\nmax-active=%llu\n"
@@ -271,13 +285,13 @@ MP_EXPORT int magpool_stats_dump(const char *path)
             continue;
         struct magpool_stats st;
         fill(p, &st);
-        dump_one(f, &st, 0);
+        dump_one(f, &st, 0, mp_opt.disable ? 0 : mp_slab_resident(p));
     }
     for (struct mp_gone *g = gone_head; g; g = g->next)
         if (g->instances)
-            dump_one(f, &g->st, g->instances);
+            dump_one(f, &g->st, g->instances, 0);
     if (gone_other.instances)
-        dump_one(f, &gone_other.st, gone_other.instances);
+        dump_one(f, &gone_other.st, gone_other.instances, 0);
     pthread_mutex_unlock(&mp_reg_lock);
     if (to_stderr)
         return fflush(f) ? -1 : 0;

@@ -16,6 +16,11 @@ MP_KEEP_STATS_DUMP=$T/stats CK_RUN_CASE=dump "$B/tests/test_stats" >/dev/null
 $STAT "$T/stats" >"$T/out"
 cat "$T/out"
 head -n 1 "$T/out" | grep -q "(MAGPOOL_STATS): 3 pools" || fail "not 3 pools"
+# The live pool's row has a resident figure (one object touched: a page
+# or two), the destroyed ones a dash.
+grep -q '^  call_frame_t  .* [48].0 KiB  *1.0 MiB ' "$T/out" ||
+    fail "the live pool has no resident figure of one or two pages"
+grep 'destroyed' "$T/out" | grep -qv ' -  ' && fail "a destroyed pool has a resident figure"
 # Sorted by what they hold: the live pool and the destroyed one with a
 # leaked object keep a chunk each; the three destroyed instances none.
 grep -q 'call_frame_t (destroyed x3) .* 3000 *100$' "$T/out" ||
@@ -42,6 +47,7 @@ magpool-cached=100
 magpool-mapped=1048576
 alloc-count=123456
 max-active=77
+magpool-bytes-resident=65536
 -----=-----
 pool-name=dict_t
 xlator-name=glusterfs
@@ -57,11 +63,15 @@ DUMP-END-TIME: 2026-12-02 01:00:00.000001 +0000
 DUMP
 $STAT "$T/dump" >"$T/out"
 cat "$T/out"
-head -n 1 "$T/out" | grep -q "(statedump): 2 pools, 1.0 MiB held" || fail "statedump totals"
-sed -n 3p "$T/out" | grep -q '^  call_frame_t  *glusterfs .* 123456  *77$' ||
+# Held: call_frame_t's resident 64 KiB (not its 1 MiB mapped), dict_t's
+# 6.5 KiB in use (GlusterFS's own pool shows nothing else).
+head -n 1 "$T/out" | grep -q "(statedump): 2 pools, 70.5 KiB held" || fail "statedump totals"
+sed -n 3p "$T/out" | grep -q '^  call_frame_t  *glusterfs .* 64.0 KiB  *1.0 MiB  *123456  *77$' ||
     fail "the magpool pool is not first with its counts"
-sed -n 4p "$T/out" | grep -q '^  dict_t .* 6.5 KiB  *-  *-  *-  *-$' ||
+sed -n 4p "$T/out" | grep -q '^  dict_t .* 6.5 KiB  *-  *-  *-  *-  *-$' ||
     fail "the stock pool's row"
+$STAT --sort mapped "$T/dump" | sed -n 3p | grep -q '^  call_frame_t ' ||
+    fail "--sort mapped"
 
 # Refusals: exit status 2 and a message naming the file.
 # refused FILE MESSAGE: magpool-stat FILE exits 2 saying MESSAGE.

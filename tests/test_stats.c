@@ -249,6 +249,51 @@ START_TEST(a_fork_child_keeps_the_counts_of_threads_it_lost)
 }
 END_TEST
 
+START_TEST(resident_bytes_follow_the_objects_touched_and_trim)
+{
+    uint64_t r = 1;
+    errno = 0;
+    ck_assert_int_eq(magpool_resident_bytes(NULL, &r), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    struct magpool *p = magpool_create("resident", 512, NULL);
+    ck_assert_int_eq(magpool_resident_bytes(p, NULL), -1);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r), 0);
+    ck_assert_uint_eq(r, 0); /* no chunk yet */
+    enum { N = 4000 }; /* 4000 x 528 B: about 2 MB, three 1 MiB chunks */
+    static void *objs[N];
+    for (int i = 0; i < N; i++) {
+        objs[i] = magpool_get(p);
+        ck_assert_ptr_nonnull(objs[i]);
+        memset(objs[i], 1, 512);
+    }
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r), 0);
+    printf("resident: %llu bytes for %d objects of %zu B in %llu bytes mapped\n",
+           (unsigned long long)r, N, st.block_size,
+           (unsigned long long)st.bytes_mapped);
+    /* Every object touched is resident; what was never carved is not. */
+    ck_assert_uint_ge(r, (uint64_t)N * st.block_size);
+    ck_assert_uint_le(r, (uint64_t)N * st.block_size + 3 * 64 * 4096);
+    ck_assert_uint_lt(r, st.bytes_mapped);
+    for (int i = 0; i < N; i++)
+        magpool_put(objs[i]);
+    magpool_thread_flush();
+    magpool_trim(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r), 0);
+    ck_assert_uint_eq(r, 0); /* every chunk went back */
+    /* The dump carries it for live pools. */
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/magpool-test-res.%d", (int)getpid());
+    objs[0] = magpool_get(p);
+    memset(objs[0], 1, 512);
+    ck_assert_int_eq(magpool_stats_dump(path), 0);
+    ck_assert_int_ge(dump_value(path, "resident", 0, "bytes-resident"), 4096);
+    unlink(path);
+    magpool_put(objs[0]);
+    magpool_destroy(p);
+}
+END_TEST
+
 START_TEST(destroyed_pools_keep_their_totals_in_the_dump)
 {
     setenv("MAGPOOL_QUIET", "1", 1); /* read at the first pool creation */
@@ -330,6 +375,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_sweeper_samples_max_active_without_a_read);
     tcase_add_test(tc, a_fork_child_keeps_the_counts_of_threads_it_lost);
     tcase_add_test(tc, more_destroyed_names_than_records_are_summed_not_lost);
+    tcase_add_test(tc, resident_bytes_follow_the_objects_touched_and_trim);
     suite_add_tcase(s, tc);
     /* Its own case, so that CK_RUN_CASE=dump runs it alone. */
     TCase *dump = tcase_create("dump");
