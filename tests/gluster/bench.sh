@@ -31,6 +31,16 @@
 #              per-phase rates, brick CPU per 1000 operations, RSS peak,
 #              after the first idle and at the end; RSS over time plotted
 #              per configuration (metadata-*-rss.png).  0 files: skipped.
+#   mux        (a run of its own, after each configuration's run above; 0
+#              volumes: skipped) a glusterd with cluster.brick-multiplex
+#              on and $MAGPOOL_BENCH_MUX_VOLS one-brick volumes in one
+#              glusterfsd; metadata.c on each volume in turn (8 threads,
+#              $MAGPOOL_BENCH_MUX_FILES files, no idle phases), then
+#              $MAGPOOL_BENCH_MUX_IDLE s idle; the brick's RSS sampled
+#              every second (mux.samples), its threads, RSS before and
+#              after the load and after the idle time, its smaps then
+#              (smaps.load, smaps.end), a statedump after the load;
+#              plotted per configuration (mux-brick-rss.png)
 # and measures the brick (CPU seconds, utime + stime from /proc/PID/stat,
 # read 3 s after the last client ended and just before the volume stops;
 # peak RSS, VmHWM; RSS then, VmRSS) and each client process (CPU seconds
@@ -60,12 +70,16 @@
 #   MAGPOOL_BENCH_FILES      smallfiles files per thread and round (200)
 #   MAGPOOL_BENCH_MD_FILES   metadata files in all (50000; 0: no metadata)
 #   MAGPOOL_BENCH_MD_IDLE    metadata idle phases, seconds (60)
+#   MAGPOOL_BENCH_MUX_VOLS   volumes in the multiplexed brick (6; 0: no
+#                            brick-multiplexing runs)
+#   MAGPOOL_BENCH_MUX_FILES  metadata files per volume there (8000)
+#   MAGPOOL_BENCH_MUX_IDLE   idle time after that load, seconds (60)
 #   MAGPOOL_BENCH_OUT        where RESULTS.md and RESULTS.csv go
 #                            (this directory)
 #   MAGPOOL_GLUSTER_KEEP     1: keep the working directory (logs of each run)
 #
-# `bench.sh --one CONFIG DIR SMALLFILES METADATA` is the internal entry of
-# one run.
+# `bench.sh --one CONFIG DIR SMALLFILES METADATA` and `bench.sh --mux
+# CONFIG DIR METADATA` are the internal entries of one run.
 #
 # A run that fails (a crash, a client error, a configuration that is not
 # what it claims) is reported and left out of the medians; the others go
@@ -93,6 +107,9 @@ SF_THREADS=4
 MD_FILES=${MAGPOOL_BENCH_MD_FILES:-50000}
 MD_IDLE=${MAGPOOL_BENCH_MD_IDLE:-60}
 MD_THREADS=8
+MUX_VOLS=${MAGPOOL_BENCH_MUX_VOLS:-6}
+MUX_FILES=${MAGPOOL_BENCH_MUX_FILES:-8000}
+MUX_IDLE=${MAGPOOL_BENCH_MUX_IDLE:-60}
 SF_ROUNDS=2
 SETTLE_SECS=3
 
@@ -208,16 +225,9 @@ md_results() {
         }' "$2" "$1"
 }
 
-one_run() {
-    CFG=$1
-    W=$2
-    local sf=$3 md=$4 t_start=$SECONDS
-    check_preload
-    TCMALLOC_REAL=$(readlink -f "$TCMALLOC")
-    trap one_on_exit EXIT
-    trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
-    trap 'die "interrupted"' INT TERM
-
+# config_env: GF_ENV (and PRELOAD) for configuration $CFG, its
+# MAGPOOL_STATS files in $W; static: bind-mount $GLUSTERFSD.
+config_env() {
     GF_ENV=(MAGPOOL_SWEEP_MS=1000)
     case $CFG in
     stock) PRELOAD= ;;
@@ -235,9 +245,11 @@ one_run() {
     *) die "unknown configuration $CFG" ;;
     esac
     [ -n "$PRELOAD" ] && GF_ENV+=(MAGPOOL_STATS="$W/stats.%p")
-    gf_workdir
-    say "$CFG: working directory $W, namespace $NS, volume $VOL"
-    gf_start
+    return 0
+}
+
+# check_config: glusterd and the brick run what configuration $CFG says.
+check_config() {
     check_libs "$GD_PID" glusterd
     # shellcheck disable=SC2153 # gf_start sets BRICK
     check_libs "$BRICK" brick
@@ -245,6 +257,23 @@ one_run() {
         cmp -s "/proc/$BRICK/exe" "$GLUSTERFSD" ||
             die "static: the brick does not run $GLUSTERFSD"
     fi
+}
+
+one_run() {
+    CFG=$1
+    W=$2
+    local sf=$3 md=$4 t_start=$SECONDS
+    check_preload
+    TCMALLOC_REAL=$(readlink -f "$TCMALLOC")
+    trap one_on_exit EXIT
+    trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
+    trap 'die "interrupted"' INT TERM
+
+    config_env
+    gf_workdir
+    say "$CFG: working directory $W, namespace $NS, volume $VOL"
+    gf_start
+    check_config
     gf_mark_fio_log
 
     say "fio: 16 MiB write, then ${FIO_SECS} s 4k randrw 50/50, iodepth 1"
@@ -370,9 +399,106 @@ one_run() {
     say "$CFG: done in $((SECONDS - t_start)) s"
 }
 
+# ===================================================================
+# One brick-multiplexing run (bench.sh --mux CONFIG DIR METADATA): a
+# glusterd with cluster.brick-multiplex on, $MUX_VOLS volumes in one
+# glusterfsd, metadata.c on each volume in turn, then idle; the brick's RSS
+# sampled every second (DIR/mux.samples); writes DIR/result.
+# ===================================================================
+
+# threads PID: the number of threads of process PID.
+threads_of() { awk '$1 == "Threads:" { print $2 }' "/proc/$1/status"; }
+
+mux_run() {
+    CFG=$1
+    W=$2
+    local md=$3 t_start=$SECONDS i v
+    check_preload
+    TCMALLOC_REAL=$(readlink -f "$TCMALLOC")
+    trap one_on_exit EXIT
+    trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
+    trap 'die "interrupted"' INT TERM
+
+    config_env
+    gf_workdir
+    say "$CFG: brick multiplexing, $MUX_VOLS volumes; working directory $W, namespace $NS"
+    gf_start_mux "$MUX_VOLS"
+    check_config
+    local threads0 rss0 cpu0
+    threads0=$(threads_of "$BRICK") rss0=$(vm_kib "$BRICK" VmRSS)
+    cpu0=$(cpu_secs "$BRICK")
+    say "  brick $BRICK: $threads0 threads, VmRSS $rss0 KiB before any load"
+
+    : >"$W/cpid.none"
+    sample_rss "$W/mux.samples" "$BRICK" "$W/cpid.none" &
+    local sampler=$! t_load=$SECONDS
+    : >"$W/mux.phases"
+    for ((i = 1; i <= MUX_VOLS; i++)); do
+        v=$VOL-$i
+        client "mux$i" 900 "$md" "$HOST" "$v" "$W/log/mux$i.log" \
+            "$MD_THREADS" $((MUX_FILES / MD_THREADS)) 0
+        grep '^phase ' "$W/log/mux$i.out" | sed "s/^/$i /" >>"$W/mux.phases" ||
+            die "metadata on $v printed no phases"
+        alive "$BRICK" || die "the brick died during the load on $v"
+        say "  $v: $(awk '$2 == "phase" { printf "%s %d/%d ", $3, $6, $7 }' <(grep "^$i " "$W/mux.phases")) VmRSS $(vm_kib "$BRICK" VmRSS) KiB"
+    done
+    local load_s=$((SECONDS - t_load)) rss_load hwm_load threads_load cpu_load
+    rss_load=$(vm_kib "$BRICK" VmRSS) hwm_load=$(vm_kib "$BRICK" VmHWM)
+    threads_load=$(threads_of "$BRICK") cpu_load=$(cpu_secs "$BRICK")
+    cp "/proc/$BRICK/smaps" "$W/smaps.load" 2>/dev/null || true
+    gcli volume statedump "$VOL-1" >/dev/null || say "statedump failed"
+    say "  after the load ($load_s s): $threads_load threads, VmRSS $rss_load KiB, VmHWM $hwm_load KiB"
+    sleep "$MUX_IDLE"
+    local rss_end cpu_end
+    rss_end=$(vm_kib "$BRICK" VmRSS) cpu_end=$(cpu_secs "$BRICK")
+    cp "/proc/$BRICK/smaps" "$W/smaps.end" 2>/dev/null || true
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    say "  after $MUX_IDLE s idle: VmRSS $rss_end KiB"
+    local ops errors
+    ops=$(awk '$2 == "phase" { n += $6 } END { print n + 0 }' "$W/mux.phases")
+    errors=$(awk '$2 == "phase" { n += $7 } END { print n + 0 }' "$W/mux.phases")
+    [ "$errors" = 0 ] || die "metadata reported $errors errors"
+
+    local brick=$BRICK
+    teardown
+    alive "$brick" && die "brick $brick survived the teardown"
+    local crashes
+    crashes=$(crash_logs)
+    [ -z "$crashes" ] || die "crash reported in: $crashes"
+    if [ -n "$PRELOAD" ] || [ "$CFG" = static ]; then
+        local want=1
+        case $CFG in passthrough | tcmalloc) want=0 ;; esac
+        [ -s "$W/stats.$brick" ] || die "no MAGPOOL_STATS file for the brick"
+        [ "$(served_by_magpool "$W/stats.$brick")" = "$want" ] ||
+            die "the brick's MAGPOOL_STATS: magpool mapped chunks: $(served_by_magpool "$W/stats.$brick"), want $want"
+    fi
+    {
+        echo "config=$CFG"
+        echo "status=ok"
+        echo "mux_volumes=$MUX_VOLS"
+        echo "mux_ops=$ops"
+        echo "mux_ops_s=$(awk -v n="$ops" -v s="$load_s" 'BEGIN { printf "%.0f", n / (s > 0 ? s : 1) }')"
+        echo "mux_brick_cpu_per_kop=$(awk -v a="$cpu_load" -v b="$cpu0" -v n="$ops" 'BEGIN { printf "%.3f", (a - b) * 1000 / n }')"
+        echo "mux_brick_threads=$threads_load"
+        echo "mux_brick_rss_start_kib=$rss0"
+        echo "mux_brick_rss_load_kib=$rss_load"
+        echo "mux_brick_hwm_kib=$hwm_load"
+        echo "mux_brick_rss_end_kib=$rss_end"
+        echo "mux_brick_cpu_s=$cpu_end"
+        echo "run_s=$((SECONDS - t_start))"
+    } >"$W/result"
+    say "$CFG: done in $((SECONDS - t_start)) s"
+}
+
 if [ "${1-}" = --one ]; then
     shift
     one_run "$@"
+    exit 0
+fi
+if [ "${1-}" = --mux ]; then
+    shift
+    mux_run "$@"
     exit 0
 fi
 
@@ -390,7 +516,10 @@ COLUMNS=(status fio_iops fio_read_iops fio_write_iops fio_ios
          md_brick_cpu_per_kop md_brick_rss_peak_kib md_brick_rss_idle_kib
          md_brick_rss_end_kib md_client_rss_peak_kib md_client_rss_idle_kib
          md_client_rss_end_kib
-         run_s)
+         run_s
+         mux_status mux_volumes mux_ops mux_ops_s mux_brick_cpu_per_kop
+         mux_brick_threads mux_brick_rss_start_kib mux_brick_rss_load_kib
+         mux_brick_hwm_kib mux_brick_rss_end_kib mux_run_s)
 
 TOP=
 bench_on_exit() {
@@ -413,6 +542,11 @@ trap 'die "interrupted"' INT TERM
 [ -n "$PRELOAD" ] || die "MAGPOOL_PRELOAD must name the shim (an absolute path)"
 check_preload
 case $ROUNDS in '' | *[!0-9]* | 0) die "bad MAGPOOL_BENCH_ROUNDS '$ROUNDS'" ;; esac
+for v in MUX_VOLS MUX_FILES MUX_IDLE MD_FILES MD_IDLE; do
+    case ${!v} in '' | *[!0-9]*) die "bad MAGPOOL_BENCH_$v '${!v}' (a number)" ;; esac
+done
+[ "$MUX_VOLS" = 0 ] || [ "$MUX_FILES" -ge "$MD_THREADS" ] ||
+    die "MAGPOOL_BENCH_MUX_FILES must be at least $MD_THREADS"
 for c in "${CONFIGS[@]}"; do
     case $c in stock | magpool | passthrough | tcmalloc) ;;
     static)
@@ -429,7 +563,8 @@ mkdir -p "$OUT"
 # The command as given, for RESULTS.md.
 COMMAND="MAGPOOL_PRELOAD=$PRELOAD"
 for v in MAGPOOL_GLUSTERFSD MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS MAGPOOL_BENCH_FIO_SECS \
-         MAGPOOL_BENCH_FILES MAGPOOL_BENCH_MD_FILES MAGPOOL_BENCH_MD_IDLE MAGPOOL_BENCH_OUT; do
+         MAGPOOL_BENCH_FILES MAGPOOL_BENCH_MD_FILES MAGPOOL_BENCH_MD_IDLE \
+         MAGPOOL_BENCH_MUX_VOLS MAGPOOL_BENCH_MUX_FILES MAGPOOL_BENCH_MUX_IDLE MAGPOOL_BENCH_OUT; do
     [ -n "${!v+set}" ] && COMMAND+=" $v=${!v@Q}"
 done
 COMMAND+=" bash tests/gluster/bench.sh"
@@ -471,15 +606,36 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 "VmRSS $(get brick_rss_kib) KiB ($(get run_s) s)"
             v=$(get magpool_version)
             [ -z "$v" ] || VERSION=$v
-            row="$round,$((k + 1)),$cfg"
-            for col in "${COLUMNS[@]}"; do row+=",$(get "$col")"; done
         else
             NFAIL=$((NFAIL + 1))
             say "round $round/$ROUNDS $cfg: FAILED (exit status $rc); last lines:"
             tail -n 25 "$TOP/r$round-$cfg.log" | sed 's/^/    /'
-            row="$round,$((k + 1)),$cfg,failed"
-            for ((c = 1; c < ${#COLUMNS[@]}; c++)); do row+=","; done
+            echo "status=failed" >"$dir/result"
         fi
+        if [ "$MUX_VOLS" -gt 0 ]; then
+            mdir=$TOP/r$round-$cfg-mux
+            mkdir -p "$mdir"
+            rc=0
+            "${launch[@]}" bash "$HERE/bench.sh" --mux "$cfg" "$mdir" "$TOP/metadata" \
+                >"$TOP/r$round-$cfg-mux.log" 2>&1 || rc=$?
+            if [ "$rc" = 0 ] && [ -s "$mdir/result" ]; then
+                sed -n -e 's/^status=/mux_status=/' -e 's/^run_s=/mux_run_s=/' -e '/^mux_/p' \
+                    "$mdir/result" >>"$dir/result"
+                d0=$dir dir=$mdir
+                say "round $round/$ROUNDS $cfg: brick multiplexing ($MUX_VOLS volumes):" \
+                    "$(get mux_ops_s) ops/s, $(get mux_brick_threads) threads," \
+                    "VmRSS $(get mux_brick_rss_load_kib) KiB after the load," \
+                    "$(get mux_brick_rss_end_kib) KiB after $MUX_IDLE s idle ($(get run_s) s)"
+                dir=$d0
+            else
+                NFAIL=$((NFAIL + 1))
+                say "round $round/$ROUNDS $cfg: brick multiplexing FAILED (exit status $rc); last lines:"
+                tail -n 25 "$TOP/r$round-$cfg-mux.log" | sed 's/^/    /'
+                echo "mux_status=failed" >>"$dir/result"
+            fi
+        fi
+        row="$round,$((k + 1)),$cfg"
+        for col in "${COLUMNS[@]}"; do row+=",$(get "$col")"; done
         echo "$row" >>"$CSV"
     done
 done
@@ -488,11 +644,14 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---------------------------------------------------------------- tables
 
 # cell CONFIG COLUMN SCALE DECIMALS: "median (min-max)" of the column over
-# the configuration's successful runs, each value divided by SCALE.
+# the configuration's successful runs, each value divided by SCALE (a
+# mux_ column: over its successful brick-multiplexing runs).
 cell() {
-    awk -F, -v cfg="$1" -v col="$2" -v scale="$3" -v dec="$4" '
-        NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
-        $3 == cfg && $4 == "ok" { v[n++] = $c / scale }
+    local st=status
+    case $2 in mux_*) st=mux_status ;; esac
+    awk -F, -v cfg="$1" -v col="$2" -v scale="$3" -v dec="$4" -v stcol="$st" '
+        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == col) c = i; if ($i == stcol) s = i }; next }
+        $3 == cfg && $s == "ok" { v[n++] = $c / scale }
         END {
             if (n == 0) { print "-"; exit }
             for (i = 0; i < n; i++)         # insertion sort: n is small
@@ -506,7 +665,12 @@ cell() {
         }' "$CSV"
 }
 
-ok_runs() { awk -F, -v cfg="$1" '$3 == cfg && $4 == "ok"' "$CSV" | wc -l; }
+# ok_runs CONFIG [STATUS_COLUMN]: successful runs of the configuration.
+ok_runs() {
+    awk -F, -v cfg="$1" -v stcol="${2:-status}" '
+        NR == 1 { for (i = 1; i <= NF; i++) if ($i == stcol) s = i; next }
+        $3 == cfg && $s == "ok"' "$CSV" | wc -l
+}
 
 describe() {
     case $1 in
@@ -591,6 +755,25 @@ report() {
             echo "| $c | $(cell "$c" md_create_ops_s 1 0) | $(cell "$c" md_stat_ops_s 1 0) | $(cell "$c" md_list_ops_s 1 0) | $(cell "$c" md_unlink_ops_s 1 0) | $(cell "$c" md_brick_cpu_per_kop 1 3) | $(cell "$c" md_brick_rss_peak_kib 1024 1) | $(cell "$c" md_brick_rss_idle_kib 1024 1) | $(cell "$c" md_brick_rss_end_kib 1024 1) | $(cell "$c" md_client_rss_peak_kib 1024 1) | $(cell "$c" md_client_rss_idle_kib 1024 1) | $(cell "$c" md_client_rss_end_kib 1024 1) |"
         done
     fi
+    if [ "$MUX_VOLS" -gt 0 ]; then
+        echo
+        echo "Brick multiplexing (a separate run after each configuration's" \
+             "run above: a fresh glusterd with cluster.brick-multiplex on," \
+             "$MUX_VOLS one-brick volumes, all served by one glusterfsd;" \
+             "metadata.c on each volume in turn, $MD_THREADS threads x" \
+             "$((MUX_FILES / MD_THREADS)) files: create, stat, list, unlink;" \
+             "then $MUX_IDLE s idle): operations per second over the whole" \
+             "load, the brick's CPU seconds per 1000 operations, its thread" \
+             "count after the load, RSS in MiB before any load, right after" \
+             "the load on the last volume, its peak (VmHWM) and after the" \
+             "idle time. Over time: mux-brick-rss.png (round 1)."
+        echo
+        echo "| configuration | runs | ops/s | brick CPU s / 1000 ops | brick threads | brick RSS before | brick RSS after the load | brick peak RSS | brick RSS after idle |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        for c in "${CONFIGS[@]}"; do
+            echo "| $c | $(ok_runs "$c" mux_status) | $(cell "$c" mux_ops_s 1 0) | $(cell "$c" mux_brick_cpu_per_kop 1 3) | $(cell "$c" mux_brick_threads 1 0) | $(cell "$c" mux_brick_rss_start_kib 1024 1) | $(cell "$c" mux_brick_rss_load_kib 1024 1) | $(cell "$c" mux_brick_hwm_kib 1024 1) | $(cell "$c" mux_brick_rss_end_kib 1024 1) |"
+        done
+    fi
     echo
     echo "Every run's numbers: RESULTS.csv (RSS in KiB, CPU and times in seconds)."
 }
@@ -643,6 +826,48 @@ plot_metadata() {
     done
 }
 plot_metadata
+
+# The brick-multiplexing RSS timelines of round 1 (or the first good run
+# of each configuration): mux-rss.csv and mux-brick-rss.png in $OUT.
+plot_mux() {
+    local c d f r
+    [ "$MUX_VOLS" -gt 0 ] || return 0
+    echo "config,seconds,brick_rss_mib" >"$TOP/mux-rss.csv"
+    for c in "${CONFIGS[@]}"; do
+        f=
+        for ((r = 1; r <= ROUNDS; r++)); do
+            d=$TOP/r$r-$c-mux
+            if grep -q '^status=ok' "$d/result" 2>/dev/null && [ -s "$d/mux.samples" ]; then
+                f=$d/mux.samples
+                break
+            fi
+        done
+        [ -n "$f" ] || continue
+        awk -v c="$c" 'NR == 1 { t0 = $1 }
+            { printf "%s,%.1f,%.2f\n", c, $1 - t0, $2 / 1024 }' "$f" >>"$TOP/mux-rss.csv"
+    done
+    cp "$TOP/mux-rss.csv" "$OUT/mux-rss.csv"
+    command -v gnuplot >/dev/null || { say "no gnuplot: no brick-multiplexing plot"; return 0; }
+    {
+        echo "set terminal pngcairo size 900,420 noenhanced"
+        echo "set output '$OUT/mux-brick-rss.png'"
+        echo "set datafile separator ','"
+        echo "set title 'GlusterFS 10.3, $MUX_VOLS volumes multiplexed in one brick: brick RSS (MiB) over time'"
+        echo "set xlabel 'seconds'; set ylabel 'MiB'; set key outside right; set grid"
+        printf "plot "
+        local first=1
+        for c in "${CONFIGS[@]}"; do
+            [ "$first" = 1 ] || printf ", "
+            first=0
+            printf "'%s' using (strcol(1) eq '%s' ? \$2 : NaN):3 with lines lw 2 title '%s'" \
+                "$TOP/mux-rss.csv" "$c" "$c"
+        done
+        echo
+    } >"$TOP/plot-mux.gp"
+    gnuplot "$TOP/plot-mux.gp" 2>"$TOP/plot-mux.err" ||
+        say "gnuplot failed: $(head -n 3 "$TOP/plot-mux.err")"
+}
+plot_mux
 
 report >"$TOP/RESULTS.md"
 cp "$TOP/RESULTS.md" "$OUT/RESULTS.md"

@@ -27,9 +27,13 @@
 # more VAR=value words for glusterd (so its bricks) only.
 #
 # State (read it, do not change it): GD_PID, BRICK (the running brick),
-# BRICK_PIDS (every brick this run started), VOL_CREATED, NS_MADE,
-# TORN_DOWN, FAILED.  teardown is idempotent; the caller runs it from its
-# EXIT trap.
+# BRICK_PIDS (every brick this run started), VOLS (every volume this run
+# created), VOL_CREATED, NS_MADE, TORN_DOWN, FAILED.  teardown is
+# idempotent; the caller runs it from its EXIT trap.
+#
+# Brick multiplexing: gf_start_mux N instead of gf_start sets
+# cluster.brick-multiplex on and creates N one-brick volumes ($VOL-1 ..
+# $VOL-N on $W/brick1 ..), which glusterd attaches to one glusterfsd.
 #
 # Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
 
@@ -49,6 +53,7 @@ PRELOAD_REAL=
 NS_MADE=0
 GD_PID=
 VOL_CREATED=0
+VOLS=()
 BRICK=
 BRICK_PIDS=()
 FIO_LOG_SIZE0=-1
@@ -140,12 +145,13 @@ client() {
     esac
 }
 
-# Print the brick's pid once the volume reports it online.  (The plain
-# `volume status` wraps long brick paths; the XML form does not.)
+# Print the brick's pid once volume $1 ($VOL by default) reports it
+# online.  (The plain `volume status` wraps long brick paths; the XML form
+# does not.)
 brick_online_pid() {
-    local i xml status pid
+    local i xml status pid v=${1:-$VOL}
     for ((i = 0; i < 60; i++)); do
-        xml=$(gcli volume status "$VOL" --xml 2>/dev/null || true)
+        xml=$(gcli volume status "$v" --xml 2>/dev/null || true)
         status=$(grep -o '<status>[0-9]*</status>' <<<"$xml" | head -n 1 |
                  tr -dc 0-9)
         pid=$(grep -o '<pid>[0-9]*</pid>' <<<"$xml" | head -n 1 | tr -dc 0-9)
@@ -189,13 +195,18 @@ teardown() {
     [ "$TORN_DOWN" = 1 ] && return 0
     TORN_DOWN=1
     if [ "$VOL_CREATED" = 1 ] && [ -n "$GD_PID" ] && alive "$GD_PID"; then
-        gcli volume stop "$VOL" >/dev/null 2>&1 ||
-            say "teardown: volume stop failed"
+        local v
+        for v in "${VOLS[@]}"; do
+            gcli volume stop "$v" >/dev/null 2>&1 ||
+                say "teardown: volume stop $v failed"
+        done
         for pid in "${BRICK_PIDS[@]}"; do
             wait_gone "$pid" 15 || say "teardown: brick $pid still running"
         done
-        gcli volume delete "$VOL" >/dev/null 2>&1 ||
-            say "teardown: volume delete failed"
+        for v in "${VOLS[@]}"; do
+            gcli volume delete "$v" >/dev/null 2>&1 ||
+                say "teardown: volume delete $v failed"
+        done
     fi
     if [ -n "$GD_PID" ] && alive "$GD_PID"; then
         kill -TERM "$GD_PID" 2>/dev/null || true
@@ -348,8 +359,8 @@ gf_workdir() {
     mkdir -p "$W/brick" "$W/log" "$W/run" "$W/dumps"
 }
 
-# The namespace, glusterd, and the volume, started: sets GD_PID and BRICK.
-gf_start() {
+# The namespace and glusterd, started: sets GD_PID.
+gf_start_glusterd() {
     local i
     find "${OUTSIDE[@]}" 2>/dev/null | sort >"$W/outside.before" || true
     ip netns add "$NS" || die "ip netns add $NS failed"
@@ -372,12 +383,46 @@ gf_start() {
     gcli volume list >/dev/null 2>&1 || die "glusterd does not answer the CLI"
     say "glusterd pid $GD_PID ready"
     check_mapped "$GD_PID" glusterd
+}
 
-    gcli volume create "$VOL" "$HOST:$W/brick" force >/dev/null
+# The namespace, glusterd, and the volume, started: sets GD_PID and BRICK.
+gf_start() {
+    gf_start_glusterd
+    VOLS=("$VOL")
     VOL_CREATED=1
+    gcli volume create "$VOL" "$HOST:$W/brick" force >/dev/null
     gcli volume set "$VOL" server.statedump-path "$W/dumps" >/dev/null
     start_volume
     say "volume $VOL started, brick pid $BRICK"
+    check_mapped "$BRICK" "brick glusterfsd"
+}
+
+# gf_start_mux N: the namespace, glusterd with cluster.brick-multiplex on,
+# N one-brick volumes $VOL-1 .. $VOL-N (bricks $W/brick1 ..), all started
+# and all served by one glusterfsd: sets GD_PID, VOLS and BRICK.
+gf_start_mux() {
+    local n=$1 i v pid
+    gf_start_glusterd
+    gcli volume set all cluster.brick-multiplex on >/dev/null
+    VOL_CREATED=1
+    for ((i = 1; i <= n; i++)); do
+        v=$VOL-$i
+        mkdir -p "$W/brick$i"
+        VOLS+=("$v")
+        gcli volume create "$v" "$HOST:$W/brick$i" force >/dev/null
+        gcli volume set "$v" server.statedump-path "$W/dumps" >/dev/null
+    done
+    for v in "${VOLS[@]}"; do
+        gcli volume start "$v" >/dev/null
+        pid=$(brick_online_pid "$v") || die "brick of $v did not come online"
+        if [ -z "$BRICK" ]; then
+            BRICK=$pid
+            BRICK_PIDS+=("$pid")
+        fi
+        [ "$pid" = "$BRICK" ] ||
+            die "brick multiplexing: $v is served by pid $pid, not $BRICK"
+    done
+    say "$n volumes started, all in brick pid $BRICK"
     check_mapped "$BRICK" "brick glusterfsd"
 }
 
