@@ -120,8 +120,10 @@ int magpool_sweeper_start(unsigned interval_ms);
 void magpool_sweeper_stop(void);
 
 /* Return to the kernel, now, every free object of the pool (NULL: of
- * every pool) that is not in a thread's magazines.  Returns the number of
- * bytes given back (their address range stays reserved, see magpool(3)). */
+ * every pool) that is not in a thread's magazines: whole chunks that become
+ * free, and the pages of other chunks that hold only free objects.
+ * Returns the number of bytes given back (their address range stays
+ * reserved, see magpool(3)). */
 size_t magpool_trim(struct magpool *pool);
 
 /* Give the calling thread's magazines back to the depots (e.g. before the

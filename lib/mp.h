@@ -126,6 +126,9 @@ struct mp_depot {
 /* ---------------------------------------------------------------------
  * Slab: chunks of memory mapped from the kernel, carved into objects.
  * ------------------------------------------------------------------- */
+/* Runs of pages of a chunk given back to the kernel while the chunk
+ * still has objects out (slab.c, mp_slab_release_pages). */
+#define MP_REL_RUNS 16
 struct mp_chunk {
     struct magpool *pool;
     struct cds_list_head link;  /* pool's partial or full list */
@@ -135,6 +138,12 @@ struct mp_chunk {
     unsigned nobj;              /* objects the chunk holds */
     unsigned out;               /* objects carved and not returned */
     bool on_partial;
+    bool freed_since_release;   /* objects came back since the last pass */
+    unsigned nrel;              /* runs in rel[] */
+    /* Free objects whose header is in these pages are off the free list:
+     * the pages were given back (MADV_DONTNEED); they go back on the list
+     * when the list and the bump pointer run dry. */
+    struct { uint32_t page, npages; } rel[MP_REL_RUNS];
 };
 
 struct mp_slab {
@@ -147,6 +156,7 @@ struct mp_slab {
     unsigned nobj;
     uint64_t out;                   /* objects carved and not returned */
     uint64_t chunks, maps, unmaps, refills;
+    uint64_t pages_released;        /* pages given back from live chunks */
 };
 
 /* What statedump reads through struct mem_pool::pool (power_of_two). */
@@ -472,6 +482,7 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
 void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_slab_resident(struct magpool *pool) MP_HIDDEN;
+size_t mp_slab_release_pages(struct magpool *pool) MP_HIDDEN;
 
 /* sweeper.c */
 extern atomic_ulong mp_sweep_passes MP_HIDDEN;

@@ -12,6 +12,20 @@
  * Layout of a chunk:  [struct mp_chunk][pad][hdr|object][hdr|object]...
  * Each object is 16-byte aligned and preceded by its 8-byte header.
  *
+ * Pages of a chunk that still has objects out: a chunk goes back to the
+ * kernel only when every object is back, so one object in use (a
+ * GlusterFS volume's root inode) or held in a magazine kept every page
+ * ever carved from it.  The sweeper also gives back pages that hold only
+ * free objects (mp_slab_release_pages): the free objects whose header is
+ * in such a page are taken off the free list first (the list is linked
+ * through their bodies, which the kernel is about to zero), the page is
+ * dropped with MADV_DONTNEED, and the run of pages is recorded in the
+ * chunk; when the free list and the bump pointer run dry, a recorded run
+ * is carved again.  A free object whose header is in a kept page stays on
+ * the list even if its body reaches into a dropped page (only its first 16
+ * bytes, header and link, are ever read while it is free: they never
+ * straddle a page, since objects are never page-aligned).
+ *
  * Synchronization: every field of struct mp_slab and of its chunks is
  * protected by slab.lock, taken only on slow paths (a get that found the
  * depot empty, the sweeper, trim, destroy, a put over the depot limit).
@@ -20,6 +34,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -68,6 +83,8 @@ static struct mp_chunk *chunk_map(struct magpool *pool)
     c->nobj = sl->nobj;
     c->out = 0;
     c->on_partial = true;
+    c->freed_since_release = false;
+    c->nrel = 0;
     cds_list_add(&c->link, &sl->partial);
     sl->chunks++;
     sl->maps++;
@@ -118,6 +135,152 @@ static struct mp_chunk *chunk_of(const struct mp_slab *sl, void *obj)
     return (struct mp_chunk *)((uintptr_t)obj & ~(sl->chunk_size - 1));
 }
 
+/* ------------------------------------------------------------------ */
+/* Pages of live chunks                                                 */
+/* ------------------------------------------------------------------ */
+
+#define MP_PAGE 4096u
+
+/* Offset in the chunk of object i's header. */
+static size_t hdr_off(const struct mp_slab *sl, size_t i)
+{
+    return sl->first + i * sl->stride;
+}
+
+/* Objects ever carved from c (the bump pointer's progress). */
+static size_t carved(const struct mp_slab *sl, const struct mp_chunk *c)
+{
+    return (size_t)(c->bump - ((const char *)c + sl->first)) / sl->stride;
+}
+
+/* Put back on the free list the objects whose header is in c's last
+ * recorded run of given-back pages, and forget the run. */
+static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
+{
+    c->nrel--;
+    size_t lo = (size_t)c->rel[c->nrel].page * MP_PAGE;
+    size_t hi = lo + (size_t)c->rel[c->nrel].npages * MP_PAGE;
+    size_t k = carved(sl, c);
+    /* The first object whose header is at or after lo. */
+    size_t i = lo > sl->first ? (lo - sl->first + sl->stride - 1) / sl->stride
+                              : 0;
+    for (; i < k && hdr_off(sl, i) < hi; i++) {
+        char *obj = (char *)c + hdr_off(sl, i) + MP_HDR_SIZE;
+        if (mp_in_page_head(obj))
+            continue; /* never handed out */
+        *(void **)obj = c->free;
+        c->free = obj;
+    }
+}
+
+/* Give back the pages of chunk c that hold only free objects (or
+ * never-carved space).  Returns the bytes given back.  slab.lock held. */
+static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
+{
+    size_t k = carved(sl, c);
+    size_t npages = sl->chunk_size / MP_PAGE;
+    /* Pages below this one hold the chunk's header (never given back). */
+    size_t first_page = (sl->first + MP_PAGE - 1) / MP_PAGE;
+    /* busy[p]: some object overlapping page p is out.  One bit per page:
+     * 256 bytes for a 1 MiB chunk; larger chunks are not looked at. */
+    uint64_t busy[(1u << 20) / MP_PAGE / 64];
+    if (npages > sizeof(busy) * 8 || c->nrel == MP_REL_RUNS)
+        return 0;
+    memset(busy, 0, sizeof(busy));
+    /* Which carved objects are free (on the list): one bit each, at most
+     * 1 MiB / 16 B of them (8 KiB of stack).  The others are out (page-
+     * head slots excepted: never handed out). */
+    uint64_t isfree[(1u << 20) / MP_OBJ_ALIGN / 64];
+    memset(isfree, 0, (k + 63) / 64 * sizeof(uint64_t));
+    for (char *o = c->free; o; o = *(char **)o) {
+        size_t i = ((size_t)(o - (char *)c) - MP_HDR_SIZE - sl->first) /
+                   sl->stride;
+        isfree[i / 64] |= 1ull << (i % 64);
+    }
+    for (size_t i = 0; i < k; i++) {
+        char *obj = (char *)c + hdr_off(sl, i) + MP_HDR_SIZE;
+        if ((isfree[i / 64] & (1ull << (i % 64))) || mp_in_page_head(obj))
+            continue;
+        size_t a = hdr_off(sl, i) / MP_PAGE;
+        size_t b = (hdr_off(sl, i) + sl->stride - 1) / MP_PAGE;
+        for (size_t p = a; p <= b && p < npages; p++)
+            busy[p / 64] |= 1ull << (p % 64);
+    }
+    /* Runs of free pages below the page the bump pointer is in: an object
+     * carved later has its header at or above it, so a recorded run never
+     * owns an object carved after the run was given back (recarve_run
+     * puts back every object whose header is in the run). */
+    size_t top = hdr_off(sl, k) / MP_PAGE;
+    if (top > npages)
+        top = npages;
+    size_t given = 0, p = first_page;
+    struct { size_t page, n; } runs[MP_REL_RUNS];
+    unsigned nruns = 0;
+    while (p < top && c->nrel + nruns < MP_REL_RUNS) {
+        if (busy[p / 64] & (1ull << (p % 64))) {
+            p++;
+            continue;
+        }
+        size_t q = p;
+        while (q < top && !(busy[q / 64] & (1ull << (q % 64))))
+            q++;
+        runs[nruns].page = p;
+        runs[nruns].n = q - p;
+        nruns++;
+        p = q;
+    }
+    if (!nruns)
+        return 0;
+    /* Take the objects whose header is in a run off the free list before
+     * the kernel zeroes the links. */
+    char **pp = (char **)&c->free;
+    while (*pp) {
+        char *o = *pp;
+        size_t pg = ((size_t)(o - (char *)c) - MP_HDR_SIZE) / MP_PAGE;
+        bool in_run = false;
+        for (unsigned r = 0; r < nruns && !in_run; r++)
+            in_run = pg >= runs[r].page && pg < runs[r].page + runs[r].n;
+        if (in_run)
+            *pp = *(char **)o;
+        else
+            pp = (char **)o;
+    }
+    for (unsigned r = 0; r < nruns; r++) {
+        /* MADV_DONTNEED on private anonymous memory cannot fail for a
+         * range we mapped; the pages read as zeros when touched again. */
+        (void)madvise((char *)c + runs[r].page * MP_PAGE, runs[r].n * MP_PAGE,
+                      MADV_DONTNEED);
+        c->rel[c->nrel].page = (uint32_t)runs[r].page;
+        c->rel[c->nrel].npages = (uint32_t)runs[r].n;
+        c->nrel++;
+        given += runs[r].n * MP_PAGE;
+    }
+    sl->pages_released += given / MP_PAGE;
+    return given;
+}
+
+/* Sweeper and trim: give back the free pages of every chunk that had
+ * objects returned since its last pass.  Not in a debug mode (a write
+ * after put into a dropped page would vanish unseen, as for chunks).
+ * Returns the bytes given back. */
+size_t mp_slab_release_pages(struct magpool *pool)
+{
+    struct mp_slab *sl = &pool->slab;
+    size_t given = 0;
+    if (mp_dbg.on)
+        return 0;
+    pthread_mutex_lock(&sl->lock);
+    struct mp_chunk *c;
+    cds_list_for_each_entry(c, &sl->partial, link) {
+        if (!c->freed_since_release)
+            continue;
+        c->freed_since_release = false;
+        given += release_chunk_pages(sl, c);
+    }
+    pthread_mutex_unlock(&sl->lock);
+    return given;
+}
+
 /* Carve up to n free objects into out[]; returns how many (0: ENOMEM). */
 unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
 {
@@ -133,6 +296,8 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
                 break;
         }
         c = cds_list_first_entry(&sl->partial, struct mp_chunk, link);
+        if (!c->free && c->nrel)
+            recarve_run(sl, c);
         while (got < n && c->free) {
             void *obj = c->free;
             mp_dbg_expose(obj, sizeof(void *));
@@ -149,7 +314,7 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
             out[got++] = obj;
             c->out++;
         }
-        if (!c->free && c->bump == c->end) {
+        if (!c->free && c->bump == c->end && !c->nrel) {
             cds_list_move(&c->link, &sl->full);
             c->on_partial = false;
         }
@@ -179,6 +344,7 @@ size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n)
         mp_dbg_hide(obj, sizeof(void *));
         c->free = obj;
         c->out--;
+        c->freed_since_release = true;
         if (!c->on_partial) {
             cds_list_move(&c->link, &sl->partial);
             c->on_partial = true;

@@ -16,7 +16,9 @@
  * takes the previous magazine of every thread idle on the pool for two
  * passes into the depot (tcache.c), so that the estimate returns it at
  * the next pass; a thread's loaded magazine stays its own (see magpool(7)
- * for what an idle thread keeps).
+ * for what an idle thread keeps).  After that, chunks that still hold an
+ * object in use give back their pages that hold only free objects
+ * (slab.c).
  *
  * Never started from a constructor: GlusterFS daemonizes with fork()
  * after loading, and a thread started before that would be lost.
@@ -80,6 +82,9 @@ size_t mp_sweep_pool(struct magpool *pool, bool everything)
     size_t unmapped = 0;
     if (low_full > 0 || low_empty > 0)
         unmapped = mp_depot_shrink(pool, low_full, low_empty);
+    /* Then the pages of chunks still in use that hold only free objects
+     * (slab.c): only chunks that got objects back since their last look. */
+    unmapped += mp_slab_release_pages(pool);
     atomic_fetch_add_explicit(&pool->sweeps, 1, memory_order_relaxed);
     return unmapped;
 }

@@ -15,27 +15,28 @@
 #include "testutil.h"
 
 /* Send stderr to a file; return what was written to it when asked. */
-static char errpath[64];
+static int cap_fd = -1;   /* the capture file, already unlinked */
 static int saved_err = -1;
 
+/* stderr into an anonymous file: unlinked as soon as it is open, so that
+ * a test that aborts (abort mode) leaves nothing in /tmp. */
 static void capture_stderr(void)
 {
-    snprintf(errpath, sizeof(errpath), "/tmp/magpool-test-debug.%d", (int)getpid());
-    int fd = open(errpath, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-    ck_assert_int_ge(fd, 0);
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/magpool-test-debug.%d", (int)getpid());
+    cap_fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+    ck_assert_int_ge(cap_fd, 0);
+    unlink(path);
     saved_err = dup(2);
-    dup2(fd, 2);
-    close(fd);
+    dup2(cap_fd, 2);
 }
 
 static const char *captured(void)
 {
     static char buf[8192];
-    FILE *f = fopen(errpath, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    ssize_t n = pread(cap_fd, buf, sizeof(buf) - 1, 0);
+    ck_assert_int_ge(n, 0);
     buf[n] = 0;
-    fclose(f);
     return buf;
 }
 
@@ -54,8 +55,10 @@ static void teardown(void)
         close(saved_err);
         saved_err = -1;
     }
-    if (errpath[0])
-        unlink(errpath);
+    if (cap_fd >= 0) {
+        close(cap_fd);
+        cap_fd = -1;
+    }
 }
 
 START_TEST(a_write_after_put_is_reported_at_the_next_get_with_the_pool_name)
