@@ -61,7 +61,7 @@ endif
 endif
 
 perf_bench_magpool_SOURCES = $(PERF_BENCH_COMMON) perf/bk_magpool.c \
-	perf/bk_magpool_gf.c perf/bk_gfnames.h
+	perf/bk_magpool_gf.c perf/bk_gfnames.h perf/bk_magpool_inline.c
 perf_bench_magpool_CFLAGS = $(PERF_CC_OPTS)
 perf_bench_magpool_CXXFLAGS = $(BENCHMARK_CFLAGS)
 perf_bench_magpool_LDFLAGS = $(PERF_LD_OPTS)

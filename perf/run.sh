@@ -48,7 +48,7 @@ else
 fi
 sizes=64,256,512,2048 threads=1,2,4,8,16 pairs=1,2,4
 rss_objects=1000000
-workloads='pair|batch|prodcons|gfmix|manypools'
+workloads='pair|batch|prodcons|gfmix|manypools|xmalloc|larson|churn'
 # The sweeper interval is explicit, so the RSS timeline's time axis means
 # the same thing whatever the environment.
 MAGPOOL_SWEEP_MS=1000
@@ -62,7 +62,7 @@ exec 3>&1
 
 # ---------------------------------------------------------------- groups
 # NAME|PRELOAD|PROGRAM|LABELS (regex of the backend labels it reports)
-groups="magpool||bench_magpool|magpool|magpool-gf
+groups="magpool||bench_magpool|magpool|magpool-gf|magpool-inline
 glibc||bench_malloc|glibc|mutex-list|tls-list"
 for entry in $PERF_PRELOADS; do
     label=${entry%%:*} lib=$(perf_find_lib "${entry#*:}")

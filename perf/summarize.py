@@ -32,7 +32,7 @@ import subprocess
 import sys
 
 # Report order; magpool first, then the drop-in's rival, then the rest.
-BACKENDS = ["magpool", "magpool-gf", "glusterfs", "glibc", "tcmalloc",
+BACKENDS = ["magpool", "magpool-gf", "magpool-inline", "glusterfs", "glibc", "tcmalloc",
             "jemalloc", "mimalloc", "mutex-list", "tls-list"]
 COMPETITORS = [b for b in BACKENDS if not b.startswith("magpool")]
 # magpool-gf is GlusterFS's API on magpool: its rival is GlusterFS's pool.
@@ -40,6 +40,7 @@ DROPIN = ("magpool-gf", "glusterfs")
 
 STYLE = {  # gnuplot line style per backend: colour, width, dash
     "magpool": ("#c00000", 3, 1), "magpool-gf": ("#ff8c00", 2, 2),
+    "magpool-inline": ("#ff0080", 2, 3),
     "glusterfs": ("#228b22", 2, 1), "glibc": ("#1f4fbf", 2, 1),
     "tcmalloc": ("#8a2be2", 2, 1), "jemalloc": ("#8b4513", 2, 1),
     "mimalloc": ("#00a0a0", 2, 1), "mutex-list": ("#808080", 2, 1),
@@ -57,6 +58,15 @@ WORKLOADS = {
               "k fops/s", 1e-3, "fop"),
     "manypools": ("24 pools of mixed sizes, 256 live per thread",
                   "M pairs/s", 1e-6, "pair"),
+    "xmalloc": ("xmalloc-test: producers and consumers through one shared "
+                "queue (every put remote, any consumer)", "M objects/s",
+                1e-6, "object"),
+    "larson": ("Larson, min = max size: 1000 live per thread, a random one "
+               "replaced each step", "M replacements/s", 1e-6,
+               "replacement"),
+    "churn": ("Thread churn (mstress-like): 4 threads started and joined "
+              "per step, each getting 512 objects and leaving half to the "
+              "next generation", "M gets/s", 1e-6, "get"),
 }
 
 # Headline cases: (workload, size, threads).
@@ -69,6 +79,10 @@ HEADLINE = [
     ("gfmix", None, 2, "GlusterFS-shaped mix"),
     ("manypools", None, 1, "24 pools, 1 thread"),
     ("manypools", None, 2, "24 pools, 2 threads"),
+    ("xmalloc", 64, 2, "xmalloc-test, 64 B, 1 producer + 1 consumer"),
+    ("xmalloc", 512, 4, "xmalloc-test, 512 B, 2 producers + 2 consumers"),
+    ("larson", 2048, 2, "larson, 2048 B, 2 threads"),
+    ("churn", 64, 1, "thread churn, 64 B"),
 ]
 
 
@@ -136,6 +150,12 @@ def case_label(workload, size, threads):
         bits.append("%d B" % size)
     if workload == "prodcons":
         bits.append("%d pair%s" % (threads // 2, "s" if threads > 2 else ""))
+    elif workload == "xmalloc":
+        bits.append("%d producer%s + %d consumer%s" % (
+            threads // 2, "s" if threads > 2 else "",
+            threads // 2, "s" if threads > 2 else ""))
+    elif workload == "churn":
+        bits.append("4 short-lived threads per step")
     elif workload != "gfmix":
         bits.append("%d thread%s" % (threads, "s" if threads > 1 else ""))
     return ", ".join(bits)

@@ -13,6 +13,9 @@
  * as static inline wrappers that call the allocator's exported functions
  * directly, so that a measured loop is get-then-put through those
  * functions and nothing else (no indirect call the real callers lack).
+ * A backend that defines WL_PAIR_AND_LARSON_ONLY registers only the hot
+ * pair and larson (magpool-inline: the magpool process runs before every
+ * competitor's, so each backend in it costs a full pass).
  *
  * Every object a workload gets is written to before it is put back (one
  * word, or all of it where memory is measured): real callers do, and an
@@ -35,6 +38,8 @@
 #define PERF_WORKLOADS_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +348,192 @@ static void wl_rss(cbench_state *st, void *arg)
     bench_unmap(objs, vbytes);
 }
 
+/* -------------------------------------------------------------- xmalloc */
+
+/* mimalloc-bench's xmalloc-test (Lever and Boreham), for a pool: half the
+ * threads produce, half consume, through ONE shared queue (a mutex and
+ * two condition variables, as xmalloc-test's shared free list), so any
+ * consumer frees any producer's objects in batches of WL_XM_BATCH.  Items
+ * are the objects passed, counted once. */
+#define WL_XM_BATCH 64
+#define WL_XM_CAP 64 /* batches the queue holds: bounds what is in flight */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t nonempty, nonfull;
+    unsigned head, n;
+    void *slot[WL_XM_CAP][WL_XM_BATCH];
+} wl_xq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+            PTHREAD_COND_INITIALIZER, 0, 0, {{0}} };
+
+static void wl_xq_push(void *const *objs)
+{
+    pthread_mutex_lock(&wl_xq.mu);
+    while (wl_xq.n == WL_XM_CAP)
+        pthread_cond_wait(&wl_xq.nonfull, &wl_xq.mu);
+    memcpy(wl_xq.slot[(wl_xq.head + wl_xq.n) % WL_XM_CAP], objs,
+           sizeof(wl_xq.slot[0]));
+    wl_xq.n++;
+    pthread_cond_signal(&wl_xq.nonempty);
+    pthread_mutex_unlock(&wl_xq.mu);
+}
+
+static void wl_xq_pop(void **objs)
+{
+    pthread_mutex_lock(&wl_xq.mu);
+    while (wl_xq.n == 0)
+        pthread_cond_wait(&wl_xq.nonempty, &wl_xq.mu);
+    memcpy(objs, wl_xq.slot[wl_xq.head], sizeof(wl_xq.slot[0]));
+    wl_xq.head = (wl_xq.head + 1) % WL_XM_CAP;
+    wl_xq.n--;
+    pthread_cond_signal(&wl_xq.nonfull);
+    pthread_mutex_unlock(&wl_xq.mu);
+}
+
+static void wl_xmalloc(cbench_state *st, void *arg)
+{
+    bk_pool *p = wl_pool_for(cbench_range(st, 0));
+    int t = cbench_thread_index(st);
+    void *objs[WL_XM_BATCH];
+    int first = 1;
+    (void)arg;
+    /* Every thread runs the same number of iterations and there are as
+     * many consumers as producers, so the queue is empty at the end. */
+    while (cbench_keep_running_batch(st, WL_XM_BATCH)) {
+        if (first) {
+            bench_wall_begin(&wl_wall, st);
+            first = 0;
+        }
+        if (t % 2 == 0) {
+            for (int i = 0; i < WL_XM_BATCH; i++) {
+                void *o = bk_get(p);
+                WL_CHECK(o);
+                WL_TOUCH(o, i);
+                objs[i] = o;
+            }
+            wl_xq_push(objs);
+        } else {
+            wl_xq_pop(objs);
+            for (int i = 0; i < WL_XM_BATCH; i++)
+                bk_put(p, objs[i]);
+        }
+        bench_wall_end(&wl_wall, st);
+    }
+    if (t % 2 == 0)
+        cbench_set_items(st, cbench_iterations(st));
+    bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
+                                        (cbench_nthreads(st) / 2));
+}
+
+/* --------------------------------------------------------------- larson */
+
+/* Larson and Krishnan's server benchmark with min = max size (a pool has
+ * one size): each thread keeps WL_LARSON_SLOTS live objects and replaces
+ * a randomly chosen one at every step (put it, get a new one), so objects
+ * come back in random order, not LIFO.  Items are replacements (one get
+ * and one put), all threads together. */
+#define WL_LARSON_SLOTS 1000
+#define WL_LARSON_STEP 1000
+
+static void wl_larson(cbench_state *st, void *arg)
+{
+    bk_pool *p = wl_pool_for(cbench_range(st, 0));
+    void *slot[WL_LARSON_SLOTS];
+    uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(cbench_thread_index(st) + 1);
+    int first = 1;
+    (void)arg;
+    for (int i = 0; i < WL_LARSON_SLOTS; i++) {
+        slot[i] = bk_get(p);
+        WL_CHECK(slot[i]);
+        WL_TOUCH(slot[i], i);
+    }
+    while (cbench_keep_running_batch(st, WL_LARSON_STEP)) {
+        if (first) {
+            bench_wall_begin(&wl_wall, st);
+            first = 0;
+        }
+        for (int i = 0; i < WL_LARSON_STEP; i++) {
+            x ^= x << 13; /* xorshift64 */
+            x ^= x >> 7;
+            x ^= x << 17;
+            unsigned k = (unsigned)(x % WL_LARSON_SLOTS);
+            bk_put(p, slot[k]);
+            slot[k] = bk_get(p);
+            WL_CHECK(slot[k]);
+            WL_TOUCH(slot[k], i);
+        }
+        bench_wall_end(&wl_wall, st);
+    }
+    for (int i = 0; i < WL_LARSON_SLOTS; i++)
+        bk_put(p, slot[i]);
+    cbench_set_items(st, cbench_iterations(st));
+    bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
+                                        cbench_nthreads(st));
+}
+
+/* ---------------------------------------------------------------- churn */
+
+/* Thread churn, as mimalloc-bench's mstress: every step starts
+ * WL_CHURN_THREADS short-lived threads and joins them.  Each frees what
+ * the thread of the same index in the previous generation left behind
+ * (objects of a thread that has exited), gets WL_CHURN_OBJS objects,
+ * puts half of them back itself and leaves the other half to the next
+ * generation.  What it measures is per-thread set-up and tear-down (a
+ * thread cache made, registered, flushed at exit) with objects outliving
+ * their threads.  Items are gets. */
+#define WL_CHURN_THREADS 4
+#define WL_CHURN_OBJS 512
+
+struct wl_churn_job {
+    bk_pool *p;
+    void *left[WL_CHURN_OBJS / 2]; /* from the previous generation */
+    int nleft;
+};
+
+static void *wl_churn_thread(void *arg)
+{
+    struct wl_churn_job *j = arg;
+    void *mine[WL_CHURN_OBJS];
+    for (int i = 0; i < j->nleft; i++)
+        bk_put(j->p, j->left[i]);
+    for (int i = 0; i < WL_CHURN_OBJS; i++) {
+        mine[i] = bk_get(j->p);
+        WL_CHECK(mine[i]);
+        WL_TOUCH(mine[i], i);
+    }
+    for (int i = 0; i < WL_CHURN_OBJS; i += 2)
+        bk_put(j->p, mine[i]);
+    for (int i = 1, k = 0; i < WL_CHURN_OBJS; i += 2)
+        j->left[k++] = mine[i];
+    j->nleft = WL_CHURN_OBJS / 2;
+    return NULL;
+}
+
+static void wl_churn(cbench_state *st, void *arg)
+{
+    static struct wl_churn_job jobs[WL_CHURN_THREADS];
+    bk_pool *p = wl_pool_for(cbench_range(st, 0));
+    (void)arg;
+    for (int i = 0; i < WL_CHURN_THREADS; i++) {
+        jobs[i].p = p;
+        jobs[i].nleft = 0;
+    }
+    while (cbench_keep_running(st)) {
+        pthread_t tid[WL_CHURN_THREADS];
+        for (int i = 0; i < WL_CHURN_THREADS; i++)
+            if (pthread_create(&tid[i], NULL, wl_churn_thread, &jobs[i])) {
+                fprintf(stderr, "%s: pthread_create failed\n", bk_label());
+                abort();
+            }
+        for (int i = 0; i < WL_CHURN_THREADS; i++)
+            pthread_join(tid[i], NULL);
+    }
+    for (int i = 0; i < WL_CHURN_THREADS; i++)
+        for (int k = 0; k < jobs[i].nleft; k++)
+            bk_put(p, jobs[i].left[k]);
+    cbench_set_items(st, cbench_iterations(st) * WL_CHURN_THREADS *
+                             WL_CHURN_OBJS);
+}
+
 /* ------------------------------------------------------------- register */
 
 static void wl_register(const char *label)
@@ -371,6 +562,7 @@ static void wl_register(const char *label)
     for (int i = 0; i < bench_opt.nsizes; i++)
         cbench_arg(b, bench_opt.sizes[i]);
 
+#ifndef WL_PAIR_AND_LARSON_ONLY
     snprintf(name, sizeof name, "batch/%s", label);
     b = cbench_real_time(cbench_register(name, wl_batch, NULL));
     for (int i = 0; i < bench_opt.nsizes; i++)
@@ -392,9 +584,45 @@ static void wl_register(const char *label)
     b = cbench_real_time(cbench_register(name, wl_manypools, NULL));
     cbench_threads(cbench_threads(b, 1), 2);
 
+    /* The mimalloc-bench-style workloads, at the sizes the issue that
+     * asked for them names (those of --sizes). */
+    static const int64_t xm_sizes[] = { 64, 512 };
+    snprintf(name, sizeof name, "xmalloc/%s", label);
+    b = cbench_real_time(cbench_register(name, wl_xmalloc, NULL));
+    for (unsigned i = 0; i < sizeof xm_sizes / sizeof *xm_sizes; i++)
+        if (wl_pool_for(xm_sizes[i]))
+            cbench_arg(b, xm_sizes[i]);
+    cbench_threads(cbench_threads(b, 2), 4);
+
+#endif
+    static const int64_t lc_sizes[] = { 64, 2048 };
+    snprintf(name, sizeof name, "larson/%s", label);
+    b = cbench_real_time(cbench_register(name, wl_larson, NULL));
+    for (unsigned i = 0; i < sizeof lc_sizes / sizeof *lc_sizes; i++)
+        if (wl_pool_for(lc_sizes[i]))
+            cbench_arg(b, lc_sizes[i]);
+    cbench_threads(cbench_threads(b, 1), 2);
+
+#ifndef WL_PAIR_AND_LARSON_ONLY
+    snprintf(name, sizeof name, "churn/%s", label);
+    b = cbench_real_time(cbench_register(name, wl_churn, NULL));
+    for (unsigned i = 0; i < sizeof xm_sizes / sizeof *xm_sizes; i++)
+        if (wl_pool_for(xm_sizes[i]))
+            cbench_arg(b, xm_sizes[i]);
+
     snprintf(name, sizeof name, "rss/%s", label);
     b = cbench_register(name, wl_rss, NULL);
     cbench_unit_us(cbench_fixed_iterations(cbench_arg(b, 512), 1));
+#else
+    /* Not registered for this backend (see the top of this file). */
+    (void)wl_batch;
+    (void)wl_prodcons;
+    (void)wl_gfmix;
+    (void)wl_manypools;
+    (void)wl_rss;
+    (void)wl_xmalloc;
+    (void)wl_churn;
+#endif
 }
 
 static const struct bench_backend wl_backend = {

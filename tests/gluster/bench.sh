@@ -39,7 +39,7 @@
 #              $MAGPOOL_BENCH_MUX_IDLE s idle; the brick's RSS sampled
 #              every second (mux.samples), its threads, RSS before and
 #              after the load and after the idle time, its smaps then
-#              (smaps.load, smaps.end), a statedump after the load;
+#              (smaps.load, smaps.end), a statedump after the idle time;
 #              plotted per configuration (mux-brick-rss.png)
 # and measures the brick (CPU seconds, utime + stime from /proc/PID/stat,
 # read 3 s after the last client ended and just before the volume stops;
@@ -446,12 +446,13 @@ mux_run() {
     rss_load=$(vm_kib "$BRICK" VmRSS) hwm_load=$(vm_kib "$BRICK" VmHWM)
     threads_load=$(threads_of "$BRICK") cpu_load=$(cpu_secs "$BRICK")
     cp "/proc/$BRICK/smaps" "$W/smaps.load" 2>/dev/null || true
-    gcli volume statedump "$VOL-1" >/dev/null || say "statedump failed"
     say "  after the load ($load_s s): $threads_load threads, VmRSS $rss_load KiB, VmHWM $hwm_load KiB"
     sleep "$MUX_IDLE"
     local rss_end cpu_end
     rss_end=$(vm_kib "$BRICK" VmRSS) cpu_end=$(cpu_secs "$BRICK")
     cp "/proc/$BRICK/smaps" "$W/smaps.end" 2>/dev/null || true
+    # After the figures: a statedump itself grows the brick by 2-4 MiB.
+    gcli volume statedump "$VOL-1" >/dev/null || say "statedump failed"
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     say "  after $MUX_IDLE s idle: VmRSS $rss_end KiB"
