@@ -267,7 +267,9 @@ size_t mp_slab_release_pages(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
     size_t given = 0;
-    if (mp_dbg.on)
+    /* The runs are counted in 4 KiB pages: with larger pages a run could
+     * be rounded up over a page that holds objects in use. */
+    if (mp_dbg.on || sysconf(_SC_PAGESIZE) != MP_PAGE)
         return 0;
     pthread_mutex_lock(&sl->lock);
     struct mp_chunk *c;
