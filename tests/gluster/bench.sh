@@ -259,18 +259,23 @@ check_config() {
     fi
 }
 
-one_run() {
+# run_begin CONFIG DIR: what every run (one_run, mux_run) does first: the
+# configuration, its checks, the traps that tear the run down, $W.
+run_begin() {
     CFG=$1
     W=$2
-    local sf=$3 md=$4 t_start=$SECONDS
     check_preload
     TCMALLOC_REAL=$(readlink -f "$TCMALLOC")
     trap one_on_exit EXIT
     trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
     trap 'die "interrupted"' INT TERM
-
     config_env
     gf_workdir
+}
+
+one_run() {
+    local sf=$3 md=$4 t_start=$SECONDS
+    run_begin "$1" "$2"
     say "$CFG: working directory $W, namespace $NS, volume $VOL"
     gf_start
     check_config
@@ -410,17 +415,8 @@ one_run() {
 threads_of() { awk '$1 == "Threads:" { print $2 }' "/proc/$1/status"; }
 
 mux_run() {
-    CFG=$1
-    W=$2
     local md=$3 t_start=$SECONDS i v
-    check_preload
-    TCMALLOC_REAL=$(readlink -f "$TCMALLOC")
-    trap one_on_exit EXIT
-    trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
-    trap 'die "interrupted"' INT TERM
-
-    config_env
-    gf_workdir
+    run_begin "$1" "$2"
     say "$CFG: brick multiplexing, $MUX_VOLS volumes; working directory $W, namespace $NS"
     gf_start_mux "$MUX_VOLS"
     check_config
@@ -622,12 +618,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
             if [ "$rc" = 0 ] && [ -s "$mdir/result" ]; then
                 sed -n -e 's/^status=/mux_status=/' -e 's/^run_s=/mux_run_s=/' -e '/^mux_/p' \
                     "$mdir/result" >>"$dir/result"
-                d0=$dir dir=$mdir
                 say "round $round/$ROUNDS $cfg: brick multiplexing ($MUX_VOLS volumes):" \
                     "$(get mux_ops_s) ops/s, $(get mux_brick_threads) threads," \
                     "VmRSS $(get mux_brick_rss_load_kib) KiB after the load," \
-                    "$(get mux_brick_rss_end_kib) KiB after $MUX_IDLE s idle ($(get run_s) s)"
-                dir=$d0
+                    "$(get mux_brick_rss_end_kib) KiB after $MUX_IDLE s idle ($(get mux_run_s) s)"
             else
                 NFAIL=$((NFAIL + 1))
                 say "round $round/$ROUNDS $cfg: brick multiplexing FAILED (exit status $rc); last lines:"
