@@ -440,8 +440,8 @@ void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
 void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_gets(const struct magpool *pool) MP_HIDDEN;
-size_t mp_tcache_reclaim_idle(struct magpool *pool,
-                              unsigned long pass) MP_HIDDEN;
+void mp_tcache_reclaim_idle(struct magpool *pool,
+                            unsigned long pass) MP_HIDDEN;
 void mp_tcache_init_once(void) MP_HIDDEN;
 void mp_fork_prepare(void) MP_HIDDEN;
 void mp_fork_parent(void) MP_HIDDEN;

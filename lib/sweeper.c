@@ -131,7 +131,7 @@ static void sweep_all(unsigned interval_ms)
             /* Idle threads' previous magazines into the depot first: the
              * estimate below starts counting them now and returns them
              * at the next pass if nobody needs them. */
-            (void)mp_tcache_reclaim_idle(p, pass);
+            mp_tcache_reclaim_idle(p, pass);
             /* Relaxed: a counter; sweeps, trims and destroys, which add
              * to it, all hold mp_reg_lock, as this pass does. */
             unsigned long before =

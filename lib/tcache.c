@@ -266,11 +266,9 @@ uint64_t mp_tcache_rounds(const struct magpool *pool)
  * magazines of every pool it ever touched; the loaded one stays (the fast
  * path uses it with plain loads and stores).  The owner claims the same
  * pointer with an exchange at the start of its slow paths (magazine.c,
- * take_prev), so exactly one of them gets the magazine.  Returns the
- * bytes of objects taken. */
-size_t mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
+ * take_prev), so exactly one of them gets the magazine. */
+void mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
 {
-    size_t rounds = 0;
     struct mp_tcache *tc;
     cds_list_for_each_entry(tc, &mp_threads, link) {
         struct mp_tslot *s =
@@ -287,13 +285,11 @@ size_t mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
             atomic_exchange_explicit(&s->prev, NULL, memory_order_acquire);
         if (!m)
             continue; /* the owner claimed it first */
-        rounds += m->n;
         if (m->n)
             mp_depot_put_full(pool, m);
         else
             mp_depot_put_empty(pool, m);
     }
-    return rounds * pool->slab.stride;
 }
 
 /* ------------------------------------------------------------------ */
