@@ -78,6 +78,17 @@ static __attribute__((noinline, noreturn)) void wl_get_failed(void)
             wl_get_failed();                                                   \
     } while (0)
 
+/* Get n objects into objs[], each written to: a producer's step. */
+static inline void wl_get_n(bk_pool *p, void **objs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        void *o = bk_get(p);
+        WL_CHECK(o);
+        WL_TOUCH(o, i);
+        objs[i] = o;
+    }
+}
+
 /* ----------------------------------------------------------------- pair */
 
 /* The hot pair: one get, one put, the same object back and forth. */
@@ -112,12 +123,7 @@ static void wl_batch(cbench_state *st, void *arg)
             bench_wall_begin(&wl_wall, st);
             first = 0;
         }
-        for (int i = 0; i < WL_BATCH; i++) {
-            void *o = bk_get(p);
-            WL_CHECK(o);
-            WL_TOUCH(o, i);
-            objs[i] = o;
-        }
+        wl_get_n(p, objs, WL_BATCH);
         for (int i = 0; i < WL_BATCH; i++)
             bk_put(p, objs[i]);
         bench_wall_end(&wl_wall, st);
@@ -148,12 +154,7 @@ static void wl_prodcons(cbench_state *st, void *arg)
             first = 0;
         }
         if (t % 2 == 0) {
-            for (int i = 0; i < WL_PC_STEP; i++) {
-                void *o = bk_get(p);
-                WL_CHECK(o);
-                WL_TOUCH(o, i);
-                objs[i] = o;
-            }
+            wl_get_n(p, objs, WL_PC_STEP);
             bench_ring_push(r, objs, WL_PC_STEP);
         } else {
             bench_ring_pop(r, objs, WL_PC_STEP);
@@ -404,12 +405,7 @@ static void wl_xmalloc(cbench_state *st, void *arg)
             first = 0;
         }
         if (t % 2 == 0) {
-            for (int i = 0; i < WL_XM_BATCH; i++) {
-                void *o = bk_get(p);
-                WL_CHECK(o);
-                WL_TOUCH(o, i);
-                objs[i] = o;
-            }
+            wl_get_n(p, objs, WL_XM_BATCH);
             wl_xq_push(objs);
         } else {
             wl_xq_pop(objs);
@@ -495,11 +491,7 @@ static void *wl_churn_thread(void *arg)
     void *mine[WL_CHURN_OBJS];
     for (int i = 0; i < j->nleft; i++)
         bk_put(j->p, j->left[i]);
-    for (int i = 0; i < WL_CHURN_OBJS; i++) {
-        mine[i] = bk_get(j->p);
-        WL_CHECK(mine[i]);
-        WL_TOUCH(mine[i], i);
-    }
+    wl_get_n(j->p, mine, WL_CHURN_OBJS);
     for (int i = 0; i < WL_CHURN_OBJS; i += 2)
         bk_put(j->p, mine[i]);
     for (int i = 1, k = 0; i < WL_CHURN_OBJS; i += 2)
