@@ -244,6 +244,17 @@ static void cacheless_put(struct magpool *pool, void *obj, uint64_t h)
     mp_slab_free(pool, &obj, 1);
 }
 
+/* An empty magazine this thread no longer keeps: to the depot, or freed
+ * if the pool's magazine size has changed since it was made (the put
+ * path would free it when it came out of the depot anyway). */
+static void give_back_empty(struct magpool *pool, struct mp_mag *mag)
+{
+    if (mag->cap != atomic_load_explicit(&pool->cap, memory_order_relaxed))
+        mp_mag_free_now(mag);
+    else
+        mp_depot_put_empty(pool, mag);
+}
+
 /* ------------------------------------------------------------------ */
 /* get slow path                                                        */
 /* ------------------------------------------------------------------ */
@@ -273,12 +284,30 @@ void *mp_get_slow(struct magpool *pool)
         set_prev(s, loaded);
         loaded = prev;
     } else {
+        /* Both are empty: the larger is the one to fill. */
+        if (prev && prev->cap > loaded->cap) {
+            struct mp_mag *t = prev;
+            prev = loaded;
+            loaded = t;
+        }
         struct mp_mag *full = mp_depot_get_full(pool);
-        if (full) {
-            /* Bonwick: the empty previous goes back to the depot, the
-             * empty loaded becomes previous. */
+        if (full && full->cap < loaded->cap) {
+            /* Made before the pool's magazines grew: its rounds move into
+             * ours and it is freed.  Kept in circulation, such a
+             * magazine holds the threads that take it to trading with
+             * the depot on every cycle of a working set their grown
+             * magazines would hold. */
+            memcpy(&loaded->rounds[1], &full->rounds[1],
+                   full->n * sizeof(void *));
+            loaded->n = full->n;
+            mp_mag_free_now(full);
+            set_prev(s, prev);
+        } else if (full) {
+            /* Bonwick: the empty previous goes back to the depot (or is
+             * freed if its size is no longer the pool's), the empty
+             * loaded becomes previous. */
             if (prev)
-                mp_depot_put_empty(pool, prev);
+                give_back_empty(pool, prev);
             set_prev(s, loaded);
             loaded = full;
         } else {
@@ -387,6 +416,12 @@ void mp_put_slow(void *obj)
             load(s, ref, loaded);
             cacheless_put(pool, obj, h);
             return;
+        }
+        if (prev && prev->cap > loaded->cap) {
+            /* Both full: the smaller goes to the depot (see mp_get_slow). */
+            struct mp_mag *t = prev;
+            prev = loaded;
+            loaded = t;
         }
         if (prev)
             mp_depot_put_full(pool, prev);

@@ -105,6 +105,59 @@ START_TEST(alternating_at_a_magazine_boundary_stays_local)
 }
 END_TEST
 
+/* A pool whose magazines grew keeps its older, smaller magazines in
+ * circulation.  A thread that kept one of them beside a grown one traded
+ * with the depot on every cycle of a working set the grown magazines
+ * hold (1000 objects, magazines of 1024: found by make bench, one full
+ * and one empty trade per cycle, forever). */
+START_TEST(a_working_set_that_grown_magazines_hold_stops_trading)
+{
+    struct magpool *p = magpool_create("grown", 64, NULL);
+    enum { N = 1000 };
+    static void *objs[N];
+    struct magpool_stats st = pool_stats(p);
+    unsigned first_cap = st.mag_capacity;
+    ck_assert_uint_lt(first_cap * 2, N); /* it has to grow to hold N */
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned cap = first_cap, stable = 0;
+    /* Cycle until the capacity holds N in two magazines and has not
+     * changed for 200 cycles (growth is by depot traffic a second, so
+     * its pace depends on the machine; 20 s is far beyond it). */
+    do {
+        for (int i = 0; i < N; i++)
+            objs[i] = magpool_get(p);
+        for (int i = 0; i < N; i++)
+            magpool_put(objs[i]);
+        st = pool_stats(p);
+        if (st.in_threads == 0)
+            break; /* a debug mode (valgrind): no thread caches at all */
+        stable = st.mag_capacity == cap ? stable + 1 : 0;
+        cap = st.mag_capacity;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((cap * 2 < N || stable < 200) && t.tv_sec - t0.tv_sec < 20);
+    if (st.in_threads == 0) {
+        ck_assert_uint_eq(st.depot_full_hits + st.depot_empty_hits, 0);
+        magpool_destroy(p);
+        return;
+    }
+    ck_assert_uint_ge(cap * 2, N);
+    struct magpool_stats before = pool_stats(p);
+    for (int r = 0; r < 100; r++) {
+        for (int i = 0; i < N; i++)
+            objs[i] = magpool_get(p);
+        for (int i = 0; i < N; i++)
+            magpool_put(objs[i]);
+    }
+    st = pool_stats(p);
+    ck_assert_uint_eq(st.mag_capacity, cap);
+    ck_assert_uint_eq(st.depot_full_hits, before.depot_full_hits);
+    ck_assert_uint_eq(st.depot_empty_hits, before.depot_empty_hits);
+    ck_assert_uint_ge(st.in_threads, N);
+    magpool_destroy(p);
+}
+END_TEST
+
 START_TEST(stats_count_objects_exactly_when_quiescent)
 {
     struct magpool *p = magpool_create("count", 512, NULL);
@@ -153,6 +206,7 @@ static Suite *suite(void)
     tcase_add_test(tc, get0_returns_zeroed_memory);
     tcase_add_test(tc, more_objects_than_two_magazines_go_through_the_depot);
     tcase_add_test(tc, alternating_at_a_magazine_boundary_stays_local);
+    tcase_add_test(tc, a_working_set_that_grown_magazines_hold_stops_trading);
     tcase_add_test(tc, stats_count_objects_exactly_when_quiescent);
     tcase_add_test(tc, thread_flush_hands_the_cache_to_the_depot);
     suite_add_tcase(s, tc);
