@@ -254,7 +254,8 @@ struct mp_tcache {
     /* The owner's magazine tops (magpool_tls.tops points here); others
      * read them with relaxed loads (stats, fork child). */
     void **tops[MAGPOOL_MAX_POOLS];
-    /* Right after tops (the inline fast path finds them there): gets this
+    uint64_t gets_skew[MAGPOOL_INLINE_GETS_SKEW]; /* unused (inline.h) */
+    /* After tops and the skew (the inline fast path finds them there): gets this
      * thread served from each pool.  Written by the owner only (relaxed
      * load + store); read by stats under mp_reg_lock; folded into
      * pool->gets_gone and zeroed by the thread's exit, the fork child
@@ -263,8 +264,9 @@ struct mp_tcache {
 };
 _Static_assert(offsetof(struct mp_tcache, gets) ==
                    offsetof(struct mp_tcache, tops) +
-                       MAGPOOL_MAX_POOLS * sizeof(void **),
-               "inline ABI: the get counters follow the tops");
+                       (MAGPOOL_MAX_POOLS + MAGPOOL_INLINE_GETS_SKEW) *
+                           sizeof(void **),
+               "inline ABI: the get counters follow the tops and the skew");
 
 /* ---------------------------------------------------------------------
  * Per-thread magazine tops.  tops[i] points just past the last round of

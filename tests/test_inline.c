@@ -83,6 +83,12 @@ START_TEST(a_caller_compiled_for_another_layout_is_refused)
     errno = 0;
     ck_assert_ptr_null(magpool_create_abi("v1", 64, NULL, 1));
     ck_assert_int_eq(errno, EPROTO);
+    /* Version 2 callers count their gets MAGPOOL_INLINE_GETS_SKEW words
+     * too early: refused, or they would miscount and scribble on the
+     * skew. */
+    errno = 0;
+    ck_assert_ptr_null(magpool_create_abi("v2", 64, NULL, 2));
+    ck_assert_int_eq(errno, EPROTO);
 }
 END_TEST
 
