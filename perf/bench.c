@@ -12,6 +12,10 @@
  *   --rss_seconds=S      RSS timeline after put-back (10)
  *   --rss_interval=S     timeline sampling period (0.5)
  *   --rss_out=FILE       timeline file; "%s" becomes the backend label
+ *   --force_s            disable speculative store bypass (prctl) before
+ *                        any thread starts: every chunk in the S
+ *                        forwarding mode (fwdmode.h); refused where the
+ *                        kernel has no such control
  *
  * Synchronization: everything here runs on the main thread before the
  * benchmarks, except the RSS readers, which only read /proc.
@@ -25,6 +29,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "fwdmode.h"
 
 struct bench_opts bench_opt = {
     .sizes = {64, 256, 512, 2048},
@@ -134,6 +139,16 @@ double bench_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+int bench_ncpus(void)
+{
+    static int n;
+    if (!n) {
+        long v = sysconf(_SC_NPROCESSORS_ONLN);
+        n = v > 0 ? (int)v : 1;
+    }
+    return n;
+}
+
 void bench_sleep_until(double t)
 {
     struct timespec ts = {.tv_sec = (time_t)t};
@@ -227,6 +242,10 @@ static int parse_option(const char *a)
         return (bench_opt.rss_seconds = atof(v)) >= 0 ? 0 : -1;
     if (OPT("--rss_interval"))
         return (bench_opt.rss_interval = atof(v)) > 0 ? 0 : -1;
+    if (strcmp(a, "--force_s") == 0) {
+        bench_opt.force_s = 1;
+        return 0;
+    }
     if (OPT("--rss_out")) {
         bench_opt.rss_out = v;
         return 0;
@@ -249,6 +268,14 @@ int main(int argc, char **argv)
     }
     argv[n] = NULL;
     argc = n;
+    /* Inherited by every thread created afterwards: google-benchmark's
+     * and the workloads'. */
+    if (bench_opt.force_s && fwd_force_s()) {
+        fprintf(stderr, "%s: --force_s: prctl(PR_SET_SPECULATION_CTRL, "
+                "PR_SPEC_STORE_BYPASS): %s\n", argv[0], strerror(errno));
+        return 1;
+    }
+    bench_ncpus();
     fill_many_seq();
 
     char labels[256] = "";
@@ -263,5 +290,7 @@ int main(int argc, char **argv)
     cbench_context("backends", labels);
     const char *preload = getenv("LD_PRELOAD");
     cbench_context("ld_preload", preload ? preload : "");
+    cbench_context("fwd_mode", bench_opt.force_s ? "forced S (SSBD)"
+                                                 : "as the CPU runs");
     return cbench_main(argc, argv);
 }

@@ -39,6 +39,7 @@ struct bench_opts {
     double rss_seconds;      /* length of the RSS timeline after put-back */
     double rss_interval;     /* seconds between RSS samples */
     const char *rss_out;     /* timeline file ("%s": backend label) */
+    int force_s;             /* --force_s: speculative store bypass off */
 };
 extern struct bench_opts bench_opt;
 
@@ -165,6 +166,8 @@ void *bench_map(size_t bytes);
 void bench_unmap(void *p, size_t bytes);
 /* Seconds on the monotonic clock. */
 double bench_now(void);
+/* CPUs online (sysconf), read once. */
+int bench_ncpus(void);
 void bench_sleep_until(double t);
 
 #endif /* PERF_BENCH_H */

@@ -33,5 +33,5 @@ static inline void bk_put(bk_pool *p, void *o)
 }
 static inline void bk_destroy(bk_pool *p) { magpool_destroy(p); }
 
-#define WL_PAIR_AND_LARSON_ONLY 1
+#define WL_FAST_PATH_ONLY 1
 #include "workloads.h"

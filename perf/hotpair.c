@@ -3,10 +3,14 @@
  * functions, the inline API (magpool/inline.h), malloc+free (run it with a
  * malloc's LD_PRELOAD: make bench-hotpair preloads tcmalloc) and a bare
  * thread-local free list, interleaved chunk by chunk in one process pinned
- * to one CPU, so that all four see the same VM mode (../shared/fastpath.md)
- * and load.  Prints medians and the ratios of the same chunks.
+ * to one CPU, so that all four see the same load, each chunk bracketed by
+ * forwarding-mode probes (fwdmode.h, ../shared/fastpath.md).  Prints, per
+ * mode, medians and the ratios of the same chunks.
  *
- *   perf/hotpair [CHUNKS [PAIRS_PER_CHUNK]]     (defaults 400, 50000)
+ *   perf/hotpair [--force-s] [CHUNKS [PAIRS_PER_CHUNK]] (defaults 400, 50000)
+ *
+ * --force-s disables speculative store bypass first (prctl): every chunk
+ * then runs in the S mode.
  *
  * Not a test: it asserts nothing about speed.
  *
@@ -15,7 +19,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "fwdmode.h"
 
 #include "magpool/inline.h"
 
@@ -55,13 +62,46 @@ enum { EXPORTED, INLINE, MALLOC, TLSLIST, NV };
 static const char *names[NV] = { "magpool exported", "magpool inline",
                                  "malloc+free", "thread-local list" };
 
+/* Per forwarding mode: each variant's ns per pair in the chunks of that
+ * mode, and its ratio to malloc+free and to the list in the same chunk. */
+struct per_mode {
+    int n;
+    double *t[NV], *vs_malloc[NV], *vs_list[NV];
+};
+
+static void report(const char *title, struct per_mode *m, int chunks)
+{
+    printf("%s: %d of %d chunks\n", title, m->n, chunks);
+    if (!m->n)
+        return;
+    printf("  %-18s %8s %8s %8s %10s %10s\n", "", "p25 ns", "median",
+           "p75 ns", "/malloc", "/list");
+    for (int v = 0; v < NV; v++) {
+        qsort(m->t[v], (size_t)m->n, sizeof(double), cmp);
+        qsort(m->vs_malloc[v], (size_t)m->n, sizeof(double), cmp);
+        qsort(m->vs_list[v], (size_t)m->n, sizeof(double), cmp);
+        printf("  %-18s %8.2f %8.2f %8.2f %9.2fx %9.2fx\n", names[v],
+               m->t[v][m->n / 4], m->t[v][m->n / 2], m->t[v][3 * m->n / 4],
+               m->vs_malloc[v][m->n / 2], m->vs_list[v][m->n / 2]);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    int force_s = argc > 1 && strcmp(argv[1], "--force-s") == 0;
+    if (force_s) {
+        argv++;
+        argc--;
+    }
     int chunks = argc > 1 ? atoi(argv[1]) : 400;
     int pairs = argc > 2 ? atoi(argv[2]) : 50000;
-    if (chunks < 1 || pairs < 1) {
-        fprintf(stderr, "usage: %s [CHUNKS [PAIRS_PER_CHUNK]]\n", argv[0]);
+    if (chunks < 1 || pairs < 1 || argc > 3) {
+        fprintf(stderr, "usage: hotpair [--force-s] [CHUNKS [PAIRS_PER_CHUNK]]\n");
         return 2;
+    }
+    if (force_s && fwd_force_s()) {
+        perror("hotpair: --force-s: prctl(PR_SET_SPECULATION_CTRL)");
+        return 1;
     }
     cpu_set_t cs;
     CPU_ZERO(&cs);
@@ -72,13 +112,24 @@ int main(int argc, char **argv)
         perror("magpool_inline_create");
         return 1;
     }
-    double *t[NV];
-    for (int v = 0; v < NV; v++)
-        t[v] = malloc(sizeof(double) * (size_t)chunks);
-    double *ratio[NV];
-    for (int v = 0; v < NV; v++)
-        ratio[v] = malloc(sizeof(double) * (size_t)chunks);
+    struct per_mode mode[FWD_NMODES];
+    for (int m = 0; m < FWD_NMODES; m++) {
+        mode[m].n = 0;
+        for (int v = 0; v < NV; v++) {
+            mode[m].t[v] = malloc(sizeof(double) * (size_t)chunks);
+            mode[m].vs_malloc[v] = malloc(sizeof(double) * (size_t)chunks);
+            mode[m].vs_list[v] = malloc(sizeof(double) * (size_t)chunks);
+            if (!mode[m].t[v] || !mode[m].vs_malloc[v] ||
+                !mode[m].vs_list[v]) {
+                perror("hotpair: malloc");
+                return 1;
+            }
+        }
+    }
     for (int c = 0; c < chunks; c++) {
+        /* The four variants back to back are one chunk, bracketed by
+         * probes: the same mode for all four, or the chunk is "mixed". */
+        enum fwd_mode before = fwd_mode_now();
         double t0 = now_ns();
         for (int i = 0; i < pairs; i++) {
             void *o = magpool_get(p);
@@ -104,27 +155,28 @@ int main(int argc, char **argv)
             tl_put(o);
         }
         double t4 = now_ns();
-        t[EXPORTED][c] = (t1 - t0) / pairs;
-        t[INLINE][c] = (t2 - t1) / pairs;
-        t[MALLOC][c] = (t3 - t2) / pairs;
-        t[TLSLIST][c] = (t4 - t3) / pairs;
-        for (int v = 0; v < NV; v++)
-            ratio[v][c] = t[v][c] / t[MALLOC][c];
+        enum fwd_mode after = fwd_mode_now();
+        struct per_mode *m = &mode[before == after ? after : FWD_MIXED];
+        double t[NV] = { (t1 - t0) / pairs, (t2 - t1) / pairs,
+                         (t3 - t2) / pairs, (t4 - t3) / pairs };
+        for (int v = 0; v < NV; v++) {
+            m->t[v][m->n] = t[v];
+            m->vs_malloc[v][m->n] = t[v] / t[MALLOC];
+            m->vs_list[v][m->n] = t[v] / t[TLSLIST];
+        }
+        m->n++;
     }
-    printf("hot get+put pair, 64 B, %d chunks x %d pairs, one CPU\n", chunks, pairs);
-    printf("%-18s %8s %8s %8s %12s %12s\n", "", "p25 ns", "median", "p75 ns",
-           "/malloc med", "/list med");
-    double tl_med;
-    qsort(t[TLSLIST], (size_t)chunks, sizeof(double), cmp);
-    tl_med = t[TLSLIST][chunks / 2];
-    for (int v = 0; v < NV; v++) {
-        if (v != TLSLIST)
-            qsort(t[v], (size_t)chunks, sizeof(double), cmp);
-        qsort(ratio[v], (size_t)chunks, sizeof(double), cmp);
-        printf("%-18s %8.2f %8.2f %8.2f %11.2fx %11.2fx\n", names[v],
-               t[v][chunks / 4], t[v][chunks / 2], t[v][3 * chunks / 4],
-               ratio[v][chunks / 2], t[v][chunks / 2] / tl_med);
-    }
+    printf("hot get+put pair, 64 B, %d chunks x %d pairs, one CPU%s\n",
+           chunks, pairs,
+           force_s ? ", speculative store bypass disabled" : "");
+    printf("ratios: medians of same-chunk ratios; a forwarding-mode probe "
+           "before and after each chunk (fwdmode.h)\n");
+    report("F (predictive store forwarding)", &mode[FWD_F], chunks);
+    report("S (no predictive store forwarding)", &mode[FWD_S], chunks);
+    report("mixed (the mode changed inside the chunk)", &mode[FWD_MIXED],
+           chunks);
+    if (!FWD_HAVE_PROBE)
+        report("unknown (no probe on this CPU)", &mode[FWD_UNKNOWN], chunks);
     magpool_destroy(p);
     return 0;
 }

@@ -24,7 +24,7 @@ PERF_GF_DEFS = $(AM_CPPFLAGS) $(GLUSTERFS_CPPFLAGS)
 PERF_LD_OPTS = $(AM_LDFLAGS) -no-install
 
 PERF_BENCH_COMMON = perf/cbench.h perf/cbench.cc perf/bench.h perf/bench.c \
-	perf/workloads.h
+	perf/workloads.h perf/fwdmode.h
 
 noinst_PROGRAMS = perf/instr_pair perf/instr_malloc perf/hotpair
 # GlusterFS's own pool, when libglusterfs-dev is installed.
@@ -33,7 +33,7 @@ noinst_PROGRAMS += perf/instr_glusterfs
 endif
 
 # The hot pair timed, four ways interleaved (make bench-hotpair).
-perf_hotpair_SOURCES = perf/hotpair.c
+perf_hotpair_SOURCES = perf/hotpair.c perf/fwdmode.h
 perf_hotpair_CFLAGS = $(AM_CFLAGS) -O2
 perf_hotpair_LDFLAGS = $(PERF_LD_OPTS)
 perf_hotpair_LDADD = libmagpool.la

@@ -12,6 +12,9 @@
 #   - groups: magpool (both APIs), glibc (with the mutex and TLS lists),
 #     tcmalloc, jemalloc, mimalloc (each under LD_PRELOAD of bench_malloc),
 #     glusterfs (bench_glusterfs, when built);
+#   - then, each round, a pass in the S forwarding mode forced by
+#     --force_s (perf/fwdmode.h): the hot pair and the 1-2 thread batches
+#     of magpool and magpool-inline, tcmalloc and tls-list;
 #   - the rss workload: one fresh process per backend, all at once (it
 #     mostly sleeps; RSS is per process, so they do not disturb one
 #     another's figures).
@@ -128,6 +131,17 @@ run_group() {
 # ------------------------------------------------------------ throughput
 magpool_line=$(echo "$groups" | head -1)
 competitors=$(echo "$groups" | tail -n +2)
+# The forced-S pass: magpool (both fast paths), tcmalloc, the bare list;
+# only where this kernel lets a process disable speculative store bypass.
+forced_groups=""
+if why=$("$builddir/perf/bench_magpool" --force_s --benchmark_list_tests 2>&1 >/dev/null); then
+    tc=$(echo "$competitors" | grep '^tcmalloc|' || true)
+    forced_groups="magpool||bench_magpool|magpool|magpool-inline${tc:+
+$tc}
+glibc||bench_malloc|tls-list"
+else
+    echo "forced S pass skipped: $why" | tee -a "$out/failures.txt" >&3
+fi
 ncomp=$(echo "$competitors" | wc -l)
 start=$(date +%s)
 echo "perf: $mode run, $rounds round(s), writing $out"
@@ -149,6 +163,17 @@ while [ "$r" -le "$rounds" ]; do
         t=$(run_group "$line" "$tag" "^($workloads)/($(labels_of "$line"))/")
         printf ' %s %s,' "$name" "$t"
     done
+    # The S mode on demand (fwdmode.h): the hot pair and 1-2 thread
+    # batches of magpool, then tcmalloc's and the bare list's.
+    if [ -n "$forced_groups" ]; then
+        for line in $forced_groups; do
+            name=$(field "$line" 1) labels=$(labels_of "$line")
+            seq=$((seq + 1))
+            tag=$(printf 'r%02d-s%02d-%s-forced' "$r" "$seq" "$name")
+            t=$(run_group "$line" "$tag" "^(pair/($labels)/[0-9]+|batch/($labels)/[0-9]+/real_time/threads:[12])\$" --force_s)
+            printf ' %s (S forced) %s,' "$name" "$t"
+        done
+    fi
     echo
     r=$((r + 1))
 done
@@ -158,7 +183,7 @@ printf 'rss: %s objects per backend, %ss timeline, every backend at once...' \
     "$rss_objects" "$rss_seconds"
 for line in $groups; do
     for label in $(labels_of "$line" | tr '|' ' '); do
-        # magpool-inline registers only pair and larson (workloads.h).
+        # magpool-inline registers only the fast-path workloads (workloads.h).
         [ "$label" = magpool-inline ] && continue
         run_group "$line" "rss-$label" "^rss/$label/" \
             --rss_objects=$rss_objects --rss_seconds=$rss_seconds \

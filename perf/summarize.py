@@ -168,6 +168,9 @@ class Results:
         self.samples = {}   # (workload, size, threads) -> backend -> [rate]
         self.ratios = {}    # key -> competitor -> [magpool / competitor]
         self.dropin = {}    # key -> [magpool-gf / glusterfs]
+        # Forwarding modes (fwdmode.h): one entry per process, in run
+        # order: (forced, group, {key: {backend: benchmark}}).
+        self.procs = []
         self.failed = []
         self.runs = 0
         files = sorted(glob.glob(os.path.join(folder, "raw", "r*-s*-*.json")))
@@ -179,7 +182,11 @@ class Results:
             self.runs += 1
             group = re.sub(r"^r\d+-s\d+-", "",
                            os.path.basename(path)[:-len(".json")])
+            forced = group.endswith("-forced")
+            if forced:
+                group = group[:-len("-forced")]
             seen = {}
+            full = {}
             for b in data.get("benchmarks", []):
                 if b.get("run_type", "iteration") != "iteration":
                     continue
@@ -192,9 +199,15 @@ class Results:
                 if w not in WORKLOADS or rate is None:
                     continue
                 key = (w, size, threads)
+                full.setdefault(key, {})[backend] = b
+                if forced:
+                    continue
                 self.samples.setdefault(key, {}).setdefault(
                     backend, []).append(rate)
                 seen.setdefault(key, {})[backend] = rate
+            self.procs.append((forced, group, full))
+            if forced:
+                continue
             if group == "magpool":
                 previous = seen
                 continue
@@ -217,6 +230,53 @@ class Results:
     def keys(self, workload):
         return sorted((k for k in self.samples if k[0] == workload),
                       key=lambda k: (k[1] or 0, k[2]))
+
+    # ------------------------------------------------ forwarding modes
+
+    def mode_keys(self):
+        keys = {k for _, _, full in self.procs for k, per in full.items()
+                if any("fwdF_items" in b for b in per.values())}
+        return sorted(keys, key=lambda k: (k[0] != "pair", k[1] or 0, k[2]))
+
+    def mode_ns(self, key, backend, mode, forced):
+        """ns per item in the chunks of one mode ("F" or "S"), one value
+        per process that ran some."""
+        out = []
+        for f, _, full in self.procs:
+            b = full.get(key, {}).get(backend)
+            if f == forced and b and b.get("fwd%s_items" % mode, 0) > 0:
+                out.append(b["fwd%s_ns" % mode] / b["fwd%s_items" % mode])
+        return out
+
+    def mode_chunks(self, key, backend, forced):
+        n = {"F": 0, "S": 0, "X": 0}
+        for f, _, full in self.procs:
+            b = full.get(key, {}).get(backend)
+            if f == forced and b:
+                for m in n:
+                    n[m] += b.get("fwd%s_chunks" % m, 0)
+        return n
+
+    def mode_ratios(self, key, mp_backend, backend, mode, forced):
+        """Time ratios mp_backend / backend in one mode, each against the
+        magpool process that ran just before the competitor's."""
+        out = []
+        last = None
+        for f, group, full in self.procs:
+            if f != forced:
+                continue
+            if group == "magpool":
+                last = full
+                continue
+            b = full.get(key, {}).get(backend)
+            a = (last or {}).get(key, {}).get(mp_backend)
+            if not a or not b:
+                continue
+            na, nb = (x.get("fwd%s_items" % mode, 0) for x in (a, b))
+            if na > 0 and nb > 0:
+                out.append((a["fwd%s_ns" % mode] / na) /
+                           (b["fwd%s_ns" % mode] / nb))
+        return out
 
 
 def load_rss(folder):
@@ -453,6 +513,132 @@ def md_table(header, rows):
     return out
 
 
+# The fast-path targets of issue 8, as time ratios (lower is better):
+# (label, workload, sizes, threads, magpool backend, competitor, target).
+TARGETS = [
+    ("hot pair, exported functions / tcmalloc", "pair", None, 1,
+     "magpool", "tcmalloc", 0.95),
+    ("hot pair, inline API / tcmalloc", "pair", None, 1,
+     "magpool-inline", "tcmalloc", 0.45),
+    ("hot pair, inline API / bare thread-local list", "pair", None, 1,
+     "magpool-inline", "tls-list", 1.30),
+    ("1000 gets then 1000 puts, exported / tcmalloc", "batch", None, 1,
+     "magpool", "tcmalloc", 0.80),
+    ("1000 gets then 1000 puts, exported / tcmalloc", "batch", None, 2,
+     "magpool", "tcmalloc", 0.80),
+    ("1000 gets then 1000 puts, inline API / tcmalloc", "batch", None, 1,
+     "magpool-inline", "tcmalloc", 0.80),
+    ("1000 gets then 1000 puts, inline API / tcmalloc", "batch", None, 2,
+     "magpool-inline", "tcmalloc", 0.80),
+]
+PRODCONS_TARGET = 0.5   # of the best of these, by time
+PRODCONS_RIVALS = ("tcmalloc", "jemalloc", "mimalloc")
+CONDITIONS = [("F", False, "F"), ("S", False, "S"),
+              ("S", True, "S forced (SSBD)")]
+
+
+def fmt_ns(values):
+    if not values:
+        return "-"
+    med, lo, hi = stats(values)
+    if len(values) == 1:
+        return "%.2f" % med
+    return "%.2f (%.2f-%.2f)" % (med, lo, hi)
+
+
+def fmt_target(values, target):
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    return "%s %s" % (fmt_ratio(values), "met" if med <= target else
+                      "**missed**")
+
+
+def mode_sections(res):
+    """The forwarding-mode tables and the targets, as markdown lines."""
+    keys = res.mode_keys()
+    if not keys:
+        return []
+    L = ["## Forwarding modes: hot pair and 1000 gets/puts",
+         "",
+         "This VM's CPU runs in one of two store-forwarding modes, flipping "
+         "with host load (`../shared/fastpath.md`): **F**, predictive store "
+         "forwarding active (a load of what a store just wrote costs ~1 "
+         "cycle), and **S**, not active (~6 cycles). A get+put pair is a "
+         "chain of such hops, so these workloads time chunks (10,000 pairs; "
+         "8 batches of 1000) and classify each by a store->load probe "
+         "before and after it (`perf/fwdmode.h`); a chunk whose probes "
+         "disagree counts in neither mode. **S forced** is a separate pass "
+         "(`--force_s`: speculative store bypass disabled by prctl, for "
+         "magpool, tcmalloc and the bare list) so that the S figures exist "
+         "even when the CPU never left F during the run. Nanoseconds per "
+         "get+put pair, per thread; median (min-max) over processes.",
+         ""]
+    for mode, forced, title in CONDITIONS:
+        backends = [b for b in res.backends() + ["tls-list"]
+                    if any(res.mode_ns(k, b, mode, forced) for k in keys)]
+        backends = list(dict.fromkeys(backends))
+        if not backends:
+            L.append("%s: no chunk ran in this mode." % title)
+            L.append("")
+            continue
+        L.append("%s, ns per pair:" % title)
+        L.append("")
+        rows = []
+        for k in keys:
+            rows.append(["%s, %s" % (k[0], case_label(*k))] +
+                        [fmt_ns(res.mode_ns(k, b, mode, forced))
+                         for b in backends])
+        L += md_table(["case"] + backends, rows)
+        L.append("")
+        n = {"F": 0, "S": 0, "X": 0}
+        for k in keys:
+            for b in backends:
+                for m, v in res.mode_chunks(k, b, forced).items():
+                    n[m] += v
+        total = sum(n.values())
+        if total:
+            L.append("Chunks of the %s run: %d F (%.0f %%), %d S (%.0f %%), "
+                     "%d mixed." % ("forced" if forced else "unforced",
+                                    n["F"], 100.0 * n["F"] / total, n["S"],
+                                    100.0 * n["S"] / total, n["X"]))
+            L.append("")
+
+    L.append("## Fast-path targets (issue 8)")
+    L.append("")
+    L.append("Time ratios (lower is better) of the chunks in each mode, "
+             "each magpool process against the competitor process run just "
+             "after it; median (min-max) over rounds.")
+    L.append("")
+    rows = []
+    for label, w, _, threads, mp, comp, target in TARGETS:
+        for k in keys:
+            if k[0] != w or k[2] != threads:
+                continue
+            row = ["%s, %s" % (label, case_label(*k)), "<= %.2fx" % target]
+            for mode, forced, _ in CONDITIONS:
+                row.append(fmt_target(
+                    res.mode_ratios(k, mp, comp, mode, forced), target))
+            rows.append(row)
+    for k in res.keys("prodcons"):
+        if k[2] != 2:
+            continue
+        rivals = [(statistics.median(res.ratios[k][c]), c)
+                  for c in PRODCONS_RIVALS if res.ratios.get(k, {}).get(c)]
+        if not rivals:
+            continue
+        rate_ratio, best = min(rivals)
+        values = [1.0 / v for v in res.ratios[k][best]]
+        rows.append(["producer->consumer / best of %s (%s), %s"
+                     % ("/".join(PRODCONS_RIVALS), best, case_label(*k)),
+                     "<= %.2fx" % PRODCONS_TARGET,
+                     fmt_target(values, PRODCONS_TARGET) +
+                     " (all chunks; not classified)", "", ""])
+    L += md_table(["target", "goal"] + [t for _, _, t in CONDITIONS], rows)
+    L.append("")
+    return L
+
+
 def summary(folder, res, rss, pngs, image_prefix):
     meta = read_meta(folder)
     stamp = os.path.basename(os.path.normpath(folder))
@@ -518,6 +704,8 @@ def summary(folder, res, rss, pngs, image_prefix):
     rows.append(row)
     L += md_table(header, rows)
     L.append("")
+
+    L += mode_sections(res)
 
     # Memory.
     if rss:

@@ -13,9 +13,10 @@
  * as static inline wrappers that call the allocator's exported functions
  * directly, so that a measured loop is get-then-put through those
  * functions and nothing else (no indirect call the real callers lack).
- * A backend that defines WL_PAIR_AND_LARSON_ONLY registers only the hot
- * pair and larson (magpool-inline: the magpool process runs before every
- * competitor's, so each backend in it costs a full pass).
+ * A backend that defines WL_FAST_PATH_ONLY registers only the hot pair,
+ * the 1-2 thread batches and larson (magpool-inline: the magpool process
+ * runs before every competitor's, so each backend in it costs a full
+ * pass).
  *
  * Every object a workload gets is written to before it is put back (one
  * word, or all of it where memory is measured): real callers do, and an
@@ -45,6 +46,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "fwdmode.h"
 
 #define WL_MAX_PAIRS (BENCH_MAX_THREADS / 2)
 #define WL_BATCH 1000  /* objects a "batch" thread holds at once */
@@ -91,20 +93,47 @@ static inline void wl_get_n(bk_pool *p, void **objs, int n)
 
 /* ----------------------------------------------------------------- pair */
 
+/* Chunks of the pair and batch workloads, bracketed by forwarding-mode
+ * probes (fwdmode.h): the counters fwdF_ns/fwdF_items (and fwdS_) are
+ * the time and items of the chunks run wholly in one mode, summed over
+ * threads (summarize.py divides them); fwdF/fwdS/fwdX_chunks count the
+ * chunks (X: the mode changed inside).  Not reported when the run has
+ * more threads than CPUs: a chunk's time would then include other
+ * threads' time slices. */
+#define WL_PAIR_CHUNK 10000 /* pairs per chunk, ~20-200 us */
+#define WL_BATCH_CHUNK 8    /* batches (8000 pairs) per chunk */
+
+static void wl_fwd_report(cbench_state *st, const struct fwd_chunks *c)
+{
+    if (cbench_nthreads(st) > bench_ncpus())
+        return;
+    cbench_counter(st, "fwdF_ns", c->ns[FWD_F], CBENCH_VALUE);
+    cbench_counter(st, "fwdF_items", c->items[FWD_F], CBENCH_VALUE);
+    cbench_counter(st, "fwdS_ns", c->ns[FWD_S], CBENCH_VALUE);
+    cbench_counter(st, "fwdS_items", c->items[FWD_S], CBENCH_VALUE);
+    cbench_counter(st, "fwdF_chunks", (double)c->n[FWD_F], CBENCH_VALUE);
+    cbench_counter(st, "fwdS_chunks", (double)c->n[FWD_S], CBENCH_VALUE);
+    cbench_counter(st, "fwdX_chunks", (double)c->n[FWD_MIXED], CBENCH_VALUE);
+}
+
 /* The hot pair: one get, one put, the same object back and forth. */
 static void wl_pair(cbench_state *st, void *arg)
 {
     bk_pool *p = wl_pool_for(cbench_range(st, 0));
+    struct fwd_chunks c = {0};
     (void)arg;
-    while (cbench_keep_running_batch(st, 1000)) {
-        for (int i = 0; i < 1000; i++) {
+    while (cbench_keep_running_batch(st, WL_PAIR_CHUNK)) {
+        fwd_chunk_begin(&c);
+        for (int i = 0; i < WL_PAIR_CHUNK; i++) {
             void *o = bk_get(p);
             WL_CHECK(o);
             WL_TOUCH(o, i);
             bk_put(p, o);
         }
+        fwd_chunk_end(&c, WL_PAIR_CHUNK);
     }
     cbench_set_items(st, cbench_iterations(st));
+    wl_fwd_report(st, &c);
 }
 
 /* ---------------------------------------------------------------- batch */
@@ -116,19 +145,27 @@ static void wl_batch(cbench_state *st, void *arg)
 {
     bk_pool *p = wl_pool_for(cbench_range(st, 0));
     void *objs[WL_BATCH];
-    int first = 1;
+    struct fwd_chunks c = {0};
+    int first = 1, in_chunk = 0;
     (void)arg;
     while (cbench_keep_running(st)) {
         if (first) {
             bench_wall_begin(&wl_wall, st);
             first = 0;
         }
+        if (!in_chunk)
+            fwd_chunk_begin(&c);
         wl_get_n(p, objs, WL_BATCH);
         for (int i = 0; i < WL_BATCH; i++)
             bk_put(p, objs[i]);
+        if (++in_chunk == WL_BATCH_CHUNK) {
+            fwd_chunk_end(&c, (double)WL_BATCH_CHUNK * WL_BATCH);
+            in_chunk = 0;
+        }
         bench_wall_end(&wl_wall, st);
     }
     cbench_set_items(st, cbench_iterations(st) * WL_BATCH);
+    wl_fwd_report(st, &c);
     bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
                                         WL_BATCH * cbench_nthreads(st));
 }
@@ -554,13 +591,17 @@ static void wl_register(const char *label)
     for (int i = 0; i < bench_opt.nsizes; i++)
         cbench_arg(b, bench_opt.sizes[i]);
 
-#ifndef WL_PAIR_AND_LARSON_ONLY
     snprintf(name, sizeof name, "batch/%s", label);
     b = cbench_real_time(cbench_register(name, wl_batch, NULL));
     for (int i = 0; i < bench_opt.nsizes; i++)
         cbench_arg(b, bench_opt.sizes[i]);
     for (int i = 0; i < bench_opt.nthreads; i++)
-        cbench_threads(b, (int)bench_opt.threads[i]);
+#ifdef WL_FAST_PATH_ONLY
+        if (bench_opt.threads[i] <= 2)
+#endif
+            cbench_threads(b, (int)bench_opt.threads[i]);
+
+#ifndef WL_FAST_PATH_ONLY
 
     snprintf(name, sizeof name, "prodcons/%s", label);
     b = cbench_real_time(cbench_register(name, wl_prodcons, NULL));
@@ -595,7 +636,7 @@ static void wl_register(const char *label)
             cbench_arg(b, lc_sizes[i]);
     cbench_threads(cbench_threads(b, 1), 2);
 
-#ifndef WL_PAIR_AND_LARSON_ONLY
+#ifndef WL_FAST_PATH_ONLY
     snprintf(name, sizeof name, "churn/%s", label);
     b = cbench_real_time(cbench_register(name, wl_churn, NULL));
     for (unsigned i = 0; i < sizeof xm_sizes / sizeof *xm_sizes; i++)
@@ -607,7 +648,6 @@ static void wl_register(const char *label)
     cbench_unit_us(cbench_fixed_iterations(cbench_arg(b, 512), 1));
 #else
     /* Not registered for this backend (see the top of this file). */
-    (void)wl_batch;
     (void)wl_prodcons;
     (void)wl_gfmix;
     (void)wl_manypools;
