@@ -1,8 +1,9 @@
 /*
  * perf/hotpair.c - the hot get+put pair, timed: magpool's exported
  * functions, the inline API (magpool/inline.h), malloc+free (run it with a
- * malloc's LD_PRELOAD: make bench-hotpair preloads tcmalloc) and a bare
- * thread-local free list, interleaved chunk by chunk in one process pinned
+ * malloc's LD_PRELOAD: make bench-hotpair preloads tcmalloc), a bare
+ * thread-local free list and two empty calls through the PLT (the floor of
+ * any exported pair: libpltfloor), interleaved chunk by chunk in one process pinned
  * to one CPU, so that all four see the same load, each chunk bracketed by
  * forwarding-mode probes (fwdmode.h, ../shared/fastpath.md).  Prints, per
  * mode, medians and the ratios of the same chunks.
@@ -23,6 +24,7 @@
 #include <time.h>
 
 #include "fwdmode.h"
+#include "pltfloor.h"
 
 #include "magpool/inline.h"
 
@@ -58,15 +60,19 @@ static inline void tl_put(void *o)
 
 #define KEEP(o) __asm__ volatile("" ::"r"(o) : "memory")
 
-enum { EXPORTED, INLINE, MALLOC, TLSLIST, NV };
+enum { EXPORTED, INLINE, MALLOC, TLSLIST, FLOOR, NV };
 static const char *names[NV] = { "magpool exported", "magpool inline",
-                                 "malloc+free", "thread-local list" };
+                                 "malloc+free", "thread-local list",
+                                 "two empty calls" };
 
 /* Per forwarding mode: each variant's ns per pair in the chunks of that
  * mode, and its ratio to malloc+free and to the list in the same chunk. */
 struct per_mode {
     int n;
     double *t[NV], *vs_malloc[NV], *vs_list[NV];
+    /* (exported - floor) / (malloc+free - floor): what the two bodies
+     * cost beside the two calls. */
+    double *above_floor;
 };
 
 static void report(const char *title, struct per_mode *m, int chunks)
@@ -84,6 +90,9 @@ static void report(const char *title, struct per_mode *m, int chunks)
                m->t[v][m->n / 4], m->t[v][m->n / 2], m->t[v][3 * m->n / 4],
                m->vs_malloc[v][m->n / 2], m->vs_list[v][m->n / 2]);
     }
+    qsort(m->above_floor, (size_t)m->n, sizeof(double), cmp);
+    printf("  above the two calls: magpool exported / malloc+free %.2fx "
+           "(median of same-chunk ratios)\n", m->above_floor[m->n / 2]);
 }
 
 int main(int argc, char **argv)
@@ -115,6 +124,11 @@ int main(int argc, char **argv)
     struct per_mode mode[FWD_NMODES];
     for (int m = 0; m < FWD_NMODES; m++) {
         mode[m].n = 0;
+        mode[m].above_floor = malloc(sizeof(double) * (size_t)chunks);
+        if (!mode[m].above_floor) {
+            perror("hotpair: malloc");
+            return 1;
+        }
         for (int v = 0; v < NV; v++) {
             mode[m].t[v] = malloc(sizeof(double) * (size_t)chunks);
             mode[m].vs_malloc[v] = malloc(sizeof(double) * (size_t)chunks);
@@ -155,15 +169,23 @@ int main(int argc, char **argv)
             tl_put(o);
         }
         double t4 = now_ns();
+        for (int i = 0; i < pairs; i++) {
+            void *o = perf_floor_get(p);
+            KEEP(o);
+            perf_floor_put(o);
+        }
+        double t5 = now_ns();
         enum fwd_mode after = fwd_mode_now();
         struct per_mode *m = &mode[before == after ? after : FWD_MIXED];
         double t[NV] = { (t1 - t0) / pairs, (t2 - t1) / pairs,
-                         (t3 - t2) / pairs, (t4 - t3) / pairs };
+                         (t3 - t2) / pairs, (t4 - t3) / pairs,
+                         (t5 - t4) / pairs };
         for (int v = 0; v < NV; v++) {
             m->t[v][m->n] = t[v];
             m->vs_malloc[v][m->n] = t[v] / t[MALLOC];
             m->vs_list[v][m->n] = t[v] / t[TLSLIST];
         }
+        m->above_floor[m->n] = (t[EXPORTED] - t[FLOOR]) / (t[MALLOC] - t[FLOOR]);
         m->n++;
     }
     printf("hot get+put pair, 64 B, %d chunks x %d pairs, one CPU%s\n",

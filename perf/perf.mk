@@ -32,11 +32,19 @@ if HAVE_GLUSTERFS
 noinst_PROGRAMS += perf/instr_glusterfs
 endif
 
-# The hot pair timed, four ways interleaved (make bench-hotpair).
-perf_hotpair_SOURCES = perf/hotpair.c perf/fwdmode.h
+# The hot pair timed, five ways interleaved (make bench-hotpair).
+perf_hotpair_SOURCES = perf/hotpair.c perf/fwdmode.h perf/pltfloor.h
 perf_hotpair_CFLAGS = $(AM_CFLAGS) -O2
 perf_hotpair_LDFLAGS = $(PERF_LD_OPTS)
-perf_hotpair_LDADD = libmagpool.la
+perf_hotpair_LDADD = libmagpool.la perf/libpltfloor.la
+
+# An empty get and put in a shared library of their own, linked as
+# libmagpool is (-z now): the floor of a pair through the PLT.  -rpath
+# makes libtool build it shared; it is never installed.
+noinst_LTLIBRARIES += perf/libpltfloor.la
+perf_libpltfloor_la_SOURCES = perf/pltfloor.c perf/pltfloor.h
+perf_libpltfloor_la_LDFLAGS = -rpath /nowhere -avoid-version -Wl,-z,now \
+	$(AM_LDFLAGS)
 
 perf_instr_pair_SOURCES = perf/instr_pair.c
 perf_instr_pair_CFLAGS = $(PERF_CC_OPTS)
