@@ -520,7 +520,7 @@ TARGETS = [
      "magpool", "tcmalloc", 0.95),
     ("hot pair, inline API / tcmalloc", "pair", None, 1,
      "magpool-inline", "tcmalloc", 0.45),
-    ("hot pair, inline API / bare thread-local list", "pair", None, 1,
+    ("hot pair, inline API / tls-list (a bare list, called; perf/hotpair has it inlined)", "pair", None, 1,
      "magpool-inline", "tls-list", 1.30),
     ("1000 gets then 1000 puts, exported / tcmalloc", "batch", None, 1,
      "magpool", "tcmalloc", 0.80),
@@ -574,34 +574,40 @@ def mode_sections(res):
          "even when the CPU never left F during the run. Nanoseconds per "
          "get+put pair, per thread; median (min-max) over processes.",
          ""]
-    for mode, forced, title in CONDITIONS:
-        backends = [b for b in res.backends() + ["tls-list"]
-                    if any(res.mode_ns(k, b, mode, forced) for k in keys)]
-        backends = list(dict.fromkeys(backends))
-        if not backends:
-            L.append("%s: no chunk ran in this mode." % title)
-            L.append("")
-            continue
-        L.append("%s, ns per pair:" % title)
-        L.append("")
-        rows = []
-        for k in keys:
-            rows.append(["%s, %s" % (k[0], case_label(*k))] +
-                        [fmt_ns(res.mode_ns(k, b, mode, forced))
-                         for b in backends])
-        L += md_table(["case"] + backends, rows)
-        L.append("")
+    for forced in (False, True):
         n = {"F": 0, "S": 0, "X": 0}
         for k in keys:
-            for b in backends:
+            for b in set(res.backends() + ["tls-list"]):
                 for m, v in res.mode_chunks(k, b, forced).items():
                     n[m] += v
         total = sum(n.values())
-        if total:
-            L.append("Chunks of the %s run: %d F (%.0f %%), %d S (%.0f %%), "
-                     "%d mixed." % ("forced" if forced else "unforced",
-                                    n["F"], 100.0 * n["F"] / total, n["S"],
-                                    100.0 * n["S"] / total, n["X"]))
+        if not total:
+            continue
+        L.append("Chunks of the %s: %d F (%.1f %%), %d S (%.1f %%), %d "
+                 "mixed." % ("forced-S pass" if forced else "main run",
+                             n["F"], 100.0 * n["F"] / total, n["S"],
+                             100.0 * n["S"] / total, n["X"]))
+        L.append("")
+        for mode, f, title in CONDITIONS:
+            if f != forced:
+                continue
+            if n[mode] < 0.01 * total:
+                L.append("%s: %d chunks, too few for a table." %
+                         (title, n[mode]))
+                L.append("")
+                continue
+            backends = [b for b in res.backends() + ["tls-list"]
+                        if any(res.mode_ns(k, b, mode, forced)
+                               for k in keys)]
+            backends = list(dict.fromkeys(backends))
+            L.append("%s, ns per pair:" % title)
+            L.append("")
+            rows = []
+            for k in keys:
+                rows.append(["%s, %s" % (k[0], case_label(*k))] +
+                            [fmt_ns(res.mode_ns(k, b, mode, forced))
+                             for b in backends])
+            L += md_table(["case"] + backends, rows)
             L.append("")
 
     L.append("## Fast-path targets (issue 8)")
