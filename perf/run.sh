@@ -15,6 +15,8 @@
 #   - then, each round, a pass in the S forwarding mode forced by
 #     --force_s (perf/fwdmode.h): the hot pair and the 1-2 thread batches
 #     of magpool and magpool-inline, tcmalloc and tls-list;
+#   - the instruction count per get+put pair of every backend, under
+#     callgrind (perf/instr.sh, as make bench-instr), into instr.txt;
 #   - the rss workload: one fresh process per backend, all at once (it
 #     mostly sleeps; RSS is per process, so they do not disturb one
 #     another's figures).
@@ -192,6 +194,22 @@ for line in $groups; do
 done
 wait
 echo " done"
+# ---------------------------------------------------------- instructions
+# callgrind's count per get+put pair, a figure beside the times (the
+# report shows it; make bench-instr prints the same).
+if command -v valgrind >/dev/null && [ -x "$builddir/libtool" ]; then
+    printf 'instructions: callgrind, every backend...'
+    if sh "$srcdir/perf/instr.sh" --all "$builddir/libtool" "$builddir/perf" \
+        >"$out/instr.txt" 2>"$out/instr.log"; then
+        echo " done"
+    else
+        echo " failed"
+        echo "instr.sh failed; see instr.log" | tee -a "$out/failures.txt" >&3
+    fi
+else
+    echo "instructions: skipped (valgrind or $builddir/libtool missing)" |
+        tee -a "$out/failures.txt" >&3
+fi
 elapsed=$(( $(date +%s) - start ))
 echo "elapsed: ${elapsed} s" >>"$out/meta.txt"
 echo "perf: measured in ${elapsed}s"

@@ -554,6 +554,34 @@ def fmt_target(values, target):
                       "**missed**")
 
 
+def load_instr(folder):
+    """label -> instructions per get+put pair, from instr.txt."""
+    out = {}
+    path = os.path.join(folder, "instr.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                m = re.match(r"(\S+):\s+(\d+) instructions per get\+put",
+                             line)
+                if m:
+                    out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def instr_section(folder):
+    counts = load_instr(folder)
+    if not counts:
+        return []
+    names = list(counts)
+    return ["## Instructions per get+put pair (callgrind)", "",
+            "A figure beside the times, not a target: the hot pair through "
+            "each backend's exported functions (magpool-inline: compiled "
+            "into the loop; magpool-preload: the LD_PRELOAD shim), loop "
+            "included, the difference of two callgrind runs of 1M and 2M "
+            "pairs (`perf/instr.sh`, as `make bench-instr`).", ""] + \
+        md_table(names, [[str(counts[n]) for n in names]]) + [""]
+
+
 def mode_sections(res):
     """The forwarding-mode tables and the targets, as markdown lines."""
     keys = res.mode_keys()
@@ -712,6 +740,7 @@ def summary(folder, res, rss, pngs, image_prefix):
     L.append("")
 
     L += mode_sections(res)
+    L += instr_section(folder)
 
     # Memory.
     if rss:
