@@ -28,13 +28,6 @@
 
 #include "magpool/inline.h"
 
-static double now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -144,37 +137,37 @@ int main(int argc, char **argv)
         /* The four variants back to back are one chunk, bracketed by
          * probes: the same mode for all four, or the chunk is "mixed". */
         enum fwd_mode before = fwd_mode_now();
-        double t0 = now_ns();
+        double t0 = fwd_now_ns();
         for (int i = 0; i < pairs; i++) {
             void *o = magpool_get(p);
             KEEP(o);
             magpool_put(o);
         }
-        double t1 = now_ns();
+        double t1 = fwd_now_ns();
         for (int i = 0; i < pairs; i++) {
             void *o = magpool_inline_get(p);
             KEEP(o);
             magpool_inline_put(o);
         }
-        double t2 = now_ns();
+        double t2 = fwd_now_ns();
         for (int i = 0; i < pairs; i++) {
             void *o = malloc(64);
             KEEP(o);
             free(o);
         }
-        double t3 = now_ns();
+        double t3 = fwd_now_ns();
         for (int i = 0; i < pairs; i++) {
             void *o = tl_get();
             KEEP(o);
             tl_put(o);
         }
-        double t4 = now_ns();
+        double t4 = fwd_now_ns();
         for (int i = 0; i < pairs; i++) {
             void *o = perf_floor_get(p);
             KEEP(o);
             perf_floor_put(o);
         }
-        double t5 = now_ns();
+        double t5 = fwd_now_ns();
         enum fwd_mode after = fwd_mode_now();
         struct per_mode *m = &mode[before == after ? after : FWD_MIXED];
         double t[NV] = { (t1 - t0) / pairs, (t2 - t1) / pairs,
