@@ -109,6 +109,15 @@ void *magpool_get0(struct magpool *pool);
  * first 8 bytes of a page); a double put is reported and ignored while
  * the object is not handed out again (magpool(3), ERRORS IN USE). */
 void magpool_put(void *obj);
+/* As magpool_put(), told the pool the object came from: the put no longer
+ * waits for the header's load to find the thread's magazine (faster when
+ * that load misses, as for an object last touched by another thread, and
+ * when speculative store bypass is disabled; magpool(3)).  The header is
+ * still checked: an object of another pool, a foreign pointer or a double
+ * put is handled exactly as magpool_put() handles it.  pool must not have
+ * been released (the pool of an object not yet put back never is); NULL
+ * means magpool_put(obj). */
+void magpool_put_to(struct magpool *pool, void *obj);
 
 /* Size a pool serves, or 0 (errno = EINVAL) for NULL. */
 size_t magpool_obj_size(const struct magpool *pool);

@@ -255,6 +255,18 @@ static void give_back_empty(struct magpool *pool, struct mp_mag *mag)
         mp_depot_put_empty(pool, mag);
 }
 
+/* Of a thread's two magazines, both empty or both full, keep the one made
+ * after the pool's magazines last grew as the loaded one: the other
+ * (previous) is the one to trade or to phase out. */
+static void larger_loaded(struct mp_mag **loaded, struct mp_mag **prev)
+{
+    if (*prev && (*prev)->cap > (*loaded)->cap) {
+        struct mp_mag *t = *prev;
+        *prev = *loaded;
+        *loaded = t;
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* get slow path                                                        */
 /* ------------------------------------------------------------------ */
@@ -285,11 +297,7 @@ void *mp_get_slow(struct magpool *pool)
         loaded = prev;
     } else {
         /* Both are empty: the larger is the one to fill. */
-        if (prev && prev->cap > loaded->cap) {
-            struct mp_mag *t = prev;
-            prev = loaded;
-            loaded = t;
-        }
+        larger_loaded(&loaded, &prev);
         struct mp_mag *full = mp_depot_get_full(pool);
         if (full && full->cap < loaded->cap) {
             /* Made before the pool's magazines grew: its rounds move into
@@ -417,12 +425,8 @@ void mp_put_slow(void *obj)
             cacheless_put(pool, obj, h);
             return;
         }
-        if (prev && prev->cap > loaded->cap) {
-            /* Both full: the smaller goes to the depot (see mp_get_slow). */
-            struct mp_mag *t = prev;
-            prev = loaded;
-            loaded = t;
-        }
+        /* Both full: the smaller goes to the depot (see mp_get_slow). */
+        larger_loaded(&loaded, &prev);
         if (prev)
             mp_depot_put_full(pool, prev);
         set_prev(s, loaded);
@@ -439,6 +443,11 @@ void mp_put_slow(void *obj)
 MP_EXPORT void *magpool_get(struct magpool *pool) { return mp_get_fast(pool); }
 
 MP_EXPORT void magpool_put(void *obj) { mp_put_fast(obj); }
+
+MP_EXPORT void magpool_put_to(struct magpool *pool, void *obj)
+{
+    mp_put_to_fast(pool, obj);
+}
 
 /* The inline API's out-of-line halves (include/magpool/inline.h). */
 MP_EXPORT void *magpool_get_slow(struct magpool *pool)

@@ -327,6 +327,11 @@ static inline void mp_put_fast(void *obj)
     magpool_inline_put_with(obj, mp_put_slow);
 }
 
+static inline void mp_put_to_fast(struct magpool *pool, void *obj)
+{
+    magpool_inline_put_to_with(pool, obj, mp_put_slow);
+}
+
 /* mem_get_calloc: GlusterFS zeroes sizeof_type bytes. */
 static inline void *mp_gf_get_calloc(struct magpool *p)
 {

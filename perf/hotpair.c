@@ -1,6 +1,7 @@
 /*
  * perf/hotpair.c - the hot get+put pair, timed: magpool's exported
- * functions, the inline API (magpool/inline.h), malloc+free (run it with a
+ * functions, the inline API (magpool/inline.h; its put with and without
+ * the pool: magpool_inline_put_to, magpool_inline_put), malloc+free (run it with a
  * malloc's LD_PRELOAD: make bench-hotpair preloads tcmalloc), a bare
  * thread-local free list and two empty calls through the PLT (the floor of
  * any exported pair: libpltfloor), interleaved chunk by chunk in one process pinned
@@ -53,8 +54,9 @@ static inline void tl_put(void *o)
 
 #define KEEP(o) __asm__ volatile("" ::"r"(o) : "memory")
 
-enum { EXPORTED, INLINE, MALLOC, TLSLIST, FLOOR, NV };
+enum { EXPORTED, INLINE, INLINE_TO, MALLOC, TLSLIST, FLOOR, NV };
 static const char *names[NV] = { "magpool exported", "magpool inline",
+                                 "inline, pool given",
                                  "malloc+free", "thread-local list",
                                  "two empty calls" };
 
@@ -134,8 +136,8 @@ int main(int argc, char **argv)
         }
     }
     for (int c = 0; c < chunks; c++) {
-        /* The four variants back to back are one chunk, bracketed by
-         * probes: the same mode for all four, or the chunk is "mixed". */
+        /* The variants back to back are one chunk, bracketed by
+         * probes: the same mode for all, or the chunk is "mixed". */
         enum fwd_mode before = fwd_mode_now();
         double t0 = fwd_now_ns();
         for (int i = 0; i < pairs; i++) {
@@ -148,6 +150,12 @@ int main(int argc, char **argv)
             void *o = magpool_inline_get(p);
             KEEP(o);
             magpool_inline_put(o);
+        }
+        double t2b = fwd_now_ns();
+        for (int i = 0; i < pairs; i++) {
+            void *o = magpool_inline_get(p);
+            KEEP(o);
+            magpool_inline_put_to(p, o);
         }
         double t2 = fwd_now_ns();
         for (int i = 0; i < pairs; i++) {
@@ -170,7 +178,8 @@ int main(int argc, char **argv)
         double t5 = fwd_now_ns();
         enum fwd_mode after = fwd_mode_now();
         struct per_mode *m = &mode[before == after ? after : FWD_MIXED];
-        double t[NV] = { (t1 - t0) / pairs, (t2 - t1) / pairs,
+        double t[NV] = { (t1 - t0) / pairs, (t2b - t1) / pairs,
+                         (t2 - t2b) / pairs,
                          (t3 - t2) / pairs, (t4 - t3) / pairs,
                          (t5 - t4) / pairs };
         for (int v = 0; v < NV; v++) {

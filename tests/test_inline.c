@@ -92,6 +92,113 @@ START_TEST(a_caller_compiled_for_another_layout_is_refused)
 }
 END_TEST
 
+static int cmp_ptr(const void *x, const void *y)
+{
+    uintptr_t a = (uintptr_t) * (void *const *)x, b = (uintptr_t) * (void *const *)y;
+    return a < b ? -1 : a > b;
+}
+
+START_TEST(put_to_checks_the_header_and_sends_strays_to_their_own_pool)
+{
+    struct magpool *p = magpool_inline_create("to-a", 64, NULL);
+    struct magpool *q = magpool_inline_create("to-b", 200, NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(q);
+    enum { N = 3000 };
+    static void *a[N], *b[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = magpool_inline_get(p);
+        b[i] = magpool_get(q);
+        ck_assert_ptr_nonnull(a[i]);
+        ck_assert_ptr_nonnull(b[i]);
+        memset(a[i], 0xa1, 64);
+        memset(b[i], 0xb2, 200);
+    }
+    /* The right pool, the wrong one, none, and both entry points. */
+    for (int i = 0; i < N; i++) {
+        switch (i % 4) {
+        case 0:
+            magpool_inline_put_to(p, a[i]);
+            magpool_put_to(q, b[i]);
+            break;
+        case 1:
+            magpool_inline_put_to(q, a[i]);
+            magpool_put_to(p, b[i]);
+            break;
+        case 2:
+            magpool_inline_put_to(NULL, a[i]);
+            magpool_put_to(NULL, b[i]);
+            break;
+        default:
+            magpool_put_to(p, a[i]);
+            magpool_inline_put_to(q, b[i]);
+        }
+    }
+    ck_assert_uint_eq(pool_stats(p).active, 0);
+    ck_assert_uint_eq(pool_stats(q).active, 0);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 0);
+    ck_assert_uint_eq(pool_stats(q).double_puts, 0);
+    /* Every object went back to the pool it came from: p hands out none
+     * of q's (200-byte) objects, and all of its own again. */
+    qsort(a, N, sizeof(void *), cmp_ptr);
+    qsort(b, N, sizeof(void *), cmp_ptr);
+    static void *again[N];
+    for (int i = 0; i < N; i++) {
+        again[i] = magpool_inline_get(p);
+        ck_assert_ptr_null(bsearch(&again[i], b, N, sizeof(void *), cmp_ptr));
+        ck_assert_ptr_nonnull(bsearch(&again[i], a, N, sizeof(void *), cmp_ptr));
+    }
+    for (int i = 0; i < N; i++)
+        magpool_inline_put_to(p, again[i]);
+
+    /* Double puts are caught whichever pool the caller names. */
+    void *x = magpool_inline_get(p);
+    magpool_inline_put_to(p, x);
+    magpool_inline_put_to(p, x);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 1);
+    magpool_put_to(q, x);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 2);
+    ck_assert_uint_eq(pool_stats(q).double_puts, 0);
+
+    /* Foreign pointers are ignored, and those in the first 8 bytes of a
+     * page are not read at all (the page before is unmapped). */
+    char *heap = malloc(64);
+    memset(heap, 0x77, 64);
+    magpool_inline_put_to(p, heap + 16);
+    magpool_put_to(p, heap + 16);
+    magpool_inline_put_to(p, NULL);
+    magpool_put_to(p, NULL);
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(m, MAP_FAILED);
+    munmap(m, 4096);
+    for (int k = 0; k < 8; k++) {
+        magpool_inline_put_to(p, m + 4096 + k);
+        magpool_put_to(q, m + 4096 + k);
+    }
+    munmap(m + 4096, 4096);
+    free(heap);
+    /* A pointer one byte off one of p's objects is not p's. */
+    char *y = magpool_inline_get(p);
+    magpool_inline_put_to(p, y + 1);
+    magpool_put_to(p, y - 1);
+    magpool_inline_put_to(p, y + 8);
+    ck_assert_uint_eq(pool_stats(p).active, 1);
+    magpool_put_to(p, y);
+    ck_assert_uint_eq(pool_stats(p).active, 0);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 2);
+    /* x is in p's magazine once, not twice. */
+    void *x1 = magpool_inline_get(p), *x2 = magpool_inline_get(p);
+    ck_assert_ptr_eq(x1, x);
+    ck_assert_ptr_ne(x2, x);
+    magpool_inline_put_to(p, x1);
+    magpool_inline_put_to(p, x2);
+    ck_assert_uint_eq(pool_stats(p).active, 0);
+    magpool_destroy(p);
+    magpool_destroy(q);
+}
+END_TEST
+
 static struct magpool *xp;
 static void *box[512];
 static int nbox;
@@ -113,7 +220,10 @@ static void *consume(void *arg)
         }
         ck_assert_int_eq(*(int *)o, 0x5eed);
         *(int *)o = 0;
-        magpool_inline_put(o);
+        if (done & 1)
+            magpool_inline_put_to(xp, o);
+        else
+            magpool_inline_put(o);
         done++;
     }
     return NULL;
@@ -156,6 +266,7 @@ static Suite *suite(void)
     tcase_add_test(tc, inline_get_and_put_mix_with_the_exported_functions);
     tcase_add_test(tc, inline_put_ignores_foreign_pointers_and_detects_double_puts);
     tcase_add_test(tc, a_caller_compiled_for_another_layout_is_refused);
+    tcase_add_test(tc, put_to_checks_the_header_and_sends_strays_to_their_own_pool);
     tcase_add_test(tc, inline_objects_put_by_another_thread_flow_back);
     suite_add_tcase(s, tc);
     return s;

@@ -170,6 +170,38 @@ magpool_inline_put_with(void *obj, void (*slow)(void *))
     __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
 }
 
+/* A put that is told the pool: the header is still read and must say the
+ * object is one of this pool's, allocated (anything else goes to the slow
+ * path, which decides from the header alone, as magpool_put does), but
+ * the magazine top no longer waits for that load: the loop of a get and
+ * a put is then a chain of two dependent loads through memory instead of
+ * four (magpool(3), magpool_put_to). */
+__attribute__((always_inline)) static inline void
+magpool_inline_put_to_with(struct magpool *pool, void *obj,
+                           void (*slow)(void *))
+{
+    const struct magpool_inline_view *v =
+        (const struct magpool_inline_view *)pool;
+    if (__builtin_expect(!pool || !((uintptr_t)obj &
+                                    MAGPOOL_INLINE_PAGE_HEAD_MASK), 0)) {
+        slow(obj);
+        return;
+    }
+    uint64_t h = magpool_inline_hdr_peek(obj);
+    void ***slot = &magpool_tls.tops[v->idx];
+    void **top = *slot;
+    if (__builtin_expect(h != v->hdr_alloc, 0) ||
+        __builtin_expect(*top == (void *)(uintptr_t)1, 0)) {
+        slow(obj);
+        return;
+    }
+    /* As in magpool_inline_put_with: marked free before it enters the
+     * magazine. */
+    ((uint64_t *)obj)[-1] = h ^ MAGPOOL_INLINE_HDR_FREE;
+    *top = obj;
+    __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
+}
+
 static inline void *magpool_inline_get(struct magpool *pool)
 {
     return magpool_inline_get_with(pool, magpool_get_slow);
@@ -186,6 +218,14 @@ static inline void *magpool_inline_get0(struct magpool *pool)
 static inline void magpool_inline_put(void *obj)
 {
     magpool_inline_put_with(obj, magpool_put_slow);
+}
+
+/* magpool_inline_put with the pool the object came from (or any live
+ * pool: an object of another pool, a foreign pointer or a double put is
+ * recognized from the header and handled as magpool_put would). */
+static inline void magpool_inline_put_to(struct magpool *pool, void *obj)
+{
+    magpool_inline_put_to_with(pool, obj, magpool_put_slow);
 }
 
 #ifdef __cplusplus
