@@ -56,8 +56,12 @@
 /* Most bytes of objects in a magazine of a pool of large objects, unless
  * MAGPOOL_MAG_BYTES asks for more (pool.c, default_capacity). */
 #define MP_MAG_FLOOR_BYTES (16u << 10)
-/* Bytes of objects a magazine of a hot pool may grow to (see sweeper.c). */
-#define MP_MAG_GROW_BYTES (128u << 10)
+/* Bytes of objects a magazine of a hot pool may grow to, unless
+ * MAGPOOL_MAG_GROW_BYTES says otherwise (options.c; magazine.c grows,
+ * the sweeper shrinks).  512 KiB: 255 objects of 2 KiB, so that a thread
+ * cycling through 1000 of them trades 2 magazines each way with the
+ * depot per cycle instead of 16 (README, issue 8 item 5). */
+#define MP_MAG_GROW_BYTES (512u << 10)
 /* Depot exchanges per second above which a pool's magazines double, and
  * below which they halve again. */
 #define MP_MAG_GROW_RATE 20000u
@@ -404,6 +408,7 @@ struct mp_options {
     bool quiet;
     unsigned sweep_ms;
     size_t mag_bytes;
+    size_t mag_grow_bytes;
     unsigned depot_max;
     size_t chunk_bytes;
     const char *stats_path;

@@ -160,8 +160,9 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
     atomic_init(&pool->cap, cap);
     pool->cap_min = pool->cap_max = cap;
     if (!(opts && opts->mag_capacity)) {
-        /* Adaptive: a hot pool's magazines may grow to MP_MAG_GROW_BYTES. */
-        size_t most = MP_MAG_GROW_BYTES / (obj_size + MP_HDR_SIZE);
+        /* Adaptive: a hot pool's magazines may grow to
+         * MAGPOOL_MAG_GROW_BYTES of objects (never below the start). */
+        size_t most = mp_opt.mag_grow_bytes / (obj_size + MP_HDR_SIZE);
         pool->cap_max = (unsigned)(most < cap ? cap
                                    : most > MP_MAG_MAX ? MP_MAG_MAX : most);
     }

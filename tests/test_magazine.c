@@ -197,6 +197,101 @@ START_TEST(thread_flush_hands_the_cache_to_the_depot)
 }
 END_TEST
 
+/* Cycle n objects of pool p until its magazine capacity has settled: no
+ * change over two of the pool's growth checks (one per 4096 depot
+ * exchanges), or 200 cycles with no exchange at all (or 20 s: growth is
+ * by depot traffic a second, so its pace depends on the machine).
+ * Returns the capacity, 0 in a debug mode (no thread caches). */
+static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned cap = pool_stats(p).mag_capacity, quiet = 0;
+    uint64_t ex_at_change = 0, ex_last = 0;
+    struct magpool_stats st;
+    for (;;) {
+        /* No ck_assert in the loop: each costs Check a write(2), which
+         * would slow the traffic below what makes magazines grow. */
+        bool got_all = true;
+        for (int i = 0; i < n; i++)
+            got_all &= (objs[i] = magpool_get(p)) != NULL;
+        ck_assert(got_all);
+        for (int i = 0; i < n; i++)
+            magpool_put(objs[i]);
+        st = pool_stats(p);
+        if (st.in_threads == 0)
+            return 0;
+        uint64_t ex = st.depot_full_hits + st.depot_empty_hits;
+        if (st.mag_capacity != cap) {
+            cap = st.mag_capacity;
+            ex_at_change = ex;
+        }
+        quiet = ex == ex_last ? quiet + 1 : 0;
+        ex_last = ex;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (ex - ex_at_change > 2 * 4096 || quiet >= 200 ||
+            t.tv_sec - t0.tv_sec >= 20)
+            return cap;
+    }
+}
+
+/* Issue 8, item 5: magazines of 2 KiB objects stopped growing at 63
+ * (128 KiB), and a thread cycling 1000 of them traded 16 magazines each
+ * way with the depot per cycle.  They now grow to 512 KiB of objects. */
+START_TEST(a_hot_pool_of_2_KiB_objects_grows_its_magazines_to_512_KiB)
+{
+    /* With the sweeper, as a program would run it: it completes the
+     * depot's grace periods, which the threads would otherwise wait for
+     * themselves, slowing the traffic that makes magazines grow. */
+    ck_assert_int_eq(magpool_init(), 0);
+    struct magpool *p = magpool_create("hot-2k", 2048, NULL);
+    enum { N = 1000 };
+    static void *objs[N];
+    unsigned first = pool_stats(p).mag_capacity;
+    unsigned cap = cycle_until_stable(p, objs, N);
+    if (cap) {
+        ck_assert_uint_gt(cap, first);
+        ck_assert_uint_le(cap * (2048 + 8), 512u << 10);
+        ck_assert_uint_gt(cap * 2 * (2048 + 8), 512u << 10);
+    }
+    magpool_destroy(p);
+    magpool_fini();
+}
+END_TEST
+
+START_TEST(magazines_grow_no_further_than_MAGPOOL_MAG_GROW_BYTES)
+{
+    /* Each test is its own process and this is its first pool: the
+     * options are read now. */
+    setenv("MAGPOOL_MAG_GROW_BYTES", "16384", 1);
+    struct magpool *p = magpool_create("capped", 512, NULL);
+    enum { N = 1000 };
+    static void *objs[N];
+    unsigned first = pool_stats(p).mag_capacity;
+    ck_assert_uint_lt(first, 16384 / (512 + 8));
+    unsigned cap = cycle_until_stable(p, objs, N);
+    if (cap) {
+        ck_assert_uint_gt(cap, first); /* it grew, */
+        ck_assert_uint_eq(cap, 16384 / (512 + 8)); /* to the limit */
+    }
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(MAGPOOL_MAG_GROW_BYTES_0_keeps_magazines_at_their_first_size)
+{
+    setenv("MAGPOOL_MAG_GROW_BYTES", "0", 1);
+    struct magpool *p = magpool_create("fixed", 64, NULL);
+    enum { N = 1000 };
+    static void *objs[N];
+    unsigned first = pool_stats(p).mag_capacity;
+    unsigned cap = cycle_until_stable(p, objs, N);
+    if (cap)
+        ck_assert_uint_eq(cap, first);
+    magpool_destroy(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("magazine");
@@ -207,6 +302,9 @@ static Suite *suite(void)
     tcase_add_test(tc, more_objects_than_two_magazines_go_through_the_depot);
     tcase_add_test(tc, alternating_at_a_magazine_boundary_stays_local);
     tcase_add_test(tc, a_working_set_that_grown_magazines_hold_stops_trading);
+    tcase_add_test(tc, a_hot_pool_of_2_KiB_objects_grows_its_magazines_to_512_KiB);
+    tcase_add_test(tc, magazines_grow_no_further_than_MAGPOOL_MAG_GROW_BYTES);
+    tcase_add_test(tc, MAGPOOL_MAG_GROW_BYTES_0_keeps_magazines_at_their_first_size);
     tcase_add_test(tc, stats_count_objects_exactly_when_quiescent);
     tcase_add_test(tc, thread_flush_hands_the_cache_to_the_depot);
     suite_add_tcase(s, tc);
