@@ -9,10 +9,13 @@
  * forwarding-mode probes (fwdmode.h, ../shared/fastpath.md).  Prints, per
  * mode, medians and the ratios of the same chunks.
  *
- *   perf/hotpair [--force-s] [CHUNKS [PAIRS_PER_CHUNK]] (defaults 400, 50000)
+ *   perf/hotpair [--force-s] [--batch] [CHUNKS [PAIRS_PER_CHUNK]]
+ *                (defaults 400, 50000)
  *
  * --force-s disables speculative store bypass first (prctl): every chunk
- * then runs in the S mode.
+ * then runs in the S mode.  --batch times each variant as make bench's
+ * batch workload does: 1000 gets, then the 1000 puts (the pairs of a
+ * chunk rounded down to a multiple of 1000).
  *
  * Not a test: it asserts nothing about speed.
  *
@@ -54,6 +57,34 @@ static inline void tl_put(void *o)
 
 #define KEEP(o) __asm__ volatile("" ::"r"(o) : "memory")
 
+/* One variant's loop: n pairs, one get and its put at a time, or (batch)
+ * BATCH gets into objs[] and then their puts.  PUT names the object o. */
+#define BATCH 1000
+static void *objs[BATCH];
+#define RUN(n, batch, GET, PUT)                                         \
+    do {                                                                \
+        if (!(batch)) {                                                 \
+            for (int i_ = 0; i_ < (n); i_++) {                          \
+                void *o = GET;                                          \
+                KEEP(o);                                                \
+                PUT;                                                    \
+            }                                                           \
+        } else {                                                        \
+            for (int b_ = 0; b_ < (n) / BATCH; b_++) {                  \
+                for (int i_ = 0; i_ < BATCH; i_++) {                    \
+                    void *o = GET;                                      \
+                    KEEP(o);                                            \
+                    objs[i_] = o;                                       \
+                }                                                       \
+                for (int i_ = 0; i_ < BATCH; i_++) {                    \
+                    void *o = objs[i_];                                 \
+                    KEEP(o);                                            \
+                    PUT;                                                \
+                }                                                       \
+            }                                                           \
+        }                                                               \
+    } while (0)
+
 enum { EXPORTED, INLINE, INLINE_TO, MALLOC, TLSLIST, FLOOR, NV };
 static const char *names[NV] = { "magpool exported", "magpool inline",
                                  "inline, pool given",
@@ -92,15 +123,25 @@ static void report(const char *title, struct per_mode *m, int chunks)
 
 int main(int argc, char **argv)
 {
-    int force_s = argc > 1 && strcmp(argv[1], "--force-s") == 0;
-    if (force_s) {
+    int force_s = 0, batch = 0;
+    while (argc > 1 && argv[1][0] == '-') {
+        if (strcmp(argv[1], "--force-s") == 0)
+            force_s = 1;
+        else if (strcmp(argv[1], "--batch") == 0)
+            batch = 1;
+        else
+            break;
         argv++;
         argc--;
     }
     int chunks = argc > 1 ? atoi(argv[1]) : 400;
     int pairs = argc > 2 ? atoi(argv[2]) : 50000;
+    if (batch)
+        pairs -= pairs % BATCH;
     if (chunks < 1 || pairs < 1 || argc > 3) {
-        fprintf(stderr, "usage: hotpair [--force-s] [CHUNKS [PAIRS_PER_CHUNK]]\n");
+        fprintf(stderr, "usage: hotpair [--force-s] [--batch] [CHUNKS "
+                        "[PAIRS_PER_CHUNK]] (with --batch at least %d "
+                        "pairs)\n", BATCH);
         return 2;
     }
     if (force_s && fwd_force_s()) {
@@ -140,41 +181,17 @@ int main(int argc, char **argv)
          * probes: the same mode for all, or the chunk is "mixed". */
         enum fwd_mode before = fwd_mode_now();
         double t0 = fwd_now_ns();
-        for (int i = 0; i < pairs; i++) {
-            void *o = magpool_get(p);
-            KEEP(o);
-            magpool_put(o);
-        }
+        RUN(pairs, batch, magpool_get(p), magpool_put(o));
         double t1 = fwd_now_ns();
-        for (int i = 0; i < pairs; i++) {
-            void *o = magpool_inline_get(p);
-            KEEP(o);
-            magpool_inline_put(o);
-        }
+        RUN(pairs, batch, magpool_inline_get(p), magpool_inline_put(o));
         double t2b = fwd_now_ns();
-        for (int i = 0; i < pairs; i++) {
-            void *o = magpool_inline_get(p);
-            KEEP(o);
-            magpool_inline_put_to(p, o);
-        }
+        RUN(pairs, batch, magpool_inline_get(p), magpool_inline_put_to(p, o));
         double t2 = fwd_now_ns();
-        for (int i = 0; i < pairs; i++) {
-            void *o = malloc(64);
-            KEEP(o);
-            free(o);
-        }
+        RUN(pairs, batch, malloc(64), free(o));
         double t3 = fwd_now_ns();
-        for (int i = 0; i < pairs; i++) {
-            void *o = tl_get();
-            KEEP(o);
-            tl_put(o);
-        }
+        RUN(pairs, batch, tl_get(), tl_put(o));
         double t4 = fwd_now_ns();
-        for (int i = 0; i < pairs; i++) {
-            void *o = perf_floor_get(p);
-            KEEP(o);
-            perf_floor_put(o);
-        }
+        RUN(pairs, batch, perf_floor_get(p), perf_floor_put(o));
         double t5 = fwd_now_ns();
         enum fwd_mode after = fwd_mode_now();
         struct per_mode *m = &mode[before == after ? after : FWD_MIXED];
@@ -190,8 +207,9 @@ int main(int argc, char **argv)
         m->above_floor[m->n] = (t[EXPORTED] - t[FLOOR]) / (t[MALLOC] - t[FLOOR]);
         m->n++;
     }
-    printf("hot get+put pair, 64 B, %d chunks x %d pairs, one CPU%s\n",
-           chunks, pairs,
+    printf("%s, 64 B, %d chunks x %d pairs, one CPU%s\n",
+           batch ? "1000 gets then 1000 puts" : "hot get+put pair", chunks,
+           pairs,
            force_s ? ", speculative store bypass disabled" : "");
     printf("ratios: medians of same-chunk ratios; a forwarding-mode probe "
            "before and after each chunk (fwdmode.h)\n");
