@@ -642,7 +642,11 @@ def mode_sections(res):
     L.append("")
     L.append("Time ratios (lower is better) of the chunks in each mode, "
              "each magpool process against the competitor process run just "
-             "after it; median (min-max) over rounds.")
+             "after it; median (min-max) over rounds. Why a target is "
+             "missed, with the measurements behind it (the PLT floor, "
+             "perf/hotpair --batch; the loads that speculative store bypass "
+             "disable serializes): README.md, \"The fast path and the VM's "
+             "two store-forwarding modes\".")
     L.append("")
     rows = []
     for label, w, _, threads, mp, comp, target in TARGETS:
