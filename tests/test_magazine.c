@@ -259,36 +259,39 @@ START_TEST(a_hot_pool_of_2_KiB_objects_grows_its_magazines_to_512_KiB)
 }
 END_TEST
 
+/* With MAGPOOL_MAG_GROW_BYTES=grow (set before the process's first pool:
+ * each test is its own process, so the options are read here), the
+ * capacity a pool of size-byte objects starts at (*first) and settles at
+ * under a cycle of 1000 objects (0 in a debug mode). */
+static unsigned settled_capacity(const char *grow, size_t size,
+                                 unsigned *first)
+{
+    setenv("MAGPOOL_MAG_GROW_BYTES", grow, 1);
+    struct magpool *p = magpool_create("grow-limit", size, NULL);
+    ck_assert_ptr_nonnull(p);
+    static void *objs[1000];
+    *first = pool_stats(p).mag_capacity;
+    unsigned cap = cycle_until_stable(p, objs, 1000);
+    magpool_destroy(p);
+    return cap;
+}
+
 START_TEST(magazines_grow_no_further_than_MAGPOOL_MAG_GROW_BYTES)
 {
-    /* Each test is its own process and this is its first pool: the
-     * options are read now. */
-    setenv("MAGPOOL_MAG_GROW_BYTES", "16384", 1);
-    struct magpool *p = magpool_create("capped", 512, NULL);
-    enum { N = 1000 };
-    static void *objs[N];
-    unsigned first = pool_stats(p).mag_capacity;
+    unsigned first, cap = settled_capacity("16384", 512, &first);
     ck_assert_uint_lt(first, 16384 / (512 + 8));
-    unsigned cap = cycle_until_stable(p, objs, N);
     if (cap) {
         ck_assert_uint_gt(cap, first); /* it grew, */
         ck_assert_uint_eq(cap, 16384 / (512 + 8)); /* to the limit */
     }
-    magpool_destroy(p);
 }
 END_TEST
 
 START_TEST(MAGPOOL_MAG_GROW_BYTES_0_keeps_magazines_at_their_first_size)
 {
-    setenv("MAGPOOL_MAG_GROW_BYTES", "0", 1);
-    struct magpool *p = magpool_create("fixed", 64, NULL);
-    enum { N = 1000 };
-    static void *objs[N];
-    unsigned first = pool_stats(p).mag_capacity;
-    unsigned cap = cycle_until_stable(p, objs, N);
+    unsigned first, cap = settled_capacity("0", 64, &first);
     if (cap)
         ck_assert_uint_eq(cap, first);
-    magpool_destroy(p);
 }
 END_TEST
 
