@@ -1,8 +1,10 @@
 /*
  * model.c - model-based randomized test of magpool's public API.
  *
- * A driver draws random operations - create, destroy, get, get0, put,
- * put of NULL, foreign and double puts, thread start and exit, thread
+ * A driver draws random operations - create, destroy, get, get0, put
+ * (magpool_put, or magpool_put_to told the object's pool, no pool or
+ * another one: all must do the same), put of NULL, foreign and double
+ * puts, thread start and exit, thread
  * flush, trim, statistics, sweeper start/stop, init/fini, fork and
  * concurrent bursts - and runs each on one of several worker threads,
  * checking every result against a reference model of who holds which
@@ -306,6 +308,18 @@ static void cmd_put(struct worker *w, void *arg)
     magpool_put(arg);
 }
 
+struct putcmd {
+    struct magpool *pool;
+    void *p;
+};
+
+static void cmd_put_to(struct worker *w, void *arg)
+{
+    (void)w;
+    struct putcmd *c = arg;
+    magpool_put_to(c->pool, c->p);
+}
+
 static void cmd_flush(struct worker *w, void *arg)
 {
     (void)w;
@@ -322,6 +336,26 @@ static int live_pool(void)
         if (pools[i].h && !pools[i].destroyed)
             cand[n++] = i;
     return n ? cand[below((unsigned)n)] : -1;
+}
+
+/* Put p on worker w through either entry point: magpool_put, or
+ * magpool_put_to told p's own pool (own >= 0; a pool is never released
+ * while an object of it is out), no pool, or another live pool. */
+static void put_on(struct worker *w, void *p, int own)
+{
+    unsigned r = (unsigned)below(4);
+    if (r == 0) {
+        run_on(w, cmd_put, p);
+        return;
+    }
+    struct putcmd c = { NULL, p };
+    if (r == 1 && own >= 0) {
+        c.pool = pools[own].h;
+    } else if (r == 2) {
+        int i = live_pool();
+        c.pool = i >= 0 ? pools[i].h : NULL;
+    }
+    run_on(w, cmd_put_to, &c);
 }
 
 static void check_counts(void)
@@ -442,7 +476,7 @@ static void op_put(void)
         fail("object %p of pool %d changed while held", h.p, h.pool);
     disown(h.p);
     struct worker *w = any_worker();
-    run_on(w, cmd_put, h.p);
+    put_on(w, h.p, h.pool);
     trace("%p (pool %d) on worker %d", h.p, h.pool, w->id);
     pools[h.pool].held--;
     /* A put into a destroyed pool may free it and its memory: a second
@@ -465,7 +499,7 @@ static void op_double_put(void)
     void *p = last_put;
     bool live = pools[i].h && !pools[i].destroyed;
     struct worker *w = any_worker();
-    run_on(w, cmd_put, p);
+    put_on(w, p, live ? i : -1);
     trace("%p (pool %d) on worker %d", p, i, w->id);
     last_put = NULL;
     if (!live)
@@ -495,7 +529,7 @@ static void op_foreign_put(void)
     memset(heap, (int)below(256), 80);
     void *cands[] = { heap + 16, stack + 16, page_buf + 4096 + below(8),
                       page_buf + 64 + below(16), NULL };
-    run_on(any_worker(), cmd_put, cands[below(5)]);
+    put_on(any_worker(), cands[below(5)], -1);
     free(heap);
 }
 
@@ -610,7 +644,10 @@ static void cmd_burst(struct worker *w, void *arg)
                 return;
             }
             disown(h.p);
-            magpool_put(h.p);
+            if (r & 4) /* the object's own pool: alive while it is out */
+                magpool_put_to(pools[h.pool].h, h.p);
+            else
+                magpool_put(h.p);
         }
     }
 }
