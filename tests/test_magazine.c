@@ -105,6 +105,44 @@ START_TEST(alternating_at_a_magazine_boundary_stays_local)
 }
 END_TEST
 
+/* Cycle n objects of pool p until its magazine capacity has settled: no
+ * change over two of the pool's growth checks (one per 4096 depot
+ * exchanges), or 200 cycles with no exchange at all (or 20 s: growth is
+ * by depot traffic a second, so its pace depends on the machine).
+ * Returns the capacity, 0 in a debug mode (no thread caches). */
+static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned cap = pool_stats(p).mag_capacity, quiet = 0;
+    uint64_t ex_at_change = 0, ex_last = 0;
+    struct magpool_stats st;
+    for (;;) {
+        /* No ck_assert in the loop: each costs Check a write(2), which
+         * would slow the traffic below what makes magazines grow. */
+        bool got_all = true;
+        for (int i = 0; i < n; i++)
+            got_all &= (objs[i] = magpool_get(p)) != NULL;
+        ck_assert(got_all);
+        for (int i = 0; i < n; i++)
+            magpool_put(objs[i]);
+        st = pool_stats(p);
+        if (st.in_threads == 0)
+            return 0;
+        uint64_t ex = st.depot_full_hits + st.depot_empty_hits;
+        if (st.mag_capacity != cap) {
+            cap = st.mag_capacity;
+            ex_at_change = ex;
+        }
+        quiet = ex == ex_last ? quiet + 1 : 0;
+        ex_last = ex;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (ex - ex_at_change > 2 * 4096 || quiet >= 200 ||
+            t.tv_sec - t0.tv_sec >= 20)
+            return cap;
+    }
+}
+
 /* A pool whose magazines grew keeps its older, smaller magazines in
  * circulation.  A thread that kept one of them beside a grown one traded
  * with the depot on every cycle of a working set the grown magazines
@@ -118,25 +156,10 @@ START_TEST(a_working_set_that_grown_magazines_hold_stops_trading)
     struct magpool_stats st = pool_stats(p);
     unsigned first_cap = st.mag_capacity;
     ck_assert_uint_lt(first_cap * 2, N); /* it has to grow to hold N */
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    unsigned cap = first_cap, stable = 0;
-    /* Cycle until the capacity holds N in two magazines and has not
-     * changed for 200 cycles (growth is by depot traffic a second, so
-     * its pace depends on the machine; 20 s is far beyond it). */
-    do {
-        for (int i = 0; i < N; i++)
-            objs[i] = magpool_get(p);
-        for (int i = 0; i < N; i++)
-            magpool_put(objs[i]);
+    unsigned cap = cycle_until_stable(p, objs, N);
+    if (cap == 0) {
+        /* A debug mode (valgrind): no thread caches at all. */
         st = pool_stats(p);
-        if (st.in_threads == 0)
-            break; /* a debug mode (valgrind): no thread caches at all */
-        stable = st.mag_capacity == cap ? stable + 1 : 0;
-        cap = st.mag_capacity;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-    } while ((cap * 2 < N || stable < 200) && t.tv_sec - t0.tv_sec < 20);
-    if (st.in_threads == 0) {
         ck_assert_uint_eq(st.depot_full_hits + st.depot_empty_hits, 0);
         magpool_destroy(p);
         return;
@@ -196,44 +219,6 @@ START_TEST(thread_flush_hands_the_cache_to_the_depot)
     magpool_destroy(p);
 }
 END_TEST
-
-/* Cycle n objects of pool p until its magazine capacity has settled: no
- * change over two of the pool's growth checks (one per 4096 depot
- * exchanges), or 200 cycles with no exchange at all (or 20 s: growth is
- * by depot traffic a second, so its pace depends on the machine).
- * Returns the capacity, 0 in a debug mode (no thread caches). */
-static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
-{
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    unsigned cap = pool_stats(p).mag_capacity, quiet = 0;
-    uint64_t ex_at_change = 0, ex_last = 0;
-    struct magpool_stats st;
-    for (;;) {
-        /* No ck_assert in the loop: each costs Check a write(2), which
-         * would slow the traffic below what makes magazines grow. */
-        bool got_all = true;
-        for (int i = 0; i < n; i++)
-            got_all &= (objs[i] = magpool_get(p)) != NULL;
-        ck_assert(got_all);
-        for (int i = 0; i < n; i++)
-            magpool_put(objs[i]);
-        st = pool_stats(p);
-        if (st.in_threads == 0)
-            return 0;
-        uint64_t ex = st.depot_full_hits + st.depot_empty_hits;
-        if (st.mag_capacity != cap) {
-            cap = st.mag_capacity;
-            ex_at_change = ex;
-        }
-        quiet = ex == ex_last ? quiet + 1 : 0;
-        ex_last = ex;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if (ex - ex_at_change > 2 * 4096 || quiet >= 200 ||
-            t.tv_sec - t0.tv_sec >= 20)
-            return cap;
-    }
-}
 
 /* Issue 8, item 5: magazines of 2 KiB objects stopped growing at 63
  * (128 KiB), and a thread cycling 1000 of them traded 16 magazines each
