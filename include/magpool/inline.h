@@ -142,6 +142,19 @@ magpool_inline_get_with(struct magpool *pool,
     return obj;
 }
 
+/* The end of both puts: obj (header h, allocated) onto the magazine
+ * whose top, *slot, is top.  Marked free before it enters the magazine,
+ * and (in get) taken out before it is marked allocated: an object inside
+ * a magazine is always marked free, even in the child of a fork() that
+ * stopped this thread between two of these stores. */
+__attribute__((always_inline)) static inline void
+magpool_inline_push(void ***slot, void **top, void *obj, uint64_t h)
+{
+    ((uint64_t *)obj)[-1] = h ^ MAGPOOL_INLINE_HDR_FREE;
+    *top = obj;
+    __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
+}
+
 __attribute__((always_inline)) static inline void
 magpool_inline_put_with(void *obj, void (*slow)(void *))
 {
@@ -161,21 +174,15 @@ magpool_inline_put_with(void *obj, void (*slow)(void *))
         slow(obj);
         return;
     }
-    /* Mark it free before it enters the magazine, and (in get) take it
-     * out before marking it allocated: an object inside a magazine is
-     * always marked free, even in the child of a fork() that stopped this
-     * thread between two of these stores. */
-    ((uint64_t *)obj)[-1] = h ^ MAGPOOL_INLINE_HDR_FREE;
-    *top = obj;
-    __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
+    magpool_inline_push(slot, top, obj, h);
 }
 
 /* A put that is told the pool: the header is still read and must say the
  * object is one of this pool's, allocated (anything else goes to the slow
  * path, which decides from the header alone, as magpool_put does), but
- * the magazine top no longer waits for that load: the loop of a get and
- * a put is then a chain of two dependent loads through memory instead of
- * four (magpool(3), magpool_put_to). */
+ * finding the magazine top no longer waits for that load: the header's
+ * load leaves the chain of dependent loads through memory that a loop of
+ * gets and puts is (magpool(3), magpool_put_to). */
 __attribute__((always_inline)) static inline void
 magpool_inline_put_to_with(struct magpool *pool, void *obj,
                            void (*slow)(void *))
@@ -195,11 +202,7 @@ magpool_inline_put_to_with(struct magpool *pool, void *obj,
         slow(obj);
         return;
     }
-    /* As in magpool_inline_put_with: marked free before it enters the
-     * magazine. */
-    ((uint64_t *)obj)[-1] = h ^ MAGPOOL_INLINE_HDR_FREE;
-    *top = obj;
-    __atomic_store_n(slot, top + 1, __ATOMIC_RELAXED);
+    magpool_inline_push(slot, top, obj, h);
 }
 
 static inline void *magpool_inline_get(struct magpool *pool)
