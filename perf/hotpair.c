@@ -180,25 +180,26 @@ int main(int argc, char **argv)
         /* The variants back to back are one chunk, bracketed by
          * probes: the same mode for all, or the chunk is "mixed". */
         enum fwd_mode before = fwd_mode_now();
-        double t0 = fwd_now_ns();
+        /* start[v]: when variant v began; start[NV]: when the last ended. */
+        double start[NV + 1];
+        start[EXPORTED] = fwd_now_ns();
         RUN(pairs, batch, magpool_get(p), magpool_put(o));
-        double t1 = fwd_now_ns();
+        start[INLINE] = fwd_now_ns();
         RUN(pairs, batch, magpool_inline_get(p), magpool_inline_put(o));
-        double t2b = fwd_now_ns();
+        start[INLINE_TO] = fwd_now_ns();
         RUN(pairs, batch, magpool_inline_get(p), magpool_inline_put_to(p, o));
-        double t2 = fwd_now_ns();
+        start[MALLOC] = fwd_now_ns();
         RUN(pairs, batch, malloc(64), free(o));
-        double t3 = fwd_now_ns();
+        start[TLSLIST] = fwd_now_ns();
         RUN(pairs, batch, tl_get(), tl_put(o));
-        double t4 = fwd_now_ns();
+        start[FLOOR] = fwd_now_ns();
         RUN(pairs, batch, perf_floor_get(p), perf_floor_put(o));
-        double t5 = fwd_now_ns();
+        start[NV] = fwd_now_ns();
         enum fwd_mode after = fwd_mode_now();
         struct per_mode *m = &mode[before == after ? after : FWD_MIXED];
-        double t[NV] = { (t1 - t0) / pairs, (t2b - t1) / pairs,
-                         (t2 - t2b) / pairs,
-                         (t3 - t2) / pairs, (t4 - t3) / pairs,
-                         (t5 - t4) / pairs };
+        double t[NV];
+        for (int v = 0; v < NV; v++)
+            t[v] = (start[v + 1] - start[v]) / pairs;
         for (int v = 0; v < NV; v++) {
             m->t[v][m->n] = t[v];
             m->vs_malloc[v][m->n] = t[v] / t[MALLOC];
