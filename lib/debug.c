@@ -22,7 +22,10 @@
  *         poisoned under ASan, and it
  *         waits in the pool's FIFO quarantine (MAGPOOL_DEBUG_QUARANTINE
  *         objects) before going back to the slab, so it is not handed out
- *         again at once.
+ *         again at once.  With MAGPOOL_DEBUG its pattern is checked when
+ *         it leaves the quarantine, when its pool is destroyed, at
+ *         magpool_fini/mem_pools_fini and at process exit, so a write
+ *         after put is reported even if the object is never got again.
  * Layout of an object in a debug mode: [header][object][16-byte tail],
  * the tail's first 8 bytes (unaligned, read with memcpy) the canary.
  * The first 8 bytes of a freed object hold the slab's free-list link once
@@ -196,6 +199,37 @@ static void canary_set(struct magpool *pool, void *obj, uint64_t c)
     mp_dbg_hide(tail_of(pool, obj), MP_DBG_TAIL);
 }
 
+/* With MAGPOOL_DEBUG: if obj was put (its canary says free), report a
+ * write into it since its put.  Bytes before `from` are not looked at
+ * (the slab's free-list link, once the object left the quarantine). */
+static void check_pattern(struct magpool *pool, void *obj, size_t from,
+                          const char *when)
+{
+    if (!mp_dbg.check || canary_get(pool, obj) != canary_free)
+        return;
+    mp_dbg_expose(obj, pool->obj_size);
+    const unsigned char *b = obj;
+    for (size_t i = from; i < pool->obj_size; i++) {
+        if (b[i] != MP_DBG_PATTERN) {
+            report("use after put: %zu-byte object %p of pool \"%s\" "
+                   "was written after it was put (byte %zu is 0x%02x, "
+                   "not 0x%02x; seen %s)",
+                   pool->obj_size, obj, pool->name, i, b[i],
+                   MP_DBG_PATTERN, when);
+            break;
+        }
+    }
+}
+
+/* The same for an object leaving the quarantine (or still in it): then
+ * the memory goes hidden again. */
+static void check_quarantined(struct magpool *pool, void *obj,
+                              const char *when)
+{
+    check_pattern(pool, obj, 0, when);
+    mp_dbg_hide(obj, pool->obj_size + MP_DBG_TAIL);
+}
+
 void *mp_debug_get(struct magpool *pool)
 {
     void *obj;
@@ -204,20 +238,8 @@ void *mp_debug_get(struct magpool *pool)
         return NULL;
     }
     mp_dbg_expose(obj, pool->obj_size);
-    if (mp_dbg.check && canary_get(pool, obj) == canary_free) {
-        /* It was put before: its pattern must be intact. */
-        const unsigned char *b = obj;
-        for (size_t i = sizeof(void *); i < pool->obj_size; i++) {
-            if (b[i] != MP_DBG_PATTERN) {
-                report("use after put: %zu-byte object %p of pool \"%s\" "
-                       "was written after it was put (byte %zu is 0x%02x, "
-                       "not 0x%02x)",
-                       pool->obj_size, obj, pool->name, i, b[i],
-                       MP_DBG_PATTERN);
-                break;
-            }
-        }
-    }
+    /* If it was put before, its pattern must be intact. */
+    check_pattern(pool, obj, sizeof(void *), "at a later get");
     if (mp_dbg.check)
         canary_set(pool, obj, canary_live);
     else
@@ -273,6 +295,8 @@ void mp_debug_put(struct magpool *pool, void *obj, uint64_t h)
         if (!evicted)
             pool->dbg_qn++;
     }
+    if (evicted && evicted != obj)
+        check_quarantined(pool, evicted, "when it left the quarantine");
     pthread_mutex_unlock(&sl->lock);
     if (evicted)
         mp_slab_free(pool, &evicted, 1);
@@ -300,8 +324,10 @@ void mp_debug_drain(struct magpool *pool)
         pthread_mutex_lock(&sl->lock);
         void *obj = pool->dbg_q[i];
         pool->dbg_q[i] = NULL;
-        if (obj)
+        if (obj) {
             pool->dbg_qn--;
+            check_quarantined(pool, obj, "when its pool was destroyed");
+        }
         pthread_mutex_unlock(&sl->lock);
         if (obj)
             mp_slab_free(pool, &obj, 1);
@@ -309,4 +335,44 @@ void mp_debug_drain(struct magpool *pool)
     free(pool->dbg_q);
     pool->dbg_q = NULL;
     pool->dbg_qhead = 0;
+}
+
+/* Check every quarantined object of every pool (magpool_fini,
+ * mem_pools_fini and process exit): a write after put into an object
+ * still waiting there would otherwise never be seen.  At exit other
+ * threads may still run: a lock that is busy is not waited for (the
+ * exit must not hang on it), its pools are skipped. */
+static void check_all(const char *when, bool wait)
+{
+    if (!mp_dbg.check)
+        return;
+    if (wait)
+        pthread_mutex_lock(&mp_reg_lock);
+    else if (pthread_mutex_trylock(&mp_reg_lock))
+        return;
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+        struct magpool *p = mp_pools[i];
+        if (!p)
+            continue;
+        if (wait)
+            pthread_mutex_lock(&p->slab.lock);
+        else if (pthread_mutex_trylock(&p->slab.lock))
+            continue;
+        for (unsigned k = 0; p->dbg_q && k < mp_dbg.quarantine; k++)
+            if (p->dbg_q[k])
+                check_quarantined(p, p->dbg_q[k], when);
+        pthread_mutex_unlock(&p->slab.lock);
+    }
+    pthread_mutex_unlock(&mp_reg_lock);
+}
+
+void mp_debug_check_all(const char *when) { check_all(when, true); }
+
+static void check_all_at_exit(void) { check_all("at exit", false); }
+
+/* Called once by global init, after mp_debug_load. */
+void mp_debug_at_exit(void)
+{
+    if (mp_dbg.check)
+        atexit(check_all_at_exit);
 }

@@ -5,7 +5,7 @@
  * Owns: struct mp_depot, the stack nodes (struct mp_dnode) and each
  * thread's lists of spare and retired nodes.
  *
- * RCU: liburcu's membarrier flavour; registration, grace periods and
+ * RCU: liburcu's memory-barrier flavour; registration, grace periods and
  * fork are rcu.c's.  The read-side lock is a few instructions and is
  * taken only here, on the slow path.
  *
@@ -17,6 +17,9 @@
  * few microseconds after it was popped, far sooner than a grace period,
  * so each push wraps the magazine in a small node; a popped node is
  * retired to its thread's list and recycled only after a grace period.
+ * A thread that may not wait for one (inside a read-side section of a
+ * program that shares magpool's RCU domain, rcu.c) keeps its retired
+ * nodes and takes new ones from malloc until it may.
  * Grace periods are counted in mp_gp_seq, so one thread's wait serves
  * every thread: a batch of MP_RETIRE_BATCH retired nodes is recycled at
  * once if two grace periods were completed (by anyone, the sweeper
@@ -74,15 +77,19 @@ static void free_list(struct mp_dnode *n)
 }
 
 /* Free every node this thread holds: after one grace period none of
- * its retired nodes can still be read by a popper. */
+ * its retired nodes can still be read by a popper.  Where no grace
+ * period may be waited for, the retired ones stay (the thread's exit
+ * hook, or its next recycle, frees them). */
 void mp_depot_thread_release(void)
 {
-    if (nl.retired)
-        mp_grace_period();
-    free_list(nl.retired);
     free_list(nl.spare);
-    bool key_set = nl.key_set;
-    nl = (struct mp_nodelists){ .key_set = key_set };
+    nl.spare = NULL;
+    nl.nspare = 0;
+    if (nl.retired && !mp_grace_period())
+        return;
+    free_list(nl.retired);
+    nl.retired = NULL;
+    nl.nretired = 0;
 }
 
 static void nodes_thread_exit(void *arg)
@@ -111,11 +118,13 @@ static struct mp_dnode *node_get(void)
     return n;
 }
 
-/* A grace period after the pops of every retired node: reuse them. */
+/* A grace period after the pops of every retired node: reuse them.
+ * Not now if this thread may not wait for one (it tries again at its
+ * next retire). */
 static void recycle(void)
 {
-    if (mp_gp_now() < nl.retired_seq + 2)
-        mp_grace_period();
+    if (mp_gp_now() < nl.retired_seq + 2 && !mp_grace_period())
+        return;
     while (nl.retired) {
         struct mp_dnode *n = nl.retired;
         nl.retired = n->link;
@@ -227,7 +236,10 @@ static struct mp_mag *pop(struct __cds_lfs_stack *stack)
     return mag;
 }
 
-struct mp_mag *mp_depot_get_full(struct magpool *pool)
+/* Pop a full magazine; exchange: a get that ran dry trades for it (a
+ * depot hit, which paces the pool's magazine size) rather than a thread
+ * setting up its cache. */
+static struct mp_mag *take_full(struct magpool *pool, bool exchange)
 {
     struct mp_depot *d = &pool->depot;
     struct mp_mag *mag = pop(&d->full);
@@ -237,12 +249,14 @@ struct mp_mag *mp_depot_get_full(struct magpool *pool)
                                           memory_order_relaxed) - 1;
     lower_to(&d->full_low, left);
     atomic_fetch_sub_explicit(&d->rounds, mag->n, memory_order_relaxed);
-    mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
-                                   &d->full_hits, 1, memory_order_relaxed) + 1);
+    if (exchange)
+        mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
+                                       &d->full_hits, 1,
+                                       memory_order_relaxed) + 1);
     return mag;
 }
 
-struct mp_mag *mp_depot_get_empty(struct magpool *pool)
+static struct mp_mag *take_empty(struct magpool *pool, bool exchange)
 {
     struct mp_depot *d = &pool->depot;
     struct mp_mag *mag = pop(&d->empty);
@@ -251,8 +265,40 @@ struct mp_mag *mp_depot_get_empty(struct magpool *pool)
     long left = atomic_fetch_sub_explicit(&d->nempty, 1,
                                           memory_order_relaxed) - 1;
     lower_to(&d->empty_low, left);
-    mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
-                                   &d->empty_hits, 1, memory_order_relaxed) + 1);
+    if (exchange)
+        mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
+                                       &d->empty_hits, 1,
+                                       memory_order_relaxed) + 1);
+    return mag;
+}
+
+struct mp_mag *mp_depot_get_full(struct magpool *pool)
+{
+    return take_full(pool, true);
+}
+
+struct mp_mag *mp_depot_get_empty(struct magpool *pool)
+{
+    return take_empty(pool, true);
+}
+
+/* A magazine for a thread's new cache slot: a full one if the depot has
+ * one, else an empty one of the pool's current size, else NULL (the
+ * caller makes one).  A thread that exits or flushes gives its magazines
+ * to the depot and the next slot takes them back from there, so thread
+ * lifetimes and flushes neither pile magazines up in the depot nor count
+ * as the traffic that grows a busy pool's magazines. */
+struct mp_mag *mp_depot_reuse(struct magpool *pool)
+{
+    struct mp_mag *mag = take_full(pool, false);
+    if (mag)
+        return mag;
+    mag = take_empty(pool, false);
+    if (mag && mag->cap != atomic_load_explicit(&pool->cap,
+                                                memory_order_relaxed)) {
+        mp_mag_free_now(mag); /* made before the size changed */
+        mag = NULL;
+    }
     return mag;
 }
 

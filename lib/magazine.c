@@ -176,19 +176,26 @@ static void set_prev(struct mp_tslot *s, struct mp_mag *mag)
 /* Passthrough (MAGPOOL_DISABLE=1): malloc with magpool's header word.  */
 /* ------------------------------------------------------------------ */
 
-/* Layout: [block pointer][header][object], the object 16 bytes (or, if
- * that would be page-aligned, 32) into the malloc'ed block.
+/* Layout: [32 bytes][block pointer][header][object], the object 48 bytes
+ * (or, if that would be page-aligned, 64) into the malloc'ed block.  The
+ * first 32 bytes are malloc's: glibc's free() writes its list links
+ * there (tcache next and key, bin fd and bk, large-bin fd_nextsize and
+ * bk_nextsize), so the header after them still reads "free" after the
+ * put, and a double put is seen until malloc hands the block out again
+ * or malloc_trim(3) gives its page back (magpool(3)).
  * pool->passthrough_refs counts the objects out plus one reference held
  * by the live pool: whoever drops the count to zero (the last put after
  * magpool_destroy, or destroy itself) frees the pool, exactly once. */
+#define MP_PT_OFFSET (3 * MP_OBJ_ALIGN) /* malloc's 32 bytes, pointer, header */
+
 static void *passthrough_get(struct magpool *pool)
 {
-    char *block = malloc(2 * MP_OBJ_ALIGN + pool->obj_size);
+    char *block = malloc(MP_PT_OFFSET + MP_OBJ_ALIGN + pool->obj_size);
     if (!block) {
         errno = ENOMEM;
         return NULL;
     }
-    char *obj = block + MP_OBJ_ALIGN;
+    char *obj = block + MP_PT_OFFSET;
     if (mp_in_page_head(obj))
         obj += MP_OBJ_ALIGN;
     ((void **)obj)[-2] = block;

@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <urcu/urcu-memb.h>
+#include <urcu/urcu-mb.h>
 #include <urcu/lfstack.h>
 #include <urcu/list.h>
 
@@ -379,6 +379,8 @@ void mp_debug_put(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
 void mp_debug_release(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
 void mp_debug_double_put(struct magpool *pool, void *obj) MP_HIDDEN;
 void mp_debug_drain(struct magpool *pool) MP_HIDDEN;
+void mp_debug_check_all(const char *when) MP_HIDDEN;
+void mp_debug_at_exit(void) MP_HIDDEN;
 
 /* Make memory that memcheck or ASan was told is free accessible (to
  * magpool, or to a new owner), and forbid it again.  No-ops outside the
@@ -466,11 +468,12 @@ void mp_depot_put_full(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
 void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
 struct mp_mag *mp_depot_get_full(struct magpool *pool) MP_HIDDEN;
 struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
+struct mp_mag *mp_depot_reuse(struct magpool *pool) MP_HIDDEN;
 size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
 void mp_depot_thread_release(void) MP_HIDDEN;
 
 /* rcu.c */
-void mp_grace_period(void) MP_HIDDEN;
+bool mp_grace_period(void) MP_HIDDEN;
 unsigned long mp_gp_now(void) MP_HIDDEN;
 bool mp_rcu_thread_exiting(void) MP_HIDDEN;
 void mp_rcu_thread_register(void) MP_HIDDEN;
@@ -484,6 +487,7 @@ void mp_rcu_fork_child(void) MP_HIDDEN;
 /* os.c */
 void *mp_os_map(size_t size) MP_HIDDEN;
 void mp_os_retire(void *p, size_t size) MP_HIDDEN;
+size_t mp_os_resident(const void *p, size_t len) MP_HIDDEN;
 void mp_os_fork_prepare(void) MP_HIDDEN;
 void mp_os_fork_parent(void) MP_HIDDEN;
 void mp_os_fork_child(void) MP_HIDDEN;

@@ -1,8 +1,9 @@
 /*
  * os.c - address space from the kernel, for the slab's chunks.
  *
- * Owns: mapping aligned chunks, giving their memory back, and the list of
- * retired chunks kept for reuse.
+ * Owns: mapping aligned chunks, giving their memory back, the list of
+ * retired chunks kept for reuse, and counting what of a range is
+ * resident.
  *
  * A chunk is never unmapped.  When the slab is done with one, its pages
  * are dropped with madvise(MADV_DONTNEED) - the memory really goes back
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "mp.h"
 
@@ -87,6 +89,25 @@ void mp_os_retire(void *p, size_t size)
     r->next = retired;
     retired = r;
     pthread_mutex_unlock(&os_lock);
+}
+
+/* Bytes of [p, p + len) the kernel holds in memory now (mincore(2));
+ * p page-aligned.  What giving the range back really returns. */
+size_t mp_os_resident(const void *p, size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char vec[256];
+    size_t pages = 0;
+    for (size_t off = 0; off < len; off += sizeof(vec) * page) {
+        size_t n = len - off;
+        if (n > sizeof(vec) * page)
+            n = sizeof(vec) * page;
+        if (mincore((char *)p + off, n, vec))
+            continue; /* cannot happen for our own mapping */
+        for (size_t i = 0; i < (n + page - 1) / page; i++)
+            pages += vec[i] & 1;
+    }
+    return pages * page;
 }
 
 void mp_os_fork_prepare(void) { pthread_mutex_lock(&os_lock); }

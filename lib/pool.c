@@ -58,6 +58,7 @@ static void global_init_once(void)
     mp_options_load();
     mp_key_alloc = random_key();
     mp_tcache_init_once();
+    mp_debug_at_exit();
     if (mp_opt.stats_path)
         atexit(mp_stats_at_exit);
 }
@@ -309,7 +310,9 @@ MP_EXPORT void magpool_fini(void)
 {
     pthread_mutex_lock(&init_lock);
     /* As GlusterFS: a fini without a matching init does nothing. */
-    if (init_count > 0 && --init_count == 0)
+    if (init_count > 0 && --init_count == 0) {
         magpool_sweeper_stop();
+        mp_debug_check_all("at magpool_fini");
+    }
     pthread_mutex_unlock(&init_lock);
 }

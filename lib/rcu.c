@@ -1,35 +1,51 @@
 /*
- * rcu.c - magpool's use of RCU (liburcu's membarrier flavour, urcu-memb):
- * which threads are registered readers, grace periods, and what fork()
- * must repair.
+ * rcu.c - magpool's use of RCU (liburcu's memory-barrier flavour,
+ * urcu-mb): which threads are registered readers, grace periods, and
+ * what fork() must repair.
  *
- * Owns: the per-thread registration record, the list of magpool's
- * registered threads, mp_rcu_lock and the grace-period count mp_gp_seq.
+ * Owns: the per-thread registration record, the list of the threads
+ * magpool registered, mp_rcu_lock and the grace-period count mp_gp_seq.
  *
- * Why urcu-memb and not urcu-bp: registering a reader with urcu-bp may
- * mmap a larger registry, and when that mmap fails liburcu-bp calls
- * abort() - the first depot exchange of a new thread could kill the
- * process under memory pressure instead of failing with ENOMEM.
- * Registering with urcu-memb links the thread's own TLS record into a
- * list and allocates nothing, so it cannot fail.  The price is that
- * magpool must itself (1) unregister every thread it registered before
- * the thread exits, and (2) repair the registry in the child of fork().
+ * Why urcu-mb.  magpool is a guest in programs that use liburcu
+ * themselves, most of them through its default flavour (urcu-memb, what
+ * <urcu.h> gives).  liburcu's flavours are separate domains: each has
+ * its own registry, its own per-thread reader record and its own grace
+ * periods.  In a domain of its own magpool can register a thread the
+ * program registered too, the program can register a thread magpool
+ * registered first, magpool's grace periods never wait for the program's
+ * readers nor the program's for magpool's, and a grace period magpool
+ * waits for inside the program's read-side section cannot wait for
+ * itself.  urcu-mb rather than urcu-bp: registering with urcu-bp may mmap
+ * a larger registry and liburcu-bp calls abort() when that mmap fails;
+ * registering with urcu-mb links the thread's own TLS record into a list
+ * and allocates nothing, so it cannot fail.  Its read-side lock costs a
+ * full memory barrier, taken only around a depot pop (a slow path).
+ *
+ * A program that uses urcu-mb itself shares that domain with magpool.
+ * Then a thread the program registered is used as it is: magpool never
+ * registers it again and never unregisters it; and a thread inside a
+ * read-side section (the program's) never waits for a grace period:
+ * the work that needed one is deferred (mp_grace_period() returns
+ * false).  What magpool cannot prevent there is the program registering
+ * a thread magpool registered first (liburcu's assertion): magpool(3).
  *
  *   Persistent registration: a thread with a thread cache (tcache.c)
- *       registers once, when the cache is created, and unregisters in the
- *       cache's thread-exit hook; after that hook the thread is marked as
- *       exiting and never registers persistently again (a put from a later
+ *       that is not a registered reader yet registers once, when the
+ *       cache is created, and magpool unregisters it in the cache's
+ *       thread-exit hook; after that hook the thread is marked as exiting
+ *       and never registers persistently again (a put from a later
  *       destructor goes straight to the slab).
  *   Temporary registration: any other thread that pops a depot (destroy,
- *       trim, the sweeper between its passes) registers around that one
+ *       trim) and is not a registered reader registers around that one
  *       pop only.
- *   fork(): the prepare handler holds mp_rcu_lock, under which every
- *       register, unregister and synchronize_rcu is made, so in the child
- *       no magpool thread was inside liburcu's registry or grace-period
- *       code.  Threads that did not survive are still linked in liburcu's
- *       registry, inside their TLS, which glibc reuses for the child's
- *       next threads; the child handler unlinks them (struct urcu_reader
- *       is liburcu's public definition) before any thread can be created.
+ *   fork(): the prepare handler holds mp_rcu_lock, under which magpool
+ *       makes every register, unregister and synchronize_rcu, so in the
+ *       child no magpool thread was inside liburcu's registry or
+ *       grace-period code.  Threads that did not survive are still linked
+ *       in liburcu's registry, inside their TLS, which glibc reuses for
+ *       the child's next threads; the child handler unlinks those magpool
+ *       registered (struct urcu_reader is liburcu's public definition)
+ *       before any thread can be created.
  *
  * Synchronization:
  *   mp_rcu_self (TLS)      the owner thread only, except the child of
@@ -50,7 +66,7 @@
 struct mp_rcu_thread {
     struct cds_list_head link;      /* mp_rcu_threads, under mp_rcu_lock */
     struct urcu_reader *reader;     /* this thread's liburcu record */
-    bool registered;
+    bool registered;                /* by magpool (not by the program) */
     bool exiting;                   /* past its thread-exit hook */
 };
 
@@ -71,11 +87,18 @@ unsigned long mp_gp_now(void)
     return atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
 }
 
-void mp_grace_period(void)
+/* A registered reader of magpool's domain, by magpool or by the program. */
+static bool is_reader(void) { return URCU_TLS(urcu_mb_reader).registered; }
+
+bool mp_grace_period(void)
 {
+    /* Inside a read-side section (the program's: magpool's own never
+     * span a call) the wait would wait for itself. */
+    if (is_reader() && urcu_mb_read_ongoing())
+        return false;
     unsigned long s = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
     pthread_mutex_lock(&mp_rcu_lock);
-    urcu_memb_synchronize_rcu();
+    urcu_mb_synchronize_rcu();
     pthread_mutex_unlock(&mp_rcu_lock);
     unsigned long cur = atomic_load_explicit(&mp_gp_seq, memory_order_relaxed);
     while (cur < s + 1 &&
@@ -83,13 +106,14 @@ void mp_grace_period(void)
                                                   memory_order_release,
                                                   memory_order_relaxed))
         ;
+    return true;
 }
 
 static void do_register(void)
 {
     pthread_mutex_lock(&mp_rcu_lock);
-    urcu_memb_register_thread();
-    mp_rcu_self.reader = &URCU_TLS(urcu_memb_reader);
+    urcu_mb_register_thread();
+    mp_rcu_self.reader = &URCU_TLS(urcu_mb_reader);
     mp_rcu_self.registered = true;
     cds_list_add(&mp_rcu_self.link, &mp_rcu_threads);
     pthread_mutex_unlock(&mp_rcu_lock);
@@ -100,15 +124,16 @@ static void do_unregister(void)
     pthread_mutex_lock(&mp_rcu_lock);
     cds_list_del(&mp_rcu_self.link);
     mp_rcu_self.registered = false;
-    urcu_memb_unregister_thread();
+    urcu_mb_unregister_thread();
     pthread_mutex_unlock(&mp_rcu_lock);
 }
 
 bool mp_rcu_thread_exiting(void) { return mp_rcu_self.exiting; }
 
+/* A thread the program registered is left as it is. */
 void mp_rcu_thread_register(void)
 {
-    if (!mp_rcu_self.registered && !mp_rcu_self.exiting)
+    if (!is_reader() && !mp_rcu_self.exiting)
         do_register();
 }
 
@@ -121,16 +146,16 @@ void mp_rcu_thread_exit(void)
 
 bool mp_rcu_read_begin(void)
 {
-    bool temporary = !mp_rcu_self.registered;
+    bool temporary = !is_reader();
     if (temporary)
         do_register();
-    urcu_memb_read_lock();
+    urcu_mb_read_lock();
     return temporary;
 }
 
 void mp_rcu_read_end(bool temporary)
 {
-    urcu_memb_read_unlock();
+    urcu_mb_read_unlock();
     if (temporary)
         do_unregister();
 }

@@ -91,13 +91,16 @@ static struct mp_chunk *chunk_map(struct magpool *pool)
     return c;
 }
 
+/* Retire chunk c; returns the bytes of it that were resident (what left
+ * the process). */
 static size_t chunk_unmap(struct mp_slab *sl, struct mp_chunk *c)
 {
     cds_list_del(&c->link);
+    size_t resident = mp_os_resident(c, sl->chunk_size);
     mp_os_retire(c, sl->chunk_size);
     sl->chunks--;
     sl->unmaps++;
-    return sl->chunk_size;
+    return resident;
 }
 
 /* Bytes of the pool's chunks the kernel holds in memory now (mincore(2)):
@@ -106,28 +109,16 @@ static size_t chunk_unmap(struct mp_slab *sl, struct mp_chunk *c)
 uint64_t mp_slab_resident(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    unsigned char vec[256];
-    uint64_t pages = 0;
+    uint64_t bytes = 0;
     pthread_mutex_lock(&sl->lock);
     struct cds_list_head *lists[2] = { &sl->partial, &sl->full };
     for (int l = 0; l < 2; l++) {
         struct mp_chunk *c;
-        cds_list_for_each_entry(c, lists[l], link) {
-            for (size_t off = 0; off < sl->chunk_size;
-                 off += sizeof(vec) * page) {
-                size_t len = sl->chunk_size - off;
-                if (len > sizeof(vec) * page)
-                    len = sizeof(vec) * page;
-                if (mincore((char *)c + off, len, vec))
-                    continue; /* cannot happen for our own mapping */
-                for (size_t i = 0; i < len / page; i++)
-                    pages += vec[i] & 1;
-            }
-        }
+        cds_list_for_each_entry(c, lists[l], link)
+            bytes += mp_os_resident(c, sl->chunk_size);
     }
     pthread_mutex_unlock(&sl->lock);
-    return pages * page;
+    return bytes;
 }
 
 static struct mp_chunk *chunk_of(const struct mp_slab *sl, void *obj)
@@ -154,9 +145,12 @@ static size_t carved(const struct mp_slab *sl, const struct mp_chunk *c)
 }
 
 /* Put back on the free list the objects whose header is in c's last
- * recorded run of given-back pages, and forget the run. */
+ * recorded run of given-back pages, and forget the run.  Their headers
+ * read zero since the kernel dropped the pages: each gets the free value
+ * again, so that a double put of one is seen as such. */
 static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
 {
+    uint64_t hdr_free = c->pool->hdr_alloc ^ MP_HDR_FLIP;
     c->nrel--;
     size_t lo = (size_t)c->rel[c->nrel].page * MP_PAGE;
     size_t hi = lo + (size_t)c->rel[c->nrel].npages * MP_PAGE;
@@ -168,13 +162,15 @@ static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
         char *obj = (char *)c + hdr_off(sl, i) + MP_HDR_SIZE;
         if (mp_in_page_head(obj))
             continue; /* never handed out */
+        *mp_hdr(obj) = hdr_free;
         *(void **)obj = c->free;
         c->free = obj;
     }
 }
 
 /* Give back the pages of chunk c that hold only free objects (or
- * never-carved space).  Returns the bytes given back.  slab.lock held. */
+ * never-carved space).  Returns the bytes of them that were resident
+ * (what left the process).  slab.lock held. */
 static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
 {
     size_t k = carved(sl, c);
@@ -248,14 +244,14 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
     for (unsigned r = 0; r < nruns; r++) {
         /* MADV_DONTNEED on private anonymous memory cannot fail for a
          * range we mapped; the pages read as zeros when touched again. */
-        (void)madvise((char *)c + runs[r].page * MP_PAGE, runs[r].n * MP_PAGE,
-                      MADV_DONTNEED);
+        char *at = (char *)c + runs[r].page * MP_PAGE;
+        given += mp_os_resident(at, runs[r].n * MP_PAGE);
+        (void)madvise(at, runs[r].n * MP_PAGE, MADV_DONTNEED);
         c->rel[c->nrel].page = (uint32_t)runs[r].page;
         c->rel[c->nrel].npages = (uint32_t)runs[r].n;
         c->nrel++;
-        given += runs[r].n * MP_PAGE;
+        sl->pages_released += runs[r].n;
     }
-    sl->pages_released += given / MP_PAGE;
     return given;
 }
 
@@ -304,6 +300,10 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
             void *obj = c->free;
             mp_dbg_expose(obj, sizeof(void *));
             c->free = *(void **)obj;
+            /* Free until a get hands it out: whatever its header held
+             * while in the slab, a double put of it from a magazine must
+             * read the free value. */
+            *mp_hdr(obj) = hdr_free;
             out[got++] = obj;
             c->out++;
         }
@@ -329,8 +329,8 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
     return got;
 }
 
-/* Return n objects (already marked free); unmap chunks that become
- * entirely free.  Returns the bytes unmapped. */
+/* Return n objects (already marked free); retire chunks that become
+ * entirely free.  Returns the resident bytes those chunks gave back. */
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n)
 {
     struct mp_slab *sl = &pool->slab;

@@ -99,14 +99,18 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
     s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    struct mp_mag *mag = mp_mag_new(pool);
+    /* A magazine an exited or flushed slot left in the depot first, so
+     * that thread lifetimes do not add magazines (depot.c). */
+    struct mp_mag *mag = mp_depot_reuse(pool);
+    if (!mag)
+        mag = mp_mag_new(pool);
     if (!mag) {
         free(s);
         return NULL;
     }
     s->pool = pool;
     atomic_init(&s->loaded, mag);
-    MP_TOP_SET(&tc->tops[pool->idx], &mag->rounds[1]);
+    MP_TOP_SET(&tc->tops[pool->idx], &mag->rounds[1 + mag->n]);
     /* Release: a stats reader that finds the slot sees it initialized. */
     atomic_store_explicit(&tc->slot[pool->idx], s, memory_order_release);
     return s;

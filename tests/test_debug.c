@@ -218,6 +218,96 @@ START_TEST(a_bad_magpool_debug_value_is_refused_with_a_message)
 }
 END_TEST
 
+/* A write after put into an object that is never got again: the
+ * quarantine keeps it past the program's last get. */
+static void write_after_put(struct magpool *p, size_t at, unsigned char v)
+{
+    unsigned char *o = magpool_get(p);
+    ck_assert_ptr_nonnull(o);
+    magpool_put(o);
+    o[at] = v; /* the bug */
+    magpool_put(magpool_get(p));
+}
+
+START_TEST(a_write_after_put_is_reported_when_the_object_leaves_the_quarantine)
+{
+    debug_env("1", "2");
+    struct magpool *p = magpool_create("evicted", 100, NULL);
+    write_after_put(p, 30, 0x33);
+    ck_assert_ptr_null(strstr(captured(), "use after put"));
+    void *a = magpool_get(p), *b = magpool_get(p);
+    magpool_put(a);
+    magpool_put(b); /* pushes the written object out of the quarantine */
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "use after put") && strstr(e, "\"evicted\"") &&
+                      strstr(e, "byte 30 is 0x33") &&
+                      strstr(e, "left the quarantine"),
+                  "report: %s", e);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(a_write_after_put_is_reported_when_its_pool_is_destroyed)
+{
+    debug_env("1", NULL); /* the default quarantine: 1024 objects */
+    struct magpool *p = magpool_create("late-frames", 100, NULL);
+    write_after_put(p, 20, 0x22);
+    ck_assert_ptr_null(strstr(captured(), "use after put"));
+    magpool_destroy(p);
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "use after put") && strstr(e, "\"late-frames\"") &&
+                      strstr(e, "byte 20 is 0x22") && strstr(e, "destroyed"),
+                  "report: %s", e);
+}
+END_TEST
+
+START_TEST(a_write_after_put_is_reported_at_magpool_fini)
+{
+    debug_env("1", NULL);
+    ck_assert_int_eq(magpool_init(), 0);
+    struct magpool *p = magpool_create("fini-frames", 64, NULL);
+    write_after_put(p, 0, 0x44); /* the first byte is checked too */
+    magpool_fini();
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "use after put") && strstr(e, "\"fini-frames\"") &&
+                      strstr(e, "byte 0 is 0x44") && strstr(e, "magpool_fini"),
+                  "report: %s", e);
+    magpool_destroy(p);
+}
+END_TEST
+
+/* The short program of the report: get, put, write, one more get and put,
+ * exit without destroying the pool.  In abort mode it must abort. */
+static int exit_after_write(const char *mode)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setenv("MAGPOOL_DEBUG", mode, 1);
+        struct magpool *p = magpool_create("exit-frames", 48, NULL);
+        write_after_put(p, 40, 0x55);
+        exit(0);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return st;
+}
+
+START_TEST(a_write_after_put_is_reported_at_exit)
+{
+    capture_stderr();
+    int st = exit_after_write("1");
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "use after put") && strstr(e, "\"exit-frames\"") &&
+                      strstr(e, "byte 40 is 0x55") && strstr(e, "at exit"),
+                  "report: %s", e);
+    st = exit_after_write("abort");
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+                  "abort mode: status 0x%x", st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("debug");
@@ -232,6 +322,10 @@ static Suite *suite(void)
     tcase_add_test(tc, a_clean_program_gets_no_report_and_every_op_is_slow);
     tcase_add_test(tc, magpool_debug_0_leaves_the_fast_path_on);
     tcase_add_test(tc, a_bad_magpool_debug_value_is_refused_with_a_message);
+    tcase_add_test(tc, a_write_after_put_is_reported_when_the_object_leaves_the_quarantine);
+    tcase_add_test(tc, a_write_after_put_is_reported_when_its_pool_is_destroyed);
+    tcase_add_test(tc, a_write_after_put_is_reported_at_magpool_fini);
+    tcase_add_test(tc, a_write_after_put_is_reported_at_exit);
     suite_add_tcase(s, tc);
     return s;
 }

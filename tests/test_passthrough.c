@@ -87,6 +87,38 @@ START_TEST(destroy_with_nothing_out_frees_the_pool_at_once)
 }
 END_TEST
 
+/* glibc's free() writes its own links into the first 16 (tcache, small
+ * bins) to 32 (large bins) bytes of a block; the header must survive it.
+ * Objects below malloc's mmap threshold (128 KiB) only: above it free()
+ * unmaps the block (magpool(3)). */
+START_TEST(an_immediate_double_put_is_counted_for_every_size_below_the_mmap_threshold)
+{
+    static const size_t sizes[] = { 1, 16, 24, 40, 64, 100, 256, 512, 1000,
+                                    1024, 1040, 2000, 4096, 5000, 65536,
+                                    100000 };
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        struct magpool *p = magpool_create("pt-double", sizes[i], NULL);
+        ck_assert_ptr_nonnull(p);
+        /* A neighbour, so the block is not merged with the top chunk. */
+        void *keep = magpool_get(p);
+        void *o = magpool_get(p);
+        void *after = magpool_get(p);
+        ck_assert_ptr_nonnull(o);
+        magpool_put(o);
+        magpool_put(o); /* the bug */
+        struct magpool_stats st = pool_stats(p);
+        ck_assert_msg(st.double_puts == 1,
+                      "%zu-byte objects: %llu double puts counted, want 1",
+                      sizes[i], (unsigned long long)st.double_puts);
+        ck_assert_uint_eq(st.active, 2);
+        magpool_put(keep);
+        magpool_put(after);
+        ck_assert_uint_eq(pool_stats(p).active, 0);
+        magpool_destroy(p);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("passthrough");
@@ -95,6 +127,7 @@ static Suite *suite(void)
     tcase_add_test(tc, last_two_puts_racing_after_destroy_free_the_pool_once);
     tcase_add_test(tc, passthrough_keeps_double_put_and_foreign_pointer_checks);
     tcase_add_test(tc, destroy_with_nothing_out_frees_the_pool_at_once);
+    tcase_add_test(tc, an_immediate_double_put_is_counted_for_every_size_below_the_mmap_threshold);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include <sys/mman.h>
+
 #include "testutil.h"
 
 #define INTERVAL_MS 200
@@ -430,6 +432,127 @@ START_TEST(a_chunk_pinned_by_one_object_gives_back_its_free_pages)
 }
 END_TEST
 
+/* Whether the page holding addr is resident (mincore(2)). */
+static bool page_resident(const void *addr)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char v = 0;
+    ck_assert_int_eq(mincore((void *)((uintptr_t)addr & ~(page - 1)), 1, &v), 0);
+    return v & 1;
+}
+
+START_TEST(a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted)
+{
+    setenv("MAGPOOL_QUIET", "1", 1);
+    struct magpool_options o = { .mag_capacity = 16 };
+    struct magpool *p = magpool_create("recarved", 168, &o);
+    enum { N = 5000 };
+    static void *objs[N];
+    static bool released[N], held[N];
+    for (int i = 0; i < N; i++)
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+    const int pin = N / 2;
+    for (int i = 0; i < N; i++)
+        if (i != pin)
+            magpool_put(objs[i]);
+    magpool_thread_flush();
+    ck_assert_uint_gt(magpool_trim(p), 0);
+    int nreleased = 0;
+    for (int i = 0; i < N; i++)
+        nreleased += released[i] = i != pin && !page_resident((char *)objs[i] - 8);
+    ck_assert_int_gt(nreleased, N / 2);
+    /* Get until the slab carves given-back pages again: the refill that
+     * does so leaves more such objects free in this thread's magazine. */
+    static void *fresh[N]; /* never carved before (the chunk's rest) */
+    int nfresh = 0, got_recarved = 0;
+    for (int n = 0; n < 2 * N && !got_recarved; n++) {
+        void *x = magpool_get(p);
+        ck_assert_ptr_nonnull(x);
+        int i = 0;
+        while (i < N && objs[i] != x)
+            i++;
+        if (i == N) {
+            ck_assert_int_lt(nfresh, N);
+            fresh[nfresh++] = x;
+            continue;
+        }
+        held[i] = true;
+        got_recarved = released[i];
+    }
+    ck_assert(got_recarved);
+    /* Every free object whose header is in memory again must be seen as
+     * free: its double put is counted.  (One whose page is still given
+     * back reads a zero header: not recognized, ignored.) */
+    uint64_t expected = 0;
+    int free_recarved = 0;
+    for (int i = 0; i < N; i++) {
+        if (held[i] || i == pin)
+            continue;
+        bool in_memory = page_resident((char *)objs[i] - 8);
+        expected += in_memory;
+        free_recarved += in_memory && released[i];
+    }
+    ck_assert_int_gt(free_recarved, 0);
+    uint64_t active = pool_stats(p).active;
+    for (int i = 0; i < N; i++)
+        if (!held[i] && i != pin && page_resident((char *)objs[i] - 8))
+            magpool_put(objs[i]); /* double puts */
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.double_puts, expected);
+    ck_assert_uint_eq(st.active, active);
+    for (int i = 0; i < N; i++)
+        if (held[i] || i == pin)
+            magpool_put(objs[i]);
+    for (int i = 0; i < nfresh; i++)
+        magpool_put(fresh[i]);
+    ck_assert_uint_eq(pool_stats(p).active, 0);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(trim_returns_the_resident_bytes_it_gave_back)
+{
+    setenv("MAGPOOL_QUIET", "1", 1);
+    /* A chunk of which 10 objects were ever carved: two pages in memory
+     * of its 1 MiB. */
+    struct magpool_options o = { .mag_capacity = 16 };
+    struct magpool *p = magpool_create("trim-small", 64, &o);
+    void *objs[10];
+    for (int i = 0; i < 10; i++)
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+    for (int i = 0; i < 10; i++)
+        magpool_put(objs[i]);
+    magpool_thread_flush();
+    uint64_t r0, r1;
+    ck_assert_int_eq(magpool_resident_bytes(p, &r0), 0);
+    size_t given = magpool_trim(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r1), 0);
+    ck_assert_uint_eq(r1, 0);
+    ck_assert_msg(given == r0 - r1, "trim said %zu, resident %llu -> %llu",
+                  given, (unsigned long long)r0, (unsigned long long)r1);
+    magpool_destroy(p);
+
+    /* Pages of a chunk still in use. */
+    p = magpool_create("trim-pinned", 168, &o);
+    enum { N = 5000 };
+    static void *many[N];
+    for (int i = 0; i < N; i++)
+        ck_assert_ptr_nonnull(many[i] = magpool_get(p));
+    for (int i = 0; i < N; i++)
+        if (i != N / 3)
+            magpool_put(many[i]);
+    magpool_thread_flush();
+    ck_assert_int_eq(magpool_resident_bytes(p, &r0), 0);
+    given = magpool_trim(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r1), 0);
+    ck_assert_uint_gt(given, 0);
+    ck_assert_msg(given == r0 - r1, "trim said %zu, resident %llu -> %llu",
+                  given, (unsigned long long)r0, (unsigned long long)r1);
+    magpool_put(many[N / 3]);
+    magpool_destroy(p);
+}
+END_TEST
+
 START_TEST(the_sweeper_gives_back_free_pages_of_a_pinned_chunk)
 {
     struct magpool *p = magpool_create("pinned-sweep", 168, NULL);
@@ -474,6 +597,8 @@ static Suite *suite(void)
     tcase_add_test(tc, an_idle_threads_previous_magazine_goes_back_to_the_slab);
     tcase_add_test(tc, taking_idle_threads_magazines_never_hands_an_object_twice);
     tcase_add_test(tc, a_chunk_pinned_by_one_object_gives_back_its_free_pages);
+    tcase_add_test(tc, a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted);
+    tcase_add_test(tc, trim_returns_the_resident_bytes_it_gave_back);
     tcase_add_test(tc, the_sweeper_gives_back_free_pages_of_a_pinned_chunk);
     suite_add_tcase(s, tc);
     return s;

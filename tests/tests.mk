@@ -21,6 +21,7 @@ MP_TEST_BINS = \
 	tests/test_dlopen \
 	tests/test_stats \
 	tests/test_debug \
+	tests/test_urcu \
 	tests/stress \
 	tests/model
 if HAVE_GLUSTERFS
@@ -72,6 +73,10 @@ tests_test_fork_LDADD = $(TEST_LDADD)
 tests_test_debug_SOURCES = tests/test_debug.c
 tests_test_debug_CFLAGS = $(TEST_CFLAGS)
 tests_test_debug_LDADD = $(TEST_LDADD)
+# A program that uses liburcu's default flavour itself, and magpool's.
+tests_test_urcu_SOURCES = tests/test_urcu.c
+tests_test_urcu_CFLAGS = $(TEST_CFLAGS) $(URCU_PROG_CFLAGS)
+tests_test_urcu_LDADD = $(TEST_LDADD) $(URCU_PROG_LIBS) $(URCU_LIBS)
 # Run under valgrind by test_valgrind.sh: a real binary, not libtool's
 # wrapper script.
 tests_vgbugs_SOURCES = tests/vgbugs.c

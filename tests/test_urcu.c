@@ -1,0 +1,239 @@
+/*
+ * test_urcu.c - magpool inside a program that uses liburcu itself.
+ *
+ * The program here uses liburcu's default flavour (urcu-memb, <urcu.h>):
+ * it registers threads, frees objects through call_rcu() whose callback
+ * puts them back (the ordinary deferred-free pattern), calls magpool
+ * inside its read-side sections and registers threads that used a pool
+ * first.  None of it may abort, hang or lose an object.  The last test
+ * shares magpool's own flavour (urcu-mb): a thread the program registered
+ * there is used as it is, and inside its read-side section magpool
+ * defers what needs a grace period.
+ *
+ * Pools have magazines of 4 objects, so every few gets or puts trade
+ * with the depot (an RCU read-side pop), and enough pops make a thread
+ * recycle its retired depot nodes (a grace period).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <urcu.h>
+
+#include "testutil.h"
+
+#define NOBJ 256
+#define ROUNDS (200 / MP_TEST_SCALE + 20)
+
+static struct magpool *small_pool(const char *name)
+{
+    struct magpool_options o = { .mag_capacity = 4 };
+    struct magpool *p = magpool_create(name, 64, &o);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+/* Gets and puts NOBJ objects ROUNDS times: hundreds of depot pops. */
+static int churn(struct magpool *p)
+{
+    void *objs[NOBJ];
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < NOBJ; i++) {
+            objs[i] = magpool_get(p);
+            if (!objs[i])
+                return -1;
+            memset(objs[i], r, 64);
+        }
+        for (int i = 0; i < NOBJ; i++)
+            magpool_put(objs[i]);
+    }
+    return 0;
+}
+
+static void assert_all_back(struct magpool *p)
+{
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.active, 0);
+    ck_assert_uint_eq(st.double_puts, 0);
+}
+
+/* ------------------------------------------------------------------ */
+
+struct deferred {
+    struct rcu_head head;
+    void *obj;
+};
+
+static void put_deferred(struct rcu_head *h)
+{
+    struct deferred *d = caa_container_of(h, struct deferred, head);
+    magpool_put(d->obj);
+    magpool_put(d);
+}
+
+START_TEST(objects_freed_through_call_rcu_go_back_to_their_pool)
+{
+    struct magpool *objs = small_pool("rcu-objs");
+    struct magpool *heads = magpool_create("rcu-heads", sizeof(struct deferred),
+                                           &(struct magpool_options){ .mag_capacity = 4 });
+    ck_assert_ptr_nonnull(heads);
+    rcu_register_thread();
+    for (int i = 0; i < 20000 / MP_TEST_SCALE; i++) {
+        struct deferred *d = magpool_get(heads);
+        ck_assert_ptr_nonnull(d);
+        d->obj = magpool_get(objs);
+        ck_assert_ptr_nonnull(d->obj);
+        call_rcu(&d->head, put_deferred);
+    }
+    rcu_barrier();
+    rcu_unregister_thread();
+    assert_all_back(objs);
+    assert_all_back(heads);
+    magpool_destroy(objs);
+    magpool_destroy(heads);
+}
+END_TEST
+
+static void *registered_worker(void *arg)
+{
+    struct magpool *p = arg;
+    rcu_register_thread();
+    intptr_t rc = churn(p);
+    rcu_read_lock();
+    rcu_read_unlock();
+    /* liburcu asserts that the thread is still registered. */
+    rcu_unregister_thread();
+    return (void *)rc;
+}
+
+START_TEST(a_thread_the_program_registered_uses_pools_and_unregisters_itself)
+{
+    struct magpool *p = small_pool("registered");
+    for (int n = 0; n < 4; n++) {
+        pthread_t t;
+        void *rc;
+        ck_assert_int_eq(pthread_create(&t, NULL, registered_worker, p), 0);
+        ck_assert_int_eq(pthread_join(t, &rc), 0);
+        ck_assert_ptr_null(rc);
+    }
+    /* No registration of a gone thread is left behind in the program's
+     * flavour: its grace period still ends. */
+    synchronize_rcu();
+    assert_all_back(p);
+    magpool_destroy(p);
+}
+END_TEST
+
+static void *reader_worker(void *arg)
+{
+    struct magpool *p = arg;
+    rcu_register_thread();
+    rcu_read_lock();
+    intptr_t rc = churn(p);
+    magpool_thread_flush();
+    rc |= churn(p);
+    rcu_read_unlock();
+    rcu_unregister_thread();
+    return (void *)rc;
+}
+
+START_TEST(magpool_inside_the_programs_read_side_section_neither_aborts_nor_hangs)
+{
+    struct magpool *p = small_pool("in-read-side");
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, reader_worker, p), 0);
+    for (int i = 0; i < 2; i++) {
+        void *rc;
+        ck_assert_int_eq(pthread_join(t[i], &rc), 0);
+        ck_assert_ptr_null(rc);
+    }
+    synchronize_rcu();
+    assert_all_back(p);
+    magpool_destroy(p);
+}
+END_TEST
+
+static void *register_after_use(void *arg)
+{
+    struct magpool *p = arg;
+    intptr_t rc = churn(p);
+    /* magpool has made this thread a reader of its own domain by now;
+     * the program's registration is its own business. */
+    rcu_register_thread();
+    rcu_read_lock();
+    rc |= churn(p);
+    rcu_read_unlock();
+    rcu_unregister_thread();
+    rc |= churn(p);
+    return (void *)rc;
+}
+
+START_TEST(a_thread_that_used_a_pool_first_may_register_itself_afterwards)
+{
+    struct magpool *p = small_pool("register-after");
+    pthread_t t;
+    void *rc;
+    ck_assert_int_eq(pthread_create(&t, NULL, register_after_use, p), 0);
+    ck_assert_int_eq(pthread_join(t, &rc), 0);
+    ck_assert_ptr_null(rc);
+    synchronize_rcu();
+    assert_all_back(p);
+    magpool_destroy(p);
+}
+END_TEST
+
+/* The program shares magpool's flavour: urcu-mb (liburcu-mb's API,
+ * declared here because <urcu/urcu-mb.h> would map rcu_* onto it). */
+void urcu_mb_register_thread(void);
+void urcu_mb_unregister_thread(void);
+void urcu_mb_read_lock(void);
+void urcu_mb_read_unlock(void);
+void urcu_mb_synchronize_rcu(void);
+
+static void *mb_reader(void *arg)
+{
+    struct magpool *p = arg;
+    urcu_mb_register_thread();
+    urcu_mb_read_lock();
+    /* Hundreds of pops: enough retired nodes to want a grace period,
+     * which this thread must not wait for here. */
+    intptr_t rc = churn(p);
+    magpool_thread_flush();
+    rc |= churn(p);
+    urcu_mb_read_unlock();
+    rc |= churn(p); /* now the deferred recycling may happen */
+    magpool_thread_flush();
+    /* liburcu asserts the thread is registered: magpool left it so. */
+    urcu_mb_unregister_thread();
+    return (void *)rc;
+}
+
+START_TEST(a_thread_registered_in_magpools_own_flavour_is_used_as_it_is)
+{
+    struct magpool *p = small_pool("mb-shared");
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, mb_reader, p), 0);
+    for (int i = 0; i < 2; i++) {
+        void *rc;
+        ck_assert_int_eq(pthread_join(t[i], &rc), 0);
+        ck_assert_ptr_null(rc);
+    }
+    urcu_mb_synchronize_rcu();
+    assert_all_back(p);
+    magpool_destroy(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("urcu");
+    TCase *tc = tcase_create("coexistence");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, objects_freed_through_call_rcu_go_back_to_their_pool);
+    tcase_add_test(tc, a_thread_the_program_registered_uses_pools_and_unregisters_itself);
+    tcase_add_test(tc, magpool_inside_the_programs_read_side_section_neither_aborts_nor_hangs);
+    tcase_add_test(tc, a_thread_that_used_a_pool_first_may_register_itself_afterwards);
+    tcase_add_test(tc, a_thread_registered_in_magpools_own_flavour_is_used_as_it_is);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
