@@ -76,7 +76,7 @@ tests_test_debug_LDADD = $(TEST_LDADD)
 # A program that uses liburcu's default flavour itself, and magpool's.
 tests_test_urcu_SOURCES = tests/test_urcu.c
 tests_test_urcu_CFLAGS = $(TEST_CFLAGS) $(URCU_PROG_CFLAGS)
-tests_test_urcu_LDADD = $(TEST_LDADD) $(URCU_PROG_LIBS) $(URCU_LIBS)
+tests_test_urcu_LDADD = $(TEST_LDADD) $(URCU_PROG_LIBS)
 # Run under valgrind by test_valgrind.sh: a real binary, not libtool's
 # wrapper script.
 tests_vgbugs_SOURCES = tests/vgbugs.c
