@@ -32,14 +32,34 @@
  *     (In the static link they resolve to libglusterfs, which glusterfsd
  *     links.)
  *
- * Synchronization: ctx->mempool_list under ctx->lock (GlusterFS's rule);
- * everything else as in magazine.c and pool.c.
+ *   - The GlusterFS it is loaded into, not the headers it was compiled
+ *     with, decides: at the first call of any of these functions the
+ *     front reads the version libglusterfs.so carries ("package-string:
+ *     glusterfs 10.3" in its read-only data) and looks up the offsets of
+ *     ctx->lock and ctx->mempool_list for that release series in a table
+ *     (glusterfs_ctx_t changed between 10.x and 11.x; struct mem_pool and
+ *     the pool API did not).  The table is checked at compile time
+ *     against the headers of the release installed then.  A GlusterFS
+ *     of a series not in the table, or one built without its pool
+ *     (GF_DISABLE_MEMPOOL, what upstream's default tcmalloc build does:
+ *     libglusterfs exports no mem_get_malloc nor mem_put_pool), is left
+ *     alone: every function here forwards to GlusterFS's own (found with
+ *     dlsym(RTLD_NEXT)), and one message says why.
+ *
+ * Synchronization: ctx->mempool_list under ctx->lock (GlusterFS's rule).
+ * The mode is decided once (pthread_once) before any pool of this front
+ * exists and never changes; the get path reads it with a relaxed load
+ * (set before the first pool is handed out, which the caller's own
+ * synchronization orders).  Everything else as in magazine.c and pool.c.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glusterfs/dict.h>
@@ -49,8 +69,39 @@
 
 #include "mp.h"
 
-/* The GlusterFS release whose headers this front is checked against. */
-#define MP_GF_FRONT_FOR "10.3"
+/* The GlusterFS releases whose layout this front knows: offsets in
+ * glusterfs_ctx_t of lock and mempool_list (x86-64 and every other LP64
+ * target Debian ships GlusterFS on: the fields before them are pointers,
+ * longs, ints and pthread types of the same sizes there).  Verified:
+ * 10.x against 10.3's headers (Debian 12), 11.x against 11.1's (Debian
+ * 13); the other releases of each series have the same struct. */
+#define MP_GF10_CTX_LOCK 576
+#define MP_GF10_CTX_POOLS 728
+#define MP_GF11_CTX_LOCK 544
+#define MP_GF11_CTX_POOLS 680
+#define MP_GF_FRONT_FOR "10.x, 11.x"
+
+struct mp_gf_layout {
+    unsigned major;
+    size_t ctx_lock, ctx_pools;
+};
+static const struct mp_gf_layout mp_gf_layouts[] = {
+    { 10, MP_GF10_CTX_LOCK, MP_GF10_CTX_POOLS },
+    { 11, MP_GF11_CTX_LOCK, MP_GF11_CTX_POOLS },
+};
+
+/* The installed headers' release must agree with the table. */
+#if MP_GF_HEADERS_MAJOR == 10
+_Static_assert(offsetof(glusterfs_ctx_t, lock) == MP_GF10_CTX_LOCK &&
+                   offsetof(glusterfs_ctx_t, mempool_list) == MP_GF10_CTX_POOLS,
+               "GlusterFS 10 headers disagree with the 10.x layout");
+#elif MP_GF_HEADERS_MAJOR == 11
+_Static_assert(offsetof(glusterfs_ctx_t, lock) == MP_GF11_CTX_LOCK &&
+                   offsetof(glusterfs_ctx_t, mempool_list) == MP_GF11_CTX_POOLS,
+               "GlusterFS 11 headers disagree with the 11.x layout");
+#endif
+_Static_assert(sizeof(void *) == 8 && sizeof(long) == 8,
+               "the layout table holds LP64 offsets");
 
 /* The layout GlusterFS's code reads must be the one magpool hands out. */
 #define MP_SAME_FIELD(f, g)                                                    \
@@ -91,10 +142,148 @@ static inline struct magpool *mp_of(struct mem_pool *p)
     return (struct magpool *)p;
 }
 
+/* ------------------------------------------------------------------ */
+/* Which GlusterFS this is, decided once                               */
+/* ------------------------------------------------------------------ */
+
+enum mp_gf_mode { MP_GF_SERVE = 1, MP_GF_FORWARD };
+
+/* GlusterFS's own definitions of the functions this front defines. */
+static struct {
+    struct mem_pool *(*pool_new)(glusterfs_ctx_t *, unsigned long,
+                                 unsigned long, char *);
+    void *(*get_malloc)(struct mem_pool *);
+    void *(*get_calloc)(struct mem_pool *);
+    void (*put_pool)(void *);
+    void (*pool_destroy)(struct mem_pool *);
+    void (*pools_init)(void);
+    void (*pools_fini)(void);
+    void (*dump_info)(glusterfs_ctx_t *);
+    void (*dump_info_to_dict)(glusterfs_ctx_t *, dict_t *);
+} gf_next;
+
+static pthread_once_t gf_once = PTHREAD_ONCE_INIT;
+static int gf_mode;                 /* enum mp_gf_mode, set by decide() */
+static const struct mp_gf_layout *gf_layout; /* NULL: no libglusterfs */
+static char gf_version[32];
+
+/* dl_iterate_phdr callback: the version in libglusterfs's read-only
+ * data, "package-string: glusterfs X.Y" (GlusterFS's configure puts it
+ * there, for its crash reports). */
+static int find_version(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    if (!info->dlpi_name || !strstr(info->dlpi_name, "/libglusterfs.so"))
+        return 0;
+    static const char tag[] = "package-string: glusterfs ";
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R) ||
+            (ph->p_flags & PF_W))
+            continue;
+        const char *seg = (const char *)(info->dlpi_addr + ph->p_vaddr);
+        size_t len = ph->p_filesz;
+        const char *at = memmem(seg, len, tag, sizeof(tag) - 1);
+        if (!at)
+            continue;
+        const char *v = at + sizeof(tag) - 1;
+        size_t n = 0;
+        while (v + n < seg + len && n < sizeof(gf_version) - 1 &&
+               ((v[n] >= '0' && v[n] <= '9') || v[n] == '.'))
+            n++;
+        memcpy(gf_version, v, n);
+        gf_version[n] = 0;
+        return 1;
+    }
+    return 1; /* libglusterfs without the string: version unknown */
+}
+
+static void refuse(const char *why)
+{
+    gf_mode = MP_GF_FORWARD;
+    mp_log(MP_MSG_CONFIG,
+           "GlusterFS %s: %s; GlusterFS's own memory pools serve this "
+           "process (this magpool serves GlusterFS %s)",
+           gf_version[0] ? gf_version : "of unknown version", why,
+           MP_GF_FRONT_FOR);
+}
+
+static void decide(void)
+{
+#define NEXT(field, sym) gf_next.field = (__typeof__(gf_next.field))dlsym(RTLD_NEXT, sym)
+    NEXT(pool_new, "mem_pool_new_fn");
+    NEXT(get_malloc, "mem_get_malloc");
+    NEXT(get_calloc, "mem_get_calloc");
+    NEXT(put_pool, "mem_put_pool");
+    NEXT(pool_destroy, "mem_pool_destroy");
+    NEXT(pools_init, "mem_pools_init");
+    NEXT(pools_fini, "mem_pools_fini");
+    NEXT(dump_info, "gf_proc_dump_mempool_info");
+    NEXT(dump_info_to_dict, "gf_proc_dump_mempool_info_to_dict");
+#undef NEXT
+    dl_iterate_phdr(find_version, NULL);
+    if (!gf_next.pool_new) {
+        /* No libglusterfs in this process: nothing to forward to, and no
+         * glusterfs_ctx_t to link pools into. */
+        gf_mode = MP_GF_SERVE;
+        return;
+    }
+    if (!gf_next.get_malloc || !gf_next.put_pool || !gf_next.pool_destroy ||
+        !gf_next.pools_init || !gf_next.pools_fini) {
+        /* GF_DISABLE_MEMPOOL: its callers compiled mem_get and mem_put as
+         * GF_MALLOC and GF_FREE, and mem_pool_new_fn returns a size. */
+        refuse("built without its memory pool (GF_DISABLE_MEMPOOL, as "
+               "with tcmalloc)");
+        return;
+    }
+    unsigned major = (unsigned)strtoul(gf_version, NULL, 10);
+    for (size_t i = 0; i < sizeof(mp_gf_layouts) / sizeof(mp_gf_layouts[0]);
+         i++)
+        if (gf_version[0] && mp_gf_layouts[i].major == major)
+            gf_layout = &mp_gf_layouts[i];
+    if (!gf_layout) {
+        refuse("its glusterfs_ctx_t layout is not known to this magpool");
+        return;
+    }
+    gf_mode = MP_GF_SERVE;
+}
+
+static int mode(void)
+{
+    pthread_once(&gf_once, decide);
+    return gf_mode;
+}
+
+/* The get path's test: one load, no call once decided.  Relaxed: any
+ * pool the caller holds was made after the decision, in this thread or
+ * handed over with the caller's own synchronization. */
+static inline bool forwarding(void)
+{
+    return MP_UNLIKELY(__atomic_load_n(&gf_mode, __ATOMIC_RELAXED) !=
+                       MP_GF_SERVE);
+}
+
+static gf_lock_t *ctx_lock(glusterfs_ctx_t *ctx)
+{
+    return (gf_lock_t *)((char *)ctx + gf_layout->ctx_lock);
+}
+
+static struct list_head *ctx_pools(glusterfs_ctx_t *ctx)
+{
+    return (struct list_head *)((char *)ctx + gf_layout->ctx_pools);
+}
+
+/* ------------------------------------------------------------------ */
+/* The pool API                                                        */
+/* ------------------------------------------------------------------ */
+
 MP_EXPORT struct mem_pool *mem_pool_new_fn(glusterfs_ctx_t *ctx,
                                            unsigned long sizeof_type,
                                            unsigned long count, char *name)
 {
+    if (mode() == MP_GF_FORWARD)
+        return gf_next.pool_new(ctx, sizeof_type, count, name);
     struct magpool *p = mp_gf_pool_new(ctx, sizeof_type, count, name);
     if (!p)
         return NULL;
@@ -102,47 +291,89 @@ MP_EXPORT struct mem_pool *mem_pool_new_fn(glusterfs_ctx_t *ctx,
         p->xl_name = THIS->name;
     struct mem_pool *gp = (struct mem_pool *)p;
     INIT_LIST_HEAD(&gp->owner);
-    if (ctx) {
-        LOCK(&ctx->lock);
-        list_add(&gp->owner, &ctx->mempool_list);
-        UNLOCK(&ctx->lock);
+    if (ctx && gf_layout) {
+        LOCK(ctx_lock(ctx));
+        list_add(&gp->owner, ctx_pools(ctx));
+        UNLOCK(ctx_lock(ctx));
     }
     return gp;
 }
 
+/* A put that is not of a magpool object: in a process GlusterFS's own
+ * pools serve, every put comes here and goes to GlusterFS's mem_put_pool
+ * (their headers never decode to a magpool pool). */
+static MP_NOINLINE void gf_put_slow(void *ptr)
+{
+    if (mode() == MP_GF_FORWARD)
+        gf_next.put_pool(ptr);
+    else
+        mp_put_slow(ptr);
+}
+
+/* A get while the mode reads other than "serve": forward, unless this
+ * is the first call of the front and the decision is to serve. */
+static MP_NOINLINE void *gf_get_forward(struct mem_pool *pool, bool zero)
+{
+    if (mode() == MP_GF_SERVE)
+        return zero ? mp_gf_get_calloc(mp_of(pool)) : mp_get_fast(mp_of(pool));
+    return zero ? gf_next.get_calloc(pool) : gf_next.get_malloc(pool);
+}
+
 MP_EXPORT void *mem_get_malloc(struct mem_pool *pool)
 {
+    if (forwarding())
+        return gf_get_forward(pool, false);
     return mp_get_fast(mp_of(pool));
 }
 
 MP_EXPORT void *mem_get_calloc(struct mem_pool *pool)
 {
+    if (forwarding())
+        return gf_get_forward(pool, true);
     return mp_gf_get_calloc(mp_of(pool));
 }
 
-MP_EXPORT void mem_put_pool(void *ptr) { mp_put_fast(ptr); }
+MP_EXPORT void mem_put_pool(void *ptr)
+{
+    magpool_inline_put_with(ptr, gf_put_slow);
+}
 
 MP_EXPORT void mem_pool_destroy(struct mem_pool *pool)
 {
+    if (mode() == MP_GF_FORWARD) {
+        gf_next.pool_destroy(pool);
+        return;
+    }
     if (!pool)
         return;
     glusterfs_ctx_t *ctx = pool->ctx;
-    if (ctx) {
-        LOCK(&ctx->lock);
+    if (ctx && gf_layout) {
+        LOCK(ctx_lock(ctx));
         list_del_init(&pool->owner);
-        UNLOCK(&ctx->lock);
+        UNLOCK(ctx_lock(ctx));
     }
     magpool_destroy(mp_of(pool));
 }
 
 MP_EXPORT void mem_pools_init(void)
 {
+    if (mode() == MP_GF_FORWARD) {
+        gf_next.pools_init();
+        return;
+    }
     if (magpool_init())
         mp_log(MP_MSG_CONFIG, "mem_pools_init: cannot start the sweeper: %s",
                strerror(errno));
 }
 
-MP_EXPORT void mem_pools_fini(void) { magpool_fini(); }
+MP_EXPORT void mem_pools_fini(void)
+{
+    if (mode() == MP_GF_FORWARD) {
+        gf_next.pools_fini();
+        return;
+    }
+    magpool_fini();
+}
 
 /* ------------------------------------------------------------------ */
 /* Statedump                                                           */
@@ -151,11 +382,16 @@ MP_EXPORT void mem_pools_fini(void) { magpool_fini(); }
 MP_EXPORT void gf_proc_dump_mempool_info(glusterfs_ctx_t *ctx)
 {
     struct mem_pool *pool;
-    if (!ctx || !gf_proc_dump_write)
+    if (mode() == MP_GF_FORWARD) {
+        if (gf_next.dump_info)
+            gf_next.dump_info(ctx);
+        return;
+    }
+    if (!ctx || !gf_layout || !gf_proc_dump_write)
         return;
     gf_proc_dump_add_section("mempool");
-    LOCK(&ctx->lock);
-    list_for_each_entry(pool, &ctx->mempool_list, owner)
+    LOCK(ctx_lock(ctx));
+    list_for_each_entry(pool, ctx_pools(ctx), owner)
     {
         struct magpool_stats st;
         magpool_stats(mp_of(pool), &st); /* refreshes pool->active too */
@@ -182,7 +418,7 @@ MP_EXPORT void gf_proc_dump_mempool_info(glusterfs_ctx_t *ctx)
         (void)magpool_resident_bytes(mp_of(pool), &resident);
         gf_proc_dump_write("magpool-bytes-resident", "%" PRIu64, resident);
     }
-    UNLOCK(&ctx->lock);
+    UNLOCK(ctx_lock(ctx));
 }
 
 MP_EXPORT void gf_proc_dump_mempool_info_to_dict(glusterfs_ctx_t *ctx,
@@ -191,12 +427,17 @@ MP_EXPORT void gf_proc_dump_mempool_info_to_dict(glusterfs_ctx_t *ctx,
     struct mem_pool *pool;
     char key[64];
     int count = 0;
-    if (!ctx || !dict || !dict_set_uint64)
+    if (mode() == MP_GF_FORWARD) {
+        if (gf_next.dump_info_to_dict)
+            gf_next.dump_info_to_dict(ctx, dict);
         return;
-    LOCK(&ctx->lock);
+    }
+    if (!ctx || !gf_layout || !dict || !dict_set_uint64)
+        return;
+    LOCK(ctx_lock(ctx));
     /* Unlike GlusterFS 10.3, which writes every pool to "pool0.*",
      * each pool gets its own index. */
-    list_for_each_entry(pool, &ctx->mempool_list, owner)
+    list_for_each_entry(pool, ctx_pools(ctx), owner)
     {
         struct magpool_stats st;
         magpool_stats(mp_of(pool), &st);
@@ -218,5 +459,5 @@ MP_EXPORT void gf_proc_dump_mempool_info_to_dict(glusterfs_ctx_t *ctx,
         count++;
     }
 out:
-    UNLOCK(&ctx->lock);
+    UNLOCK(ctx_lock(ctx));
 }
