@@ -24,10 +24,14 @@ static void setup(void)
     THIS->ctx = ctx;
     mem_pools_init();
     /* What glusterfsd's start-up makes for dict_new() (GlusterFS 11 has
-     * no dict_pair_pool any more). */
+     * no dict_pair_pool any more: pairs are GF_MALLOC'ed). */
     ctx->dict_pool = mem_pool_new_fn(ctx, sizeof(dict_t), 64, "dict_t");
     ctx->dict_data_pool = mem_pool_new_fn(ctx, sizeof(data_t), 64, "data_t");
     ck_assert(ctx->dict_pool && ctx->dict_data_pool);
+#if MP_GF_HEADERS_MAJOR < 11
+    ctx->dict_pair_pool = mem_pool_new_fn(ctx, sizeof(data_pair_t), 64, "data_pair_t");
+    ck_assert(ctx->dict_pair_pool);
+#endif
 }
 
 static void teardown(void) { mem_pools_fini(); }

@@ -25,7 +25,7 @@ MP_TEST_BINS = \
 	tests/stress \
 	tests/model
 if HAVE_GLUSTERFS
-MP_TEST_BINS += tests/test_gluster_abi
+MP_TEST_BINS += tests/test_gluster_abi tests/test_gluster_versions
 endif
 # tests/vgbugs and tests/asanbugs are not tests by themselves:
 # test_valgrind.sh runs the one under valgrind, test_asan_program.sh the
@@ -134,6 +134,28 @@ tests_test_gluster_abi_SOURCES = tests/test_gluster_abi.c
 tests_test_gluster_abi_CPPFLAGS = $(AM_CPPFLAGS) $(GLUSTERFS_CPPFLAGS)
 tests_test_gluster_abi_CFLAGS = $(TEST_CFLAGS)
 tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS) -lpthread
+
+# The shim against GlusterFS releases and builds this machine does not
+# have: tests/fake_libglusterfs.c as libglusterfs.so.0 in three forms,
+# loaded by the test at run time.
+FAKEGF_FORMS = tests/fakegf/v12/libglusterfs.so.0 \
+	tests/fakegf/nopool/libglusterfs.so.0 tests/fakegf/v11/libglusterfs.so.0
+tests/fakegf/v12/libglusterfs.so.0: tests/fake_libglusterfs.c
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"12.0"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
+tests/fakegf/nopool/libglusterfs.so.0: tests/fake_libglusterfs.c
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"10.3"' -DFAKE_NOPOOL -o $@ $(srcdir)/tests/fake_libglusterfs.c
+tests/fakegf/v11/libglusterfs.so.0: tests/fake_libglusterfs.c
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"11.1"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
+EXTRA_DIST += tests/fake_libglusterfs.c
+CLEANFILES = $(FAKEGF_FORMS)
+tests_test_gluster_versions_SOURCES = tests/test_gluster_versions.c
+tests_test_gluster_versions_CPPFLAGS = $(AM_CPPFLAGS) -DFAKEGF_DIR='"$(abs_builddir)/tests/fakegf"'
+tests_test_gluster_versions_CFLAGS = $(TEST_CFLAGS)
+tests_test_gluster_versions_LDADD = libmagpool-preload.la $(CHECK_LIBS) -ldl -lpthread
+tests_test_gluster_versions_DEPENDENCIES = libmagpool-preload.la $(FAKEGF_FORMS)
 
 # End-to-end: GlusterFS 10.3 (glusterd, a brick, fio and a gfapi client)
 # with the preload shim, in a private network namespace.  Needs root;

@@ -1,0 +1,206 @@
+/*
+ * test_gluster_versions.c - the GlusterFS front decides from the GlusterFS
+ * it is loaded into, not from the headers it was built with: it serves a
+ * release whose glusterfs_ctx_t layout it knows (pools linked into
+ * ctx->mempool_list at that release's offsets), and leaves any other
+ * release, or a build without the pool, to GlusterFS's own functions,
+ * with one message.
+ *
+ * The program is linked with the shim only; each test (its own process,
+ * Check's fork mode) loads one form of tests/fake_libglusterfs.c as
+ * libglusterfs.so.0 with RTLD_GLOBAL, as the dynamic linker would have
+ * loaded the real one after the preloaded shim.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "testutil.h"
+
+/* The front's functions, as GlusterFS's callers see them (pointers to
+ * its structs are opaque here). */
+void *mem_pool_new_fn(void *ctx, unsigned long sizeof_type,
+                      unsigned long count, char *name);
+void *mem_get_malloc(void *pool);
+void *mem_get_calloc(void *pool);
+void mem_put_pool(void *obj);
+void mem_pool_destroy(void *pool);
+void mem_pools_init(void);
+void mem_pools_fini(void);
+void gf_proc_dump_mempool_info(void *ctx);
+void gf_proc_dump_mempool_info_to_dict(void *ctx, void *dict);
+
+enum { F_NEW, F_GET, F_GET0, F_PUT, F_DESTROY, F_INIT, F_FINI, F_DUMP,
+       F_DUMP_DICT };
+static unsigned long *calls; /* the fake's counters */
+
+static int cap_fd = -1;
+
+static void load_fake(const char *form)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s/libglusterfs.so.0", FAKEGF_DIR, form);
+    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    ck_assert_msg(h, "dlopen %s: %s", path, dlerror());
+    calls = dlsym(h, "fake_calls");
+    ck_assert_ptr_nonnull(calls);
+    /* stderr into a file, for the front's message. */
+    char cpath[64];
+    snprintf(cpath, sizeof(cpath), "/tmp/magpool-test-gfv.%d", (int)getpid());
+    cap_fd = open(cpath, O_CREAT | O_TRUNC | O_RDWR, 0600);
+    ck_assert_int_ge(cap_fd, 0);
+    unlink(cpath);
+    dup2(cap_fd, 2);
+}
+
+static const char *captured(void)
+{
+    static char buf[4096];
+    ssize_t n = pread(cap_fd, buf, sizeof(buf) - 1, 0);
+    ck_assert_int_ge(n, 0);
+    buf[n] = 0;
+    return buf;
+}
+
+/* Every call of the pool API made by a GlusterFS caller; in a forwarding
+ * front each must reach the fake. */
+static void use_every_function(void)
+{
+    mem_pools_init();
+    void *pool = mem_pool_new_fn(NULL, 100, 64, "fake_t");
+    ck_assert_ptr_nonnull(pool);
+    void *a = mem_get_malloc(pool);
+    void *b = mem_get_calloc(pool);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(((unsigned char *)b)[i], 0);
+    memset(a, 0x5a, 100);
+    mem_put_pool(a);
+    mem_put_pool(b);
+    gf_proc_dump_mempool_info(NULL);
+    gf_proc_dump_mempool_info_to_dict(NULL, NULL);
+    mem_pool_destroy(pool);
+    mem_pools_fini();
+}
+
+START_TEST(an_unknown_release_is_left_to_glusterfss_own_pool_with_one_message)
+{
+    load_fake("v12");
+    use_every_function();
+    ck_assert_uint_eq(calls[F_INIT], 1);
+    ck_assert_uint_eq(calls[F_NEW], 1);
+    ck_assert_uint_eq(calls[F_GET], 1);
+    ck_assert_uint_eq(calls[F_GET0], 1);
+    ck_assert_uint_eq(calls[F_PUT], 2);
+    ck_assert_uint_eq(calls[F_DUMP], 1);
+    ck_assert_uint_eq(calls[F_DUMP_DICT], 1);
+    ck_assert_uint_eq(calls[F_DESTROY], 1);
+    ck_assert_uint_eq(calls[F_FINI], 1);
+    /* Threads other than the first are forwarded too. */
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "GlusterFS 12.0") &&
+                      strstr(e, "layout is not known") &&
+                      strstr(e, "GlusterFS's own memory pools serve"),
+                  "message: %s", e);
+    const char *second = strstr(e, "GlusterFS 12.0");
+    ck_assert_ptr_null(strstr(second + 1, "GlusterFS 12.0")); /* once */
+    ck_assert_int_eq(threads_named("magpool-sweep", NULL), 0);
+}
+END_TEST
+
+static void *put_elsewhere(void *obj)
+{
+    mem_put_pool(obj);
+    return NULL;
+}
+
+START_TEST(puts_from_any_thread_reach_glusterfss_own_pool_when_it_serves)
+{
+    load_fake("v12");
+    void *pool = mem_pool_new_fn(NULL, 64, 64, "fake_t");
+    for (int i = 0; i < 100; i++) {
+        void *o = mem_get_malloc(pool);
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, NULL, put_elsewhere, o), 0);
+        pthread_join(t, NULL);
+    }
+    ck_assert_uint_eq(calls[F_PUT], 100);
+    mem_pool_destroy(pool);
+}
+END_TEST
+
+START_TEST(a_build_without_the_pool_is_left_alone_with_one_message)
+{
+    load_fake("nopool");
+    mem_pools_init();
+    /* GF_DISABLE_MEMPOOL: callers pass this "pool" to GF_MALLOC as a
+     * size; it must be GlusterFS's own answer. */
+    void *pool = mem_pool_new_fn(NULL, 176, 64, "call_frame_t");
+    ck_assert_ptr_eq(pool, (void *)176);
+    gf_proc_dump_mempool_info(NULL);
+    mem_pool_destroy(pool);
+    mem_pools_fini();
+    ck_assert_uint_eq(calls[F_NEW], 1);
+    ck_assert_uint_eq(calls[F_INIT], 1);
+    ck_assert_uint_eq(calls[F_DUMP], 1);
+    ck_assert_uint_eq(calls[F_DESTROY], 1);
+    ck_assert_uint_eq(calls[F_FINI], 1);
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "GlusterFS 10.3") &&
+                      strstr(e, "built without its memory pool"),
+                  "message: %s", e);
+    ck_assert_int_eq(threads_named("magpool-sweep", NULL), 0);
+}
+END_TEST
+
+/* glusterfs_ctx_t as far as the front touches it, at 11.x's offsets. */
+struct list_node {
+    struct list_node *next, *prev;
+};
+
+START_TEST(a_known_release_is_served_with_its_own_ctx_layout)
+{
+    load_fake("v11");
+    static char ctx[1024] __attribute__((aligned(64)));
+    memset(ctx, 0xee, sizeof(ctx));
+    pthread_mutex_t *lock = (pthread_mutex_t *)(ctx + 544);
+    struct list_node *list = (struct list_node *)(ctx + 680);
+    pthread_mutex_init(lock, NULL);
+    list->next = list->prev = list;
+    mem_pools_init();
+    void *pool = mem_pool_new_fn(ctx, 100, 64, "fake_t");
+    ck_assert_ptr_nonnull(pool);
+    /* magpool's pool, linked into the list at 11.x's offset (owner is at
+     * offset 40 of struct mem_pool). */
+    struct list_node *owner = (struct list_node *)((char *)pool + 40);
+    ck_assert_ptr_eq(list->next, owner);
+    ck_assert_ptr_eq(owner->next, list);
+    ck_assert_uint_eq(((unsigned char *)ctx)[728], 0xee); /* 10.x's: untouched */
+    void *o = mem_get_calloc(pool);
+    ck_assert_ptr_nonnull(o);
+    struct magpool_stats st;
+    ck_assert_int_eq(magpool_stats(pool, &st), 0);
+    ck_assert_uint_eq(st.active, 1);
+    mem_put_pool(o);
+    mem_pool_destroy(pool);
+    ck_assert_ptr_eq(list->next, list);
+    mem_pools_fini();
+    /* magpool served: GlusterFS's functions were not called. */
+    ck_assert_uint_eq(calls[F_NEW] + calls[F_GET] + calls[F_GET0] + calls[F_PUT], 0);
+    ck_assert_ptr_null(strstr(captured(), "own memory pools serve"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("gluster-versions");
+    TCase *tc = tcase_create("versions");
+    tcase_add_test(tc, an_unknown_release_is_left_to_glusterfss_own_pool_with_one_message);
+    tcase_add_test(tc, puts_from_any_thread_reach_glusterfss_own_pool_when_it_serves);
+    tcase_add_test(tc, a_build_without_the_pool_is_left_alone_with_one_message);
+    tcase_add_test(tc, a_known_release_is_served_with_its_own_ctx_layout);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
