@@ -44,7 +44,8 @@
  *     (GF_DISABLE_MEMPOOL, what upstream's default tcmalloc build does:
  *     libglusterfs exports no mem_get_malloc nor mem_put_pool), is left
  *     alone: every function here forwards to GlusterFS's own (found with
- *     dlsym(RTLD_NEXT)), and one message says why.
+ *     dlsym(RTLD_NEXT)), and one message says why.  MAGPOOL_GLUSTERFS=off
+ *     asks for the same on any GlusterFS.
  *
  * Synchronization: ctx->mempool_list under ctx->lock (GlusterFS's rule).
  * The mode is decided once (pthread_once) before any pool of this front
@@ -223,6 +224,14 @@ static void decide(void)
     NEXT(dump_info_to_dict, "gf_proc_dump_mempool_info_to_dict");
 #undef NEXT
     dl_iterate_phdr(find_version, NULL);
+    const char *want = getenv("MAGPOOL_GLUSTERFS");
+    if (want && *want && strcmp(want, "auto") && strcmp(want, "off"))
+        mp_log(MP_MSG_CONFIG, "MAGPOOL_GLUSTERFS=\"%s\" is not auto or off; "
+               "auto it is", want);
+    if (gf_next.pool_new && want && !strcmp(want, "off")) {
+        refuse("MAGPOOL_GLUSTERFS=off");
+        return;
+    }
     if (!gf_next.pool_new) {
         /* No libglusterfs in this process: nothing to forward to, and no
          * glusterfs_ctx_t to link pools into. */
@@ -293,8 +302,19 @@ MP_EXPORT struct mem_pool *mem_pool_new_fn(glusterfs_ctx_t *ctx,
     INIT_LIST_HEAD(&gp->owner);
     if (ctx && gf_layout) {
         LOCK(ctx_lock(ctx));
-        list_add(&gp->owner, ctx_pools(ctx));
+        struct list_head *l = ctx_pools(ctx);
+        /* The list must look like one where the table says it is: a
+         * wrong offset never gets written through. */
+        bool sane = l->next && l->prev && l->next->prev == l &&
+                    l->prev->next == l;
+        if (sane)
+            list_add(&gp->owner, l);
         UNLOCK(ctx_lock(ctx));
+        if (!sane)
+            mp_log(MP_MSG_CONFIG,
+                   "GlusterFS %s: ctx->mempool_list is not where this "
+                   "magpool expects it; pool \"%s\" is left out of "
+                   "statedump", gf_version, p->name);
     }
     return gp;
 }

@@ -155,6 +155,33 @@ START_TEST(a_build_without_the_pool_is_left_alone_with_one_message)
 }
 END_TEST
 
+START_TEST(MAGPOOL_GLUSTERFS_off_leaves_a_known_release_to_its_own_pool)
+{
+    setenv("MAGPOOL_GLUSTERFS", "off", 1);
+    load_fake("v11");
+    use_every_function();
+    ck_assert_uint_eq(calls[F_NEW], 1);
+    ck_assert_uint_eq(calls[F_GET] + calls[F_GET0], 2);
+    ck_assert_uint_eq(calls[F_PUT], 2);
+    ck_assert_uint_eq(calls[F_INIT] + calls[F_FINI], 2);
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "GlusterFS 11.1: MAGPOOL_GLUSTERFS=off"),
+                  "message: %s", e);
+}
+END_TEST
+
+START_TEST(a_bad_MAGPOOL_GLUSTERFS_is_reported_and_taken_as_auto)
+{
+    setenv("MAGPOOL_GLUSTERFS", "of", 1);
+    load_fake("v11");
+    void *pool = mem_pool_new_fn(NULL, 64, 64, "fake_t");
+    ck_assert_uint_eq(calls[F_NEW], 0); /* served by magpool */
+    mem_pool_destroy(pool);
+    ck_assert_msg(strstr(captured(), "MAGPOOL_GLUSTERFS=\"of\" is not auto or off"),
+                  "message: %s", captured());
+}
+END_TEST
+
 /* glusterfs_ctx_t as far as the front touches it, at 11.x's offsets. */
 struct list_node {
     struct list_node *next, *prev;
@@ -201,6 +228,8 @@ int main(void)
     tcase_add_test(tc, puts_from_any_thread_reach_glusterfss_own_pool_when_it_serves);
     tcase_add_test(tc, a_build_without_the_pool_is_left_alone_with_one_message);
     tcase_add_test(tc, a_known_release_is_served_with_its_own_ctx_layout);
+    tcase_add_test(tc, MAGPOOL_GLUSTERFS_off_leaves_a_known_release_to_its_own_pool);
+    tcase_add_test(tc, a_bad_MAGPOOL_GLUSTERFS_is_reported_and_taken_as_auto);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

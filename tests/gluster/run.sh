@@ -43,6 +43,15 @@
 #   MAGPOOL_EXPECT_MAGPOOL_SIZES  1: every pool's padded-sizeof must be
 #                                 sizeof-type + 8 rounded up to 16
 #   MAGPOOL_GLUSTER_KEEP          1: keep the working directory
+#   MAGPOOL_GLUSTERFS             passed on to every GlusterFS process
+#                                 (off: the shim forwards every call)
+#   MAGPOOL_EXPECT_STEP_ASIDE     1: the preloaded shim must leave the
+#                                 pools to GlusterFS (a release or build it
+#                                 does not serve, or a shim the dynamic
+#                                 linker cannot load): the stock checks
+#                                 (GlusterFS's own sweeper, no magpool line
+#                                 in any statedump), with the shim's
+#                                 messages shown
 #
 # Isolation: the test refuses to run beside another glusterd (both would use
 # /var/run/gluster, and killing the wrong one would break an installation).
@@ -86,6 +95,12 @@ fi
 # 1: magpool serves the daemons' pools (preloaded or linked in).
 IN_DAEMONS=0
 if [ -n "$PRELOAD" ] || [ -n "$GLUSTERFSD" ]; then IN_DAEMONS=1; fi
+STEP_ASIDE=${MAGPOOL_EXPECT_STEP_ASIDE:-0}
+if [ "$STEP_ASIDE" = 1 ]; then
+    [ -n "$PRELOAD" ] || die "MAGPOOL_EXPECT_STEP_ASIDE needs MAGPOOL_PRELOAD"
+    IN_DAEMONS=0
+    EXPECT_SIZES=0
+fi
 
 # ---------------------------------------------------------------- checks
 
@@ -211,6 +226,7 @@ fi
 gf_workdir
 GF_ENV=(MAGPOOL_STATS="$W/stats.%p" MAGPOOL_SWEEP_MS=1000)
 [ -n "$PRELOAD" ] && GF_ENV+=(LD_PRELOAD="$PRELOAD")
+[ -n "${MAGPOOL_GLUSTERFS:-}" ] && GF_ENV+=(MAGPOOL_GLUSTERFS="$MAGPOOL_GLUSTERFS")
 # The dynamic linker's bindings of glusterd and of every brick it spawns.
 [ -n "$GLUSTERFSD" ] && GD_ENV=(LD_DEBUG=bindings LD_DEBUG_OUTPUT="$W/ldbind")
 say "working directory $W, namespace $NS, volume $VOL"
@@ -317,7 +333,15 @@ if [ "$IN_DAEMONS" = 1 ]; then
 fi
 start_volume
 say "volume $VOL restarted, brick pid $BRICK"
-check_mapped "$BRICK" "brick glusterfsd"
+if [ "$STEP_ASIDE" = 1 ]; then
+    if grep -qF "$PRELOAD_REAL" "/proc/$BRICK/maps"; then
+        say "brick glusterfsd (pid $BRICK) maps the shim, which must forward"
+    else
+        say "brick glusterfsd (pid $BRICK) does not map the shim (the dynamic linker refused it)"
+    fi
+else
+    check_mapped "$BRICK" "brick glusterfsd"
+fi
 check_daemon_pool "$BRICK" "restarted brick"
 
 say "smallfiles: 4 threads x 200 files x 2 rounds, 1-8 KiB"
@@ -390,6 +414,11 @@ else
 fi
 if [ "$EXPECT_SIZES" = 1 ]; then
     say "padded-sizeof = round16(sizeof-type + 8) for every magpool pool"
+fi
+if [ "$STEP_ASIDE" = 1 ]; then
+    ! grep -qE '^magpool-(cached|mapped|bytes-[a-z-]+)=' "$DUMP" "$CLIENT_DUMP" ||
+        die "a statedump has magpool lines: the shim served a GlusterFS it must leave alone"
+    say "statedumps written by GlusterFS's own pool: the shim stepped aside"
 fi
 
 # ---------------------------------------------------------------- teardown
@@ -508,7 +537,9 @@ if [ "$IN_DAEMONS" = 1 ]; then
         sed 's/^/  /' || die "magpool-stat failed"
 fi
 
-if [ -n "$PRELOAD" ]; then
+if [ "$STEP_ASIDE" = 1 ]; then
+    mode="with $PRELOAD stepping aside"
+elif [ -n "$PRELOAD" ]; then
     mode="with $PRELOAD"
 elif [ -n "$GLUSTERFSD" ]; then
     mode="static: $GLUSTERFSD as $SBIN_GLUSTERFSD, no preload"
