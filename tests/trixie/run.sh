@@ -14,8 +14,9 @@
 # clone, so that a second run reuses it and the packages installed in it;
 # a fresh machine makes it (about 75 s, 220 MB, plus what COMMAND
 # installs).  The command runs in a private mount namespace (unshare -m):
-# /dev, /proc, /sys, a tmpfs /run and /tmp are mounted inside the root
-# there and vanish with the namespace.  Processes still running in the
+# the root bound onto itself (so that / is a mount point inside, as ip
+# netns needs), /dev, /proc, /sys, a tmpfs /run and /tmp are mounted inside
+# the root there and vanish with the namespace.  Processes still running in the
 # root when the command ends (a GlusterFS daemon left by a failed test)
 # are killed.
 set -euo pipefail
@@ -82,6 +83,8 @@ rc=0
 unshare -m --propagation private /bin/bash -c '
     set -e
     r=$1 cmd=$2
+    # The root a mount point of its own: ip netns remounts / inside.
+    mount --bind "$r" "$r"
     mount --rbind /dev "$r/dev"
     mount -t proc proc "$r/proc"
     mount --rbind /sys "$r/sys"
