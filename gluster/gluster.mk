@@ -1,7 +1,7 @@
-# gluster/gluster.mk - glusterfsd rebuilt from Debian's GlusterFS 10.3
-# source with magpool inside (magpool-glusterfsd(8)).  Root, bookworm,
-# glusterfs-common 10.3; the first run fetches the source and the build
-# dependencies with apt.
+# gluster/gluster.mk - glusterfsd rebuilt from Debian's GlusterFS (10.3 or 11.1)
+# source with magpool inside (magpool-glusterfsd(8)).  Root, and Debian
+# bookworm with glusterfs-common 10.3 or trixie with 11.1; the first run
+# fetches the source and the build dependencies with apt.
 EXTRA_DIST += gluster/glusterfsd.sh
 dist_man_MANS += man/magpool-glusterfsd.8
 GLUSTERFSD_OUT = $(abs_builddir)/gluster

@@ -1,12 +1,14 @@
 #!/bin/bash
-# gluster/glusterfsd.sh - glusterfsd rebuilt from Debian's GlusterFS 10.3
-# source with magpool linked into the executable, and its installation the
+# gluster/glusterfsd.sh - glusterfsd rebuilt from Debian's GlusterFS source
+# (10.3 on Debian 12 bookworm, 11.1 on Debian 13 trixie) with magpool
+# linked into the executable, and its installation the
 # Debian way.  Driven by `make glusterfsd`, `make install-glusterfsd` and
 # `make uninstall-glusterfsd`; the manual is magpool-glusterfsd(8).
 #
 #   glusterfsd.sh build OUTDIR     (make glusterfsd)
-#     As root on Debian bookworm with glusterfs-common 10.3 installed:
-#      1. a private deb-src entry: the enabled bookworm stanzas of
+#     As root on Debian bookworm with glusterfs-common 10.3 installed, or
+#     on Debian trixie with 11.1:
+#      1. a private deb-src entry: the enabled stanzas of this release of
 #         /etc/apt/sources.list.d/*.sources, with Types: deb-src, written
 #         under the cache and given to apt with -o Dir::Etc::SourceParts
 #         (no file under /etc is changed);
@@ -65,7 +67,14 @@ trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
 
 SBIN=/usr/sbin
 DIVERTED=$SBIN/glusterfsd.distrib
-WANT_UPSTREAM=10.3
+# The Debian releases whose GlusterFS this builds, each with the upstream
+# version it ships and its debian/rules' configure options that differ.
+CODENAME=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+case $CODENAME in
+bookworm) WANT_UPSTREAM=10.3 MOUNTUTILDIR=/sbin ;;
+trixie) WANT_UPSTREAM=11.1 MOUNTUTILDIR=/usr/sbin ;;
+*) WANT_UPSTREAM= MOUNTUTILDIR= ;;
+esac
 # What the front defines; libglusterfs's copies must lose to these.
 POOL_SYMBOLS=(mem_pool_new_fn mem_get_malloc mem_get_calloc mem_put_pool
     mem_pool_destroy mem_pools_init mem_pools_fini gf_proc_dump_mempool_info
@@ -87,26 +96,27 @@ which_pool() {
 
 # ------------------------------------------------------------------ build
 
-# The enabled bookworm stanzas of the system's deb822 sources, as deb-src.
+# The enabled stanzas of this release in the system's deb822 sources, as
+# deb-src.
 write_deb_src() {
     local f out=$1
     : >"$out"
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
-        awk 'BEGIN { RS = ""; ORS = "\n\n" }
+        awk -v rel="$CODENAME" 'BEGIN { RS = ""; ORS = "\n\n" }
              /(^|\n)Enabled:[ \t]*no/ { next }
-             /(^|\n)Types:[^\n]*deb([ \t]|$|\n)/ && /(^|\n)Suites:[^\n]*bookworm/ {
+             /(^|\n)Types:[^\n]*deb([ \t]|$|\n)/ && $0 ~ ("(^|\n)Suites:[^\n]*" rel) {
                  sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); print }' "$f" >>"$out"
     done
     # One-line lists (/etc/apt/sources.list and *.list): their deb lines
-    # for bookworm, as deb-src.
+    # for this release, as deb-src.
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
         [ -f "$f" ] || continue
-        awk '$1 == "deb" && / bookworm/ { $1 = "deb-src"; print }' "$f" \
+        awk -v rel="$CODENAME" '$1 == "deb" && $0 ~ (" " rel "( |$)") { $1 = "deb-src"; print }' "$f" \
             >>"${out%.sources}.list"
     done
     [ -s "$out" ] || [ -s "${out%.sources}.list" ] ||
-        die "no bookworm 'deb' entry in /etc/apt/sources.list{,.d}: cannot derive a deb-src entry"
+        die "no $CODENAME 'deb' entry in /etc/apt/sources.list{,.d}: cannot derive a deb-src entry"
 }
 
 build() {
@@ -116,17 +126,15 @@ build() {
     pkg-config --exists magpool-gluster ||
         die "pkg-config cannot find magpool-gluster (PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})"
 
-    local codename
-    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-    [ "$codename" = bookworm ] ||
-        die "this builds Debian bookworm's GlusterFS 10.3; this machine is '${codename:-unknown}'"
+    [ -n "$WANT_UPSTREAM" ] ||
+        die "this builds Debian bookworm's GlusterFS 10.3 or trixie's 11.1; this machine is '${CODENAME:-unknown}'"
     local ver srcver
     ver=$(dpkg-query -W -f='${Version}' glusterfs-common 2>/dev/null) ||
         die "glusterfs-common is not installed (apt-get install glusterfs-server)"
     srcver=$(dpkg-query -W -f='${source:Version}' glusterfs-common)
     case $ver in
     "$WANT_UPSTREAM"-*) ;;
-    *) die "installed GlusterFS is $ver; magpool's front is checked against $WANT_UPSTREAM only" ;;
+    *) die "installed GlusterFS is $ver; on $CODENAME this builds $WANT_UPSTREAM only" ;;
     esac
     local debbin
     debbin=$(dpkg-divert --truename "$SBIN/glusterfsd")
@@ -149,9 +157,12 @@ build() {
     local flags stamp
     flags=$(cd "$cache" && mkdir -p "$tree" && cd "$tree" &&
             DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)
-    local confargs=(--build=x86_64-linux-gnu --prefix=/usr --sysconfdir=/etc
-        --localstatedir=/var --libdir=/usr/lib/x86_64-linux-gnu
-        --libexecdir=/usr/lib/x86_64-linux-gnu --with-mountutildir=/sbin
+    local build_type multiarch
+    build_type=$(dpkg-architecture -qDEB_BUILD_GNU_TYPE)
+    multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    local confargs=(--build="$build_type" --prefix=/usr --sysconfdir=/etc
+        --localstatedir=/var --libdir="/usr/lib/$multiarch"
+        --libexecdir="/usr/lib/$multiarch" --with-mountutildir="$MOUNTUTILDIR"
         --enable-firewalld --disable-linux-io_uring --without-tcmalloc)
     stamp=$(printf '%s\n' "$srcver" "$flags" "${confargs[@]}" | sha256sum | cut -c1-16)
 
