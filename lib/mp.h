@@ -60,7 +60,7 @@
  * MAGPOOL_MAG_GROW_BYTES says otherwise (options.c; magazine.c grows,
  * the sweeper shrinks).  512 KiB: 255 objects of 2 KiB, so that a thread
  * cycling through 1000 of them trades 2 magazines each way with the
- * depot per cycle instead of 16 (README, issue 8 item 5). */
+ * depot per cycle instead of 16 (perf/NOTES.md). */
 #define MP_MAG_GROW_BYTES (512u << 10)
 /* Depot exchanges per second above which a pool's magazines double, and
  * below which they halve again. */
@@ -285,8 +285,8 @@ _Static_assert(offsetof(struct mp_tcache, gets) ==
  * sentinel, and magpool_tls.key is 0 (a put then decodes no pool and
  * takes its slow path).  This is also the layout the inline API compiles
  * into its callers (include/magpool/inline.h, magpool(3)).  Measured
- * against the %fs-relative TLS array on this VM: the same time per
- * get+put pair (NEWS).
+ * against the %fs-relative TLS array on a 2-core x86-64 VM: the same
+ * time per get+put pair (perf/NOTES.md).
  * ------------------------------------------------------------------- */
 extern void *mp_sentinel[2] MP_HIDDEN;
 extern __thread struct magpool_tls magpool_tls

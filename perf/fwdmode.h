@@ -1,9 +1,9 @@
 /*
  * fwdmode.h - which store-forwarding mode the CPU is in, measured.
  *
- * Owns: the store->load probe of ../shared/fastpath.md and the
- * per-chunk bookkeeping built on it.  This project's VM flips, every few
- * milliseconds and with host load, between two modes:
+ * Owns: the store->load probe (perf/NOTES.md) and the per-chunk
+ * bookkeeping built on it.  The 2-core VM this was developed on flips,
+ * every few milliseconds and with host load, between two modes:
  *   F  predictive store forwarding active: a load that reads what the
  *      previous store wrote costs ~1 cycle;
  *   S  not active: ~6 cycles per store->load hop (prctl's speculative
@@ -13,7 +13,7 @@
  * FWD_HOPS dependent store->load hops against a chain of as many
  * dependent register adds (1 cycle each), both with the TSC: the ratio
  * is the cost of one hop in cycles, whatever the clock rate.  Measured on
- * this VM (2026-12-02, 20,000 probes each): F 1.0-1.5, S (SSBD) 4.5-9.8;
+ * that VM (2026-12-02, 20,000 probes each): F 1.0-1.5, S (SSBD) 4.5-9.8;
  * the boundary is FWD_S_ABOVE.
  *
  * A chunk (fwd_chunk_begin/end) is classified by a probe before and one

@@ -6,7 +6,7 @@
  * thread-local free list and two empty calls through the PLT (the floor of
  * any exported pair: libpltfloor), interleaved chunk by chunk in one process pinned
  * to one CPU, so that all four see the same load, each chunk bracketed by
- * forwarding-mode probes (fwdmode.h, ../shared/fastpath.md).  Prints, per
+ * forwarding-mode probes (fwdmode.h, perf/NOTES.md).  Prints, per
  * mode, medians and the ratios of the same chunks.
  *
  *   perf/hotpair [--force-s] [--batch] [CHUNKS [PAIRS_PER_CHUNK]]

@@ -92,7 +92,7 @@ perf_bench_glusterfs_LDADD = -lglusterfs $(BENCHMARK_LIBS) -lpthread
 
 dist_man_MANS += man/magpool-bench.1
 EXTRA_DIST += perf/instr.sh perf/run.sh perf/summarize.py perf/lib.sh \
-	perf/results/README.md
+	perf/results/README.md perf/NOTES.md
 
 # ------------------------------------------------------------- targets
 

@@ -513,7 +513,7 @@ def md_table(header, rows):
     return out
 
 
-# The fast-path targets of issue 8, as time ratios (lower is better):
+# The fast-path targets, as time ratios (lower is better):
 # (label, workload, sizes, threads, magpool backend, competitor, target).
 TARGETS = [
     ("hot pair, exported functions / tcmalloc", "pair", None, 1,
@@ -589,8 +589,9 @@ def mode_sections(res):
         return []
     L = ["## Forwarding modes: hot pair and 1000 gets/puts",
          "",
-         "This VM's CPU runs in one of two store-forwarding modes, flipping "
-         "with host load (`../shared/fastpath.md`): **F**, predictive store "
+         "The CPU of the VM these figures come from runs in one of two "
+         "store-forwarding modes, flipping with host load "
+         "(`perf/NOTES.md`): **F**, predictive store "
          "forwarding active (a load of what a store just wrote costs ~1 "
          "cycle), and **S**, not active (~6 cycles). A get+put pair is a "
          "chain of such hops, so these workloads time chunks (10,000 pairs; "
@@ -638,15 +639,14 @@ def mode_sections(res):
             L += md_table(["case"] + backends, rows)
             L.append("")
 
-    L.append("## Fast-path targets (issue 8)")
+    L.append("## Fast-path targets")
     L.append("")
     L.append("Time ratios (lower is better) of the chunks in each mode, "
              "each magpool process against the competitor process run just "
              "after it; median (min-max) over rounds. Why a target is "
              "missed, with the measurements behind it (the PLT floor, "
              "perf/hotpair --batch; the loads that speculative store bypass "
-             "disable serializes): README.md, \"The fast path and the VM's "
-             "two store-forwarding modes\".")
+             "disable serializes): perf/NOTES.md.")
     L.append("")
     rows = []
     for label, w, _, threads, mp, comp, target in TARGETS:

@@ -617,8 +617,8 @@ static void wl_register(const char *label)
     b = cbench_real_time(cbench_register(name, wl_manypools, NULL));
     cbench_threads(cbench_threads(b, 1), 2);
 
-    /* The mimalloc-bench-style workloads, at the sizes the issue that
-     * asked for them names (those of --sizes). */
+    /* The mimalloc-bench-style workloads, at 64 and 512 B (each only
+     * where --sizes has it). */
     static const int64_t xm_sizes[] = { 64, 512 };
     snprintf(name, sizeof name, "xmalloc/%s", label);
     b = cbench_real_time(cbench_register(name, wl_xmalloc, NULL));

@@ -220,9 +220,9 @@ START_TEST(thread_flush_hands_the_cache_to_the_depot)
 }
 END_TEST
 
-/* Issue 8, item 5: magazines of 2 KiB objects stopped growing at 63
- * (128 KiB), and a thread cycling 1000 of them traded 16 magazines each
- * way with the depot per cycle.  They now grow to 512 KiB of objects. */
+/* Magazines of 2 KiB objects used to stop growing at 63 (128 KiB), and
+ * a thread cycling 1000 of them traded 16 magazines each way with the
+ * depot per cycle.  They now grow to 512 KiB of objects. */
 START_TEST(a_hot_pool_of_2_KiB_objects_grows_its_magazines_to_512_KiB)
 {
     /* With the sweeper, as a program would run it: it completes the
