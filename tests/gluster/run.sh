@@ -274,9 +274,12 @@ check_bindings() {
     for s in mem_get_malloc mem_get_calloc mem_put_pool mem_pool_new_fn \
         mem_pool_destroy gf_proc_dump_mempool_info; do
         # Every binding of the symbol, by the object that asked: all of
-        # them must go to the executable.
-        if grep -F "symbol \`$s'" "$f" | grep -vF "to $SBIN_GLUSTERFSD [0]" | grep -q .; then
-            die "brick $1: $s bound elsewhere: $(grep -F "symbol \`$s'" "$f" | grep -vF "to $SBIN_GLUSTERFSD [0]" | head -n 1)"
+        # them must go to the executable, but the executable's own lookup
+        # of GlusterFS's definition (the front's dlsym(RTLD_NEXT), what it
+        # would forward to).
+        if grep -F "symbol \`$s'" "$f" | grep -vF "to $SBIN_GLUSTERFSD [0]" |
+            grep -vF "binding file $SBIN_GLUSTERFSD [0] to " | grep -q .; then
+            die "brick $1: $s bound elsewhere: $(grep -F "symbol \`$s'" "$f" | grep -vF "to $SBIN_GLUSTERFSD [0]" | grep -vF "binding file $SBIN_GLUSTERFSD [0] to " | head -n 1)"
         fi
         grep -F "symbol \`$s'" "$f" | grep -qF 'libglusterfs.so' ||
             die "brick $1: no binding of libglusterfs's $s"
