@@ -51,6 +51,8 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
+# The release installed (10.3, 11.1): what the binaries must say they are.
+GF_UPSTREAM=$(dpkg-query -W -f='${Version}' glusterfs-common | sed 's/-[^-]*$//')
 cp -a /usr/sbin "$T/sbin"
 cp -a /var/lib/dpkg "$T/dpkg"
 mount --bind "$T/sbin" /usr/sbin
@@ -86,7 +88,7 @@ for round in 1 2; do
         die "install #$round: /usr/sbin/glusterfsd is not $MAGPOOL_BIN"
     [ "$(stat -c %a /usr/sbin/glusterfsd)" = 755 ] || die "install #$round: mode $(stat -c %a /usr/sbin/glusterfsd)"
     for l in glusterd glusterfs glusterfsd; do
-        "/usr/sbin/$l" --version | head -n 1 | grep -q '^glusterfs 10\.3' ||
+        "/usr/sbin/$l" --version | head -n 1 | grep -qF "glusterfs $GF_UPSTREAM" ||
             die "install #$round: /usr/sbin/$l --version does not run"
         [ "$(bash "$SCRIPT" which "$(readlink -f "/usr/sbin/$l")")" = magpool ] ||
             die "install #$round: /usr/sbin/$l is not the magpool binary"

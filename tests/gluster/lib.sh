@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # the state is read by the callers
-# tests/gluster/lib.sh - a private GlusterFS 10.3 on loopback: set-up,
+# tests/gluster/lib.sh - a private GlusterFS (10.x, 11.x) on loopback: set-up,
 # clients and teardown, shared by run.sh (the end-to-end test) and bench.sh
 # (the benchmark).  Sourced, never run; bash with set -Eeuo pipefail.
 #
