@@ -18,27 +18,13 @@
 static int cap_fd = -1;   /* the capture file, already unlinked */
 static int saved_err = -1;
 
-/* stderr into an anonymous file: unlinked as soon as it is open, so that
- * a test that aborts (abort mode) leaves nothing in /tmp. */
 static void capture_stderr(void)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/tmp/magpool-test-debug.%d", (int)getpid());
-    cap_fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
-    ck_assert_int_ge(cap_fd, 0);
-    unlink(path);
     saved_err = dup(2);
-    dup2(cap_fd, 2);
+    cap_fd = capture_stderr_fd();
 }
 
-static const char *captured(void)
-{
-    static char buf[8192];
-    ssize_t n = pread(cap_fd, buf, sizeof(buf) - 1, 0);
-    ck_assert_int_ge(n, 0);
-    buf[n] = 0;
-    return buf;
-}
+static const char *captured(void) { return captured_from(cap_fd); }
 
 static void debug_env(const char *mode, const char *quarantine)
 {

@@ -45,23 +45,10 @@ static void load_fake(const char *form)
     ck_assert_msg(h, "dlopen %s: %s", path, dlerror());
     calls = dlsym(h, "fake_calls");
     ck_assert_ptr_nonnull(calls);
-    /* stderr into a file, for the front's message. */
-    char cpath[64];
-    snprintf(cpath, sizeof(cpath), "/tmp/magpool-test-gfv.%d", (int)getpid());
-    cap_fd = open(cpath, O_CREAT | O_TRUNC | O_RDWR, 0600);
-    ck_assert_int_ge(cap_fd, 0);
-    unlink(cpath);
-    dup2(cap_fd, 2);
+    cap_fd = capture_stderr_fd(); /* for the front's message */
 }
 
-static const char *captured(void)
-{
-    static char buf[4096];
-    ssize_t n = pread(cap_fd, buf, sizeof(buf) - 1, 0);
-    ck_assert_int_ge(n, 0);
-    buf[n] = 0;
-    return buf;
-}
+static const char *captured(void) { return captured_from(cap_fd); }
 
 /* Every call of the pool API made by a GlusterFS caller; in a forwarding
  * front each must reach the fake. */

@@ -48,6 +48,19 @@ static int churn(struct magpool *p)
     return 0;
 }
 
+/* Runs fn(p) on n threads at once (n <= 4); each must return NULL. */
+static void run_threads(void *(*fn)(void *), struct magpool *p, int n)
+{
+    pthread_t t[4];
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, fn, p), 0);
+    for (int i = 0; i < n; i++) {
+        void *rc;
+        ck_assert_int_eq(pthread_join(t[i], &rc), 0);
+        ck_assert_ptr_null(rc);
+    }
+}
+
 static void assert_all_back(struct magpool *p)
 {
     struct magpool_stats st = pool_stats(p);
@@ -107,13 +120,8 @@ static void *registered_worker(void *arg)
 START_TEST(a_thread_the_program_registered_uses_pools_and_unregisters_itself)
 {
     struct magpool *p = small_pool("registered");
-    for (int n = 0; n < 4; n++) {
-        pthread_t t;
-        void *rc;
-        ck_assert_int_eq(pthread_create(&t, NULL, registered_worker, p), 0);
-        ck_assert_int_eq(pthread_join(t, &rc), 0);
-        ck_assert_ptr_null(rc);
-    }
+    for (int n = 0; n < 4; n++)
+        run_threads(registered_worker, p, 1);
     /* No registration of a gone thread is left behind in the program's
      * flavour: its grace period still ends. */
     synchronize_rcu();
@@ -138,14 +146,7 @@ static void *reader_worker(void *arg)
 START_TEST(magpool_inside_the_programs_read_side_section_neither_aborts_nor_hangs)
 {
     struct magpool *p = small_pool("in-read-side");
-    pthread_t t[2];
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, reader_worker, p), 0);
-    for (int i = 0; i < 2; i++) {
-        void *rc;
-        ck_assert_int_eq(pthread_join(t[i], &rc), 0);
-        ck_assert_ptr_null(rc);
-    }
+    run_threads(reader_worker, p, 2);
     synchronize_rcu();
     assert_all_back(p);
     magpool_destroy(p);
@@ -170,11 +171,7 @@ static void *register_after_use(void *arg)
 START_TEST(a_thread_that_used_a_pool_first_may_register_itself_afterwards)
 {
     struct magpool *p = small_pool("register-after");
-    pthread_t t;
-    void *rc;
-    ck_assert_int_eq(pthread_create(&t, NULL, register_after_use, p), 0);
-    ck_assert_int_eq(pthread_join(t, &rc), 0);
-    ck_assert_ptr_null(rc);
+    run_threads(register_after_use, p, 1);
     synchronize_rcu();
     assert_all_back(p);
     magpool_destroy(p);
@@ -210,14 +207,7 @@ static void *mb_reader(void *arg)
 START_TEST(a_thread_registered_in_magpools_own_flavour_is_used_as_it_is)
 {
     struct magpool *p = small_pool("mb-shared");
-    pthread_t t[2];
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, mb_reader, p), 0);
-    for (int i = 0; i < 2; i++) {
-        void *rc;
-        ck_assert_int_eq(pthread_join(t[i], &rc), 0);
-        ck_assert_ptr_null(rc);
-    }
+    run_threads(mb_reader, p, 2);
     urcu_mb_synchronize_rcu();
     assert_all_back(p);
     magpool_destroy(p);

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,30 @@ static inline struct magpool_stats pool_stats(struct magpool *p)
     struct magpool_stats st;
     ck_assert_int_eq(magpool_stats(p, &st), 0);
     return st;
+}
+
+/* Standard error into an anonymous file (unlinked as soon as it is open,
+ * so that a test that aborts leaves nothing in /tmp); returns its
+ * descriptor, for captured_from(). */
+static inline int capture_stderr_fd(void)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/magpool-test-stderr.%d", (int)getpid());
+    int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    dup2(fd, 2);
+    return fd;
+}
+
+/* What was written to the capture file fd so far. */
+static inline const char *captured_from(int fd)
+{
+    static char buf[8192];
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    ck_assert_int_ge(n, 0);
+    buf[n] = 0;
+    return buf;
 }
 
 /* Run one suite; exit status for automake's test driver. */
