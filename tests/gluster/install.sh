@@ -104,7 +104,7 @@ bash "$SCRIPT" uninstall | sed 's/^/  /'
 [ -z "$(dpkg-divert --list /usr/sbin/glusterfsd)" ] || die "uninstall left the diversion"
 cmp -s /usr/sbin/glusterfsd "$T/debian-glusterfsd" || die "uninstall did not restore Debian's binary"
 [ ! -e /usr/sbin/glusterfsd.distrib ] || die "uninstall left /usr/sbin/glusterfsd.distrib"
-/usr/sbin/glusterd --version | head -n 1 | grep -q '^glusterfs 10\.3' || die "glusterd does not run after uninstall"
+/usr/sbin/glusterd --version | head -n 1 | grep -qF "glusterfs $GF_UPSTREAM" || die "glusterd does not run after uninstall"
 say "uninstall: Debian's binary back, no diversion"
 bash "$SCRIPT" uninstall | grep -q 'nothing to undo' || die "a second uninstall did something"
 say "second uninstall: nothing to undo"
