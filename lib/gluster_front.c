@@ -246,7 +246,10 @@ static void decide(void)
                "with tcmalloc)");
         return;
     }
-    unsigned major = (unsigned)strtoul(gf_version, NULL, 10);
+    /* The digits before the first dot (no strtoul: see options.c). */
+    unsigned major = 0;
+    for (const char *c = gf_version; *c >= '0' && *c <= '9' && major < 1000; c++)
+        major = major * 10 + (unsigned)(*c - '0');
     for (size_t i = 0; i < sizeof(mp_gf_layouts) / sizeof(mp_gf_layouts[0]);
          i++)
         if (gf_version[0] && mp_gf_layouts[i].major == major)

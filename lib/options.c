@@ -31,6 +31,27 @@ struct mp_options mp_opt = {
     .chunk_bytes = MP_DEFAULT_CHUNK_BYTES,
 };
 
+/* Decimal digits only: no sign, no blank, no overflow.  Not strtoul():
+ * built with glibc 2.38 or later, that call becomes __isoc23_strtoul, and
+ * a library that needs it cannot be loaded with an older glibc (a preload
+ * shim built on Debian 13 would stop every program on Debian 12). */
+static bool parse_ulong(const char *v, unsigned long *out)
+{
+    unsigned long x = 0;
+    if (!*v)
+        return false;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9')
+            return false;
+        unsigned long d = (unsigned long)(*v - '0');
+        if (x > (ULONG_MAX - d) / 10)
+            return false;
+        x = x * 10 + d;
+    }
+    *out = x;
+    return true;
+}
+
 /* Parse variable `name` as an unsigned integer in [lo, hi] into *out.
  * Unset leaves *out alone; a bad value is reported and ignored. */
 static void env_ulong(const char *name, unsigned long lo, unsigned long hi,
@@ -39,10 +60,8 @@ static void env_ulong(const char *name, unsigned long lo, unsigned long hi,
     const char *v = getenv(name);
     if (!v || !*v)
         return;
-    char *end;
-    errno = 0;
-    unsigned long x = strtoul(v, &end, 10);
-    if (errno || *end || v[0] == '-' || x < lo || x > hi) {
+    unsigned long x = 0;
+    if (!parse_ulong(v, &x) || x < lo || x > hi) {
         mp_log(MP_MSG_CONFIG, "%s=\"%s\" is not a number in %lu..%lu; "
                "using %lu", name, v, lo, hi, *out);
         return;

@@ -37,11 +37,11 @@ check_PROGRAMS += tests/asanbugs
 endif
 TESTS = $(MP_TEST_BINS) tests/test_valgrind.sh tests/test_asan_program.sh \
 	tests/model_passthrough.sh tests/test_faults_passthrough.sh \
-	tests/test_ctypes.sh tests/test_magpool_stat.sh
+	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_glibc_versions.sh
 endif
 EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_valgrind.sh \
-	tests/test_asan_program.sh
+	tests/test_asan_program.sh tests/test_glibc_versions.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
