@@ -49,7 +49,7 @@
  *
  * Synchronization: ctx->mempool_list under ctx->lock (GlusterFS's rule).
  * The mode is decided once (pthread_once) before any pool of this front
- * exists and never changes; the get path reads it with a relaxed load
+ * exists and never changes; the get path reads it with a plain load
  * (set before the first pool is handed out, which the caller's own
  * synchronization orders).  Everything else as in magazine.c and pool.c.
  *
@@ -167,6 +167,7 @@ static pthread_once_t gf_once = PTHREAD_ONCE_INIT;
 static int gf_mode;                 /* enum mp_gf_mode, set by decide() */
 static const struct mp_gf_layout *gf_layout; /* NULL: no libglusterfs */
 static char gf_version[32];
+static bool gf_loaded;              /* libglusterfs.so is in the process */
 
 /* dl_iterate_phdr callback: the version in libglusterfs's read-only
  * data, "package-string: glusterfs X.Y" (GlusterFS's configure puts it
@@ -177,6 +178,7 @@ static int find_version(struct dl_phdr_info *info, size_t size, void *arg)
     (void)arg;
     if (!info->dlpi_name || !strstr(info->dlpi_name, "/libglusterfs.so"))
         return 0;
+    gf_loaded = true;
     static const char tag[] = "package-string: glusterfs ";
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -228,14 +230,16 @@ static void decide(void)
     if (want && *want && strcmp(want, "auto") && strcmp(want, "off"))
         mp_log(MP_MSG_CONFIG, "MAGPOOL_GLUSTERFS=\"%s\" is not auto or off; "
                "auto it is", want);
-    if (gf_next.pool_new && want && !strcmp(want, "off")) {
-        refuse("MAGPOOL_GLUSTERFS=off");
+    if (!gf_loaded || !gf_next.pool_new) {
+        /* No libglusterfs in this process (a program using the GlusterFS
+         * names of libmagpool, or a helper glusterd spawned): no
+         * glusterfs_ctx_t to link pools into, nothing of GlusterFS's to
+         * step aside for. */
+        gf_mode = MP_GF_SERVE;
         return;
     }
-    if (!gf_next.pool_new) {
-        /* No libglusterfs in this process: nothing to forward to, and no
-         * glusterfs_ctx_t to link pools into. */
-        gf_mode = MP_GF_SERVE;
+    if (want && !strcmp(want, "off")) {
+        refuse("MAGPOOL_GLUSTERFS=off");
         return;
     }
     if (!gf_next.get_malloc || !gf_next.put_pool || !gf_next.pool_destroy ||
@@ -267,13 +271,14 @@ static int mode(void)
     return gf_mode;
 }
 
-/* The get path's test: one load, no call once decided.  Relaxed: any
- * pool the caller holds was made after the decision, in this thread or
- * handed over with the caller's own synchronization. */
+/* The get path's test: one compare with memory, no call once decided.
+ * A plain read: any pool the caller holds was made after the decision
+ * (pthread_once), in this thread or handed over with the caller's own
+ * synchronization, which orders the read after decide()'s write; before
+ * any pool exists no get can run. */
 static inline bool forwarding(void)
 {
-    return MP_UNLIKELY(__atomic_load_n(&gf_mode, __ATOMIC_RELAXED) !=
-                       MP_GF_SERVE);
+    return MP_UNLIKELY(gf_mode != MP_GF_SERVE);
 }
 
 static gf_lock_t *ctx_lock(glusterfs_ctx_t *ctx)
