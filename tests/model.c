@@ -28,6 +28,9 @@
  *                       at once (both return);
  *   fork-during-init    fork() while a worker loops magpool_init/fini
  *                       (the child can init and fini);
+ *   fork-while-swapping fork() while two workers cross magazine
+ *                       boundaries all the time (in the child no object
+ *                       is handed to two owners);
  *   mmap-fails          a new thread's first get with every mmap failing
  *                       (an object or ENOMEM, no abort; model_fault.c);
  *   retired-double-put  a double put after trim gave the object's whole
@@ -1311,6 +1314,109 @@ static void op_recarved_double_put(void)
     magpool_destroy(p);
 }
 
+/* Word 1 of every object of the swap pool is its owner while held, 0
+ * while free (word 0 links free objects in the slab). */
+#define OWNER(o) ((_Atomic unsigned long *)(o) + 1)
+
+static struct magpool *swap_pool;
+static atomic_int swap_stop;
+static atomic_ulong swap_double_owner;
+
+static void hold_and_release(unsigned long me, unsigned s, int rounds)
+{
+    void *mine[24];
+    for (int r = 0; r < rounds; r++) {
+        s = s * 1103515245u + 12345u;
+        int k = 1 + (int)((s >> 16) % 24);
+        for (int i = 0; i < k; i++) {
+            mine[i] = magpool_get(swap_pool);
+            if (!mine[i] || atomic_exchange(OWNER(mine[i]), me) != 0)
+                atomic_fetch_add(&swap_double_owner, 1);
+        }
+        for (int i = 0; i < k; i++) {
+            if (!mine[i])
+                continue;
+            if (atomic_exchange(OWNER(mine[i]), 0) != me)
+                atomic_fetch_add(&swap_double_owner, 1);
+            magpool_put(mine[i]);
+        }
+    }
+}
+
+static void cmd_swap_busy(struct worker *w, void *arg)
+{
+    (void)arg;
+    unsigned long me = (unsigned long)w->id + 1;
+    unsigned s = (unsigned)me * 7919u;
+    while (!atomic_load_explicit(&swap_stop, memory_order_relaxed))
+        hold_and_release(me, s++, 20);
+}
+
+/* fork() while the workers cross magazine boundaries all the time
+ * (magazines of 4): in the child, which gets and puts the same pool, no
+ * object is handed to two owners. */
+static void op_fork_while_swapping(void)
+{
+    if (!opt_fork || opt_passthrough || lib_debug)
+        return;
+#if defined(__SANITIZE_ADDRESS__)
+    return; /* fork only with every thread idle (see op_fork) */
+#endif
+    promise = "in the child of a fork() made while other threads swapped "
+              "magazines, no object is handed to two owners";
+    struct magpool_options o = { .mag_capacity = 4 };
+    swap_pool = magpool_create("model-swap", 64, &o);
+    if (!swap_pool)
+        fail("magpool_create: %s", strerror(errno));
+    atomic_store(&swap_stop, 0);
+    atomic_store(&swap_double_owner, 0);
+    for (int k = 0; k < NWORKERS; k++)
+        post(&workers[k], cmd_swap_busy, NULL);
+    int forks = 1 + (int)below(24);
+    for (int k = 0; k < forks; k++) {
+        for (volatile unsigned spin = below(20000); spin; spin--)
+            ;
+        pid_t pid = fork();
+        if (pid < 0)
+            fail("fork: %s", strerror(errno));
+        if (pid == 0) {
+            alarm(2); /* a child spinning in a slow path fails (it needs
+                       * milliseconds) */
+            /* Hold more than the depot and the dead threads' caches
+             * can have had: every magazine they left is popped. */
+            static void *all[512];
+            for (int i = 0; i < 512; i++) {
+                all[i] = magpool_get(swap_pool);
+                if (!all[i] || atomic_exchange(OWNER(all[i]), 100) != 0)
+                    _exit(3);
+            }
+            for (int i = 0; i < 512; i++) {
+                atomic_store(OWNER(all[i]), 0);
+                magpool_put(all[i]);
+            }
+            hold_and_release(100, 104729u, 50);
+            _exit(atomic_load(&swap_double_owner) ? 3 : 0);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) != pid)
+            fail("waitpid: %s", strerror(errno));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+            fail("child %d (fork %d of %d) was handed an object another "
+                 "owner held", (int)pid, k + 1, forks);
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+            fail("child %d (fork %d of %d) failed: %s %d", (int)pid, k + 1,
+                 forks, WIFSIGNALED(status) ? "signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    }
+    atomic_store(&swap_stop, 1);
+    for (int k = 0; k < NWORKERS; k++)
+        wait_done(&workers[k]);
+    if (atomic_load(&swap_double_owner))
+        fail("an object was handed to two owners");
+    magpool_destroy(swap_pool);
+    swap_pool = NULL;
+}
+
 static void cmd_synchronize(struct worker *w, void *arg)
 {
     (void)arg;
@@ -1517,7 +1623,11 @@ static void one_step(bool child)
             promise = "the program's own synchronize_rcu() returns";
             run_on(any_worker(), cmd_synchronize, NULL);
         }
-    } else if (r < 1076) {
+    } else if (r < 1080) {
+        op_name = "fork-while-swapping";
+        if (!child && checking(op_name))
+            op_fork_while_swapping();
+    } else if (r < 1084) {
         op_name = "debug-after-put";
         if (!child && opt_debug && checking(op_name))
             op_debug_write_after_put();
