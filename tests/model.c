@@ -974,7 +974,9 @@ static void op_burst(void)
 /* ---- races and corners the single steps cannot reach ---- */
 
 /* Workers released at once from a spin barrier (yielding now and then:
- * there may be fewer cores than spinners). */
+ * there may be fewer cores than spinners).  Sequentially consistent: the
+ * arrival count and the round are read across threads with no lock, and
+ * what a worker does after the gate must follow the others' arrival. */
 static atomic_int gate_arrived, gate_round;
 
 static void gate(int parties)
@@ -1065,6 +1067,8 @@ static void op_sweeper_race(void)
     last_put = NULL;
 }
 
+/* A flag polled by the looping worker; seq_cst (a store and loads: its
+ * cost does not matter here). */
 static atomic_int init_loop_stop;
 
 static void cmd_init_fini_loop(struct worker *w, void *arg)
@@ -1317,9 +1321,13 @@ static void op_recarved_double_put(void)
 /* Word 1 of every object of the swap pool is its owner while held, 0
  * while free (word 0 links free objects in the slab). */
 #define OWNER(o) ((_Atomic unsigned long *)(o) + 1)
+/* (Exchanged with seq_cst: two owners at once must see each other.) */
 
 static struct magpool *swap_pool;
+/* Polled by the busy workers with relaxed loads: it only ends their loop,
+ * and wait_done() orders what they did before the driver goes on. */
 static atomic_int swap_stop;
+/* A count of objects found with another owner; seq_cst, rare. */
 static atomic_ulong swap_double_owner;
 
 static void hold_and_release(unsigned long me, unsigned s, int rounds)

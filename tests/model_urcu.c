@@ -24,7 +24,10 @@
 #include "model.h"
 
 static int urcu_state = -1; /* -1: not decided yet, 0 off, 1 on */
-static atomic_long outstanding; /* deferred puts not yet done */
+/* Deferred puts not yet done, and whether a callback found an object
+ * changed: seq_cst, written by liburcu's callback thread and read by the
+ * driver after rcu_barrier(), which waits for the callbacks. */
+static atomic_long outstanding;
 static atomic_int callback_failed;
 
 /* Whether this thread is one the program registered (crash reports). */
