@@ -20,12 +20,55 @@
  * (cross-thread puts through a shared box, statistics read meanwhile)
  * and check ownership through the same set under a lock.
  *
- * Usage: model [--seed N] [--seconds S] [--steps N] [--no-fork]
- *              [--no-burst] [--passthrough]
+ * Rarer operations reach corners of the promises, each named (--no NAME
+ * leaves it out) and each failure naming the guarantee broken:
+ *   dead-pool-race      two workers put the last two objects of a
+ *                       destroyed pool at once (the pool is freed once);
+ *   sweeper-race        magpool_sweeper_start and _stop from two workers
+ *                       at once (both return);
+ *   fork-during-init    fork() while a worker loops magpool_init/fini
+ *                       (the child can init and fini);
+ *   fork-while-swapping fork() while two workers cross magazine
+ *                       boundaries all the time (in the child no object
+ *                       is handed to two owners);
+ *   mmap-fails          a new thread's first get with every mmap failing
+ *                       (an object or ENOMEM, no abort; model_fault.c);
+ *   retired-double-put  a double put after trim gave the object's whole
+ *                       chunk back (ignored, no crash);
+ *   foreach-stats       magpool_stats() inside magpool_foreach() (exact
+ *                       counts, every live pool visited);
+ *   recarve-double-put  a double put of an object whose page trim gave
+ *                       back and a get carved again into a magazine
+ *                       (counted);
+ *   immediate-double-put  a put and at once the same put again (counted,
+ *                       passthrough too);
+ *   trim-return         magpool_trim() returns what left the pools'
+ *                       resident memory (model_memory.c);
+ *   depot-growth        hundreds of thread lifetimes, or of flush cycles,
+ *                       on a pool: the heap and the magazine size stay
+ *                       put (model_memory.c);
+ *   urcu                the program uses liburcu itself: registered
+ *                       workers, read-side sections, puts deferred with
+ *                       call_rcu, synchronize_rcu (model_urcu.c);
+ *   debug-after-put     --debug only: a write after put in a forked child
+ *                       is reported (model_debug.c).
+ * Foreign puts include pointers 1 to 7 bytes into a page after an
+ * inaccessible one.  A watchdog fails a step that makes no progress for
+ * --watchdog seconds (default 10; a hang), and a crash is reported with
+ * the step and the guarantee being checked.
+ *
+ * Modes: --pooled (default), --passthrough (MAGPOOL_DISABLE=1), --debug
+ * (MAGPOOL_DEBUG=1).  tests/mutants/run.sh (make mutants) measures which
+ * known defects the model catches.
+ *
+ * Usage: model [--seed N] [--seconds S] [--steps N] [--watchdog S]
+ *              [--no-fork] [--no-burst] [--pooled | --passthrough |
+ *              --debug] [--no NAME]...
  * Prints the seed first; a failure prints the step and exits 1.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,7 +83,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "magpool.h"
+#include "model.h"
 
 #define NPOOLS 6
 #define NWORKERS 4
@@ -54,11 +97,12 @@ static const size_t sizes[] = { 1, 8, 24, 64, 100, 512, 2000, 9000 };
 /* ------------------------------------------------------------------ */
 
 static uint64_t rng_state;
-static unsigned long step;
+unsigned long step;
 static unsigned long seed;
-static const char *op_name = "start";
+const char *op_name = "start";
+const char *promise = "";
 
-static uint64_t rnd(void)
+uint64_t rnd(void)
 {
     /* splitmix64 */
     uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
@@ -67,11 +111,10 @@ static uint64_t rnd(void)
     return z ^ (z >> 31);
 }
 
-static unsigned below(unsigned n) { return (unsigned)(rnd() % n); }
+unsigned below(unsigned n) { return (unsigned)(rnd() % n); }
 
 static bool tracing;
-static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void trace(const char *fmt, ...)
+void trace(const char *fmt, ...)
 {
     if (!tracing)
         return;
@@ -83,8 +126,9 @@ static void trace(const char *fmt, ...)
     va_end(ap);
 }
 
-static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
+static const char *mode_args = "";
+
+void fail(const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "model: FAILED at step %lu (%s), seed %lu, pid %d: ",
@@ -92,8 +136,105 @@ static void fail(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nmodel: replay with: tests/model --seed %lu\n", seed);
+    if (*promise)
+        fprintf(stderr, "\nmodel: broken guarantee: %s", promise);
+    fprintf(stderr, "\nmodel: replay with: tests/model --seed %lu%s\n", seed,
+            mode_args);
     _exit(1);
+}
+
+/* --no NAME: operations and checks left out. */
+#define MAXNO 16
+static const char *no_list[MAXNO];
+static int nno;
+
+bool checking(const char *name)
+{
+    for (int i = 0; i < nno; i++)
+        if (!strcmp(no_list[i], name))
+            return false;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Watchdog and crash reports                                          */
+/* ------------------------------------------------------------------ */
+
+double wd_seconds = 10;
+/* The running step's deadline in ms of CLOCK_MONOTONIC, 0 for none.
+ * Relaxed: the watchdog only compares it with the clock. */
+static atomic_llong wd_deadline_ms;
+
+double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void watchdog_extend(double seconds)
+{
+    atomic_store_explicit(&wd_deadline_ms,
+                          seconds > 0 ? (long long)((now() + seconds) * 1e3) : 0,
+                          memory_order_relaxed);
+}
+
+static void *watchdog_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        long long d =
+            atomic_load_explicit(&wd_deadline_ms, memory_order_relaxed);
+        if (d && now() * 1e3 > (double)d)
+            fail("no progress for %.0f s: a hang (deadlock or lost wake-up)",
+                 wd_seconds);
+    }
+    return NULL;
+}
+
+static void watchdog_start(void)
+{
+    pthread_t t;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_create(&t, NULL, watchdog_main, NULL))
+        fail("pthread_create: %s", strerror(errno));
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_detach(t);
+}
+
+/* A crash inside the library: say where the model was and what it was
+ * checking, then die of the same signal. */
+static void crashed(int sig)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf),
+                     "model: FAILED at step %lu (%s), seed %lu, pid %d: "
+                     "killed by signal %d (%s)%s\nmodel: broken guarantee: %s\n"
+                     "model: replay with: tests/model --seed %lu%s\n",
+                     step, op_name, seed, (int)getpid(), sig, strsignal(sig),
+                     model_urcu_registered_here()
+                         ? ", on a thread the program registered with liburcu"
+                         : "",
+                     *promise ? promise : "no crash", seed, mode_args);
+    if (n > 0)
+        (void)!write(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n
+                                                                 : sizeof(buf));
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void crash_handlers(void)
+{
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    /* The sanitizers report crashes better themselves. */
+    static const int sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        signal(sigs[i], crashed);
+#endif
 }
 
 /* ------------------------------------------------------------------ */
@@ -109,6 +250,7 @@ struct mpool {
                                other threads, counted as active
                                (magpool(7)) */
     uint64_t double_puts;   /* expected count */
+    long deferred;          /* puts waiting for an RCU callback */
 };
 
 struct held {
@@ -135,7 +277,7 @@ static unsigned slot_of(void *p)
 }
 
 /* Take ownership of p: false if someone holds it already. */
-static bool own(void *p)
+bool own(void *p)
 {
     pthread_mutex_lock(&own_lock);
     unsigned i = slot_of(p), tomb = SETSIZE;
@@ -154,7 +296,7 @@ static bool own(void *p)
     return true;
 }
 
-static void disown(void *p)
+void disown(void *p)
 {
     pthread_mutex_lock(&own_lock);
     for (unsigned i = slot_of(p);; i = (i + 1) & (SETSIZE - 1)) {
@@ -170,7 +312,7 @@ static void disown(void *p)
     pthread_mutex_unlock(&own_lock);
 }
 
-static void stamp(void *p, size_t size, uint64_t serial)
+void stamp(void *p, size_t size, uint64_t serial)
 {
     unsigned char *c = p;
     size_t n = size < 64 ? size : 64;
@@ -179,7 +321,7 @@ static void stamp(void *p, size_t size, uint64_t serial)
     c[size - 1] = (unsigned char)(serial * 31);
 }
 
-static bool stamp_ok(const void *p, size_t size, uint64_t serial)
+bool stamp_ok(const void *p, size_t size, uint64_t serial)
 {
     const unsigned char *c = p;
     size_t n = size < 64 ? size : 64;
@@ -193,36 +335,41 @@ static bool stamp_ok(const void *p, size_t size, uint64_t serial)
 /* Workers: threads that run one command at a time for the driver      */
 /* ------------------------------------------------------------------ */
 
-struct worker {
-    pthread_t t;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    void (*fn)(struct worker *, void *);
-    void *arg;
-    bool busy, quit, alive;
-    int id;
-};
-
 static struct worker workers[NWORKERS];
-static bool opt_fork = true, opt_burst = true, opt_passthrough;
-static bool sweeper_on;
+static bool opt_fork = true, opt_burst = true;
+bool opt_passthrough, opt_debug;
+/* The library runs its debug mode: MAGPOOL_DEBUG, or under ASan, where
+ * it poisons free objects (no thread caches, a quarantine). */
+static bool lib_debug;
+bool sweeper_on;
 static int init_count;
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    model_urcu_thread_begin(w);
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->busy)
             pthread_cond_wait(&w->cond, &w->lock);
         if (w->quit) {
+            pthread_mutex_unlock(&w->lock);
+            model_urcu_thread_end(w);
+            pthread_mutex_lock(&w->lock);
             w->busy = false;
             pthread_cond_broadcast(&w->cond);
             pthread_mutex_unlock(&w->lock);
             return NULL;
         }
+        bool in_read = w->in_read;
+        w->in_read = false;
         pthread_mutex_unlock(&w->lock);
+        if (in_read)
+            model_urcu_read_lock();
         w->fn(w, w->arg);
+        if (in_read)
+            model_urcu_read_unlock();
+        model_urcu_after_command(w);
         pthread_mutex_lock(&w->lock);
         w->busy = false;
         pthread_cond_broadcast(&w->cond);
@@ -233,16 +380,22 @@ static void worker_start(struct worker *w, int id)
 {
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
-    w->busy = w->quit = false;
+    w->busy = w->quit = w->in_read = false;
     w->id = id;
+    model_urcu_pick(w);
     if (pthread_create(&w->t, NULL, worker_main, w))
         fail("pthread_create: %s", strerror(errno));
     w->alive = true;
 }
 
-static void post(struct worker *w, void (*fn)(struct worker *, void *), void *arg)
+static bool read_side_ok(void (*fn)(struct worker *, void *));
+
+void post(struct worker *w, void (*fn)(struct worker *, void *), void *arg)
 {
     pthread_mutex_lock(&w->lock);
+    /* Some commands of a registered reader run inside its read-side
+     * critical section (model_urcu.c). */
+    w->in_read = w->urcu_reg && read_side_ok(fn) && below(3) == 0;
     w->fn = fn;
     w->arg = arg;
     w->busy = true;
@@ -250,7 +403,7 @@ static void post(struct worker *w, void (*fn)(struct worker *, void *), void *ar
     pthread_mutex_unlock(&w->lock);
 }
 
-static void wait_done(struct worker *w)
+void wait_done(struct worker *w)
 {
     pthread_mutex_lock(&w->lock);
     while (w->busy)
@@ -258,7 +411,7 @@ static void wait_done(struct worker *w)
     pthread_mutex_unlock(&w->lock);
 }
 
-static void run_on(struct worker *w, void (*fn)(struct worker *, void *), void *arg)
+void run_on(struct worker *w, void (*fn)(struct worker *, void *), void *arg)
 {
     post(w, fn, arg);
     wait_done(w);
@@ -327,7 +480,17 @@ static void cmd_flush(struct worker *w, void *arg)
     magpool_thread_flush();
 }
 
+static void cmd_put_twice(struct worker *w, void *arg);
+
+static bool read_side_ok(void (*fn)(struct worker *, void *))
+{
+    return fn == cmd_get || fn == cmd_put || fn == cmd_put_to ||
+           fn == cmd_flush || fn == cmd_put_twice;
+}
+
 static struct worker *any_worker(void) { return &workers[below(NWORKERS)]; }
+struct worker *model_any_worker(void);
+struct worker *model_any_worker(void) { return any_worker(); }
 
 static int live_pool(void)
 {
@@ -358,8 +521,14 @@ static void put_on(struct worker *w, void *p, int own)
     run_on(w, cmd_put_to, &c);
 }
 
+static void settle(void)
+{
+    model_urcu_settle();
+}
+
 static void check_counts(void)
 {
+    settle();
     for (int i = 0; i < NPOOLS; i++) {
         struct mpool *mp = &pools[i];
         if (!mp->h || mp->destroyed)
@@ -367,6 +536,9 @@ static void check_counts(void)
         struct magpool_stats st;
         if (magpool_stats(mp->h, &st))
             fail("magpool_stats: %s", strerror(errno));
+        if (mp->deferred)
+            fail("pool %d: %ld deferred puts still pending after rcu_barrier",
+                 i, mp->deferred);
         if ((int64_t)st.active != mp->held + mp->lost)
             fail("pool %d: active %" PRIu64 ", model holds %ld (+%" PRId64
                  " lost at fork); in threads %" PRIu64 ", depot %" PRIu64
@@ -419,6 +591,7 @@ static void op_destroy(void)
     int i = live_pool();
     if (i < 0)
         return;
+    settle(); /* no deferred put may reach a destroyed pool's slot */
     magpool_destroy(pools[i].h);
     pools[i].destroyed = true;
     /* Its memory may go back and be reused by the next pool: a put of a
@@ -465,6 +638,42 @@ static void op_get(bool zero)
     trace("pool %d -> %p", i, g.result);
 }
 
+static void cmd_put_twice(struct worker *w, void *arg)
+{
+    (void)w;
+    magpool_put(arg);
+    magpool_put(arg);
+}
+
+static uint64_t double_puts_of(int i)
+{
+    struct magpool_stats st;
+    if (magpool_stats(pools[i].h, &st))
+        fail("magpool_stats: %s", strerror(errno));
+    return st.double_puts;
+}
+
+/* A put and at once the same put again, on one thread, with no other
+ * allocation between them: counted as a double put, pooled or
+ * passthrough (in passthrough mode this is where free() has just written
+ * into the block). */
+static void immediate_double_put(struct worker *w, void *p, int i)
+{
+    const char *saved = promise;
+    promise = "an immediate double put of a free object is detected and "
+              "counted (stats.double_puts), also with MAGPOOL_DISABLE=1";
+    uint64_t before = double_puts_of(i);
+    run_on(w, cmd_put_twice, p);
+    uint64_t after = double_puts_of(i);
+    trace("%p (pool %d) twice on worker %d", p, i, w->id);
+    if (after != before + 1)
+        fail("put of %p (pool %d, %zu bytes) and at once again: %" PRIu64
+             " double puts counted, want 1", p, i, pools[i].size,
+             after - before);
+    pools[i].double_puts++;
+    promise = saved;
+}
+
 static void op_put(void)
 {
     if (!nheld)
@@ -474,8 +683,26 @@ static void op_put(void)
     held[k] = held[--nheld];
     if (!stamp_ok(h.p, pools[h.pool].size, h.serial))
         fail("object %p of pool %d changed while held", h.p, h.pool);
+    if (model_urcu_on() && !pools[h.pool].destroyed && below(8) == 0) {
+        /* The program's call_rcu() callback puts it: the model's until
+         * the callback runs (and counted active meanwhile). */
+        pools[h.pool].held--;
+        model_urcu_defer_put(h.p, pools[h.pool].size, h.serial,
+                             &pools[h.pool].deferred);
+        trace("%p (pool %d) deferred through call_rcu", h.p, h.pool);
+        last_put = NULL;
+        return;
+    }
     disown(h.p);
     struct worker *w = any_worker();
+    if (!pools[h.pool].destroyed && !(lib_debug && !opt_passthrough) &&
+        below(10) == 0 &&
+        checking("immediate-double-put")) {
+        immediate_double_put(w, h.p, h.pool);
+        pools[h.pool].held--;
+        last_put = NULL;
+        return;
+    }
     put_on(w, h.p, h.pool);
     trace("%p (pool %d) on worker %d", h.p, h.pool, w->id);
     pools[h.pool].held--;
@@ -493,7 +720,7 @@ static void op_double_put(void)
      * object's memory may have gone back to the kernel and been reused,
      * where no allocator can tell a stale pointer from a live one
      * (magpool(3)).  Passthrough memory goes back to malloc at once. */
-    if (!last_put || sweeper_on || opt_passthrough)
+    if (!last_put || sweeper_on || opt_passthrough || opt_debug)
         return;
     int i = last_put_pool;
     void *p = last_put;
@@ -518,9 +745,26 @@ static void op_double_put(void)
              PRIu64, p, i, st.double_puts, pools[i].double_puts);
 }
 
+/* Two pages, the first inaccessible: a pointer 1 to 7 bytes into the
+ * second has its would-be header on the first. */
+static char *hole_page;
+
 static void op_foreign_put(void)
 {
     static char page_buf[8192] __attribute__((aligned(4096)));
+    if (!hole_page) {
+        char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED || mprotect(m, 4096, PROT_NONE))
+            fail("mmap/mprotect: %s", strerror(errno));
+        hole_page = m + 4096;
+    }
+    if (below(4) == 0) {
+        promise = "a foreign pointer 1 to 7 bytes into a page whose previous "
+                  "page is unmapped is ignored, never read in front of";
+        put_on(any_worker(), hole_page + 1 + below(7), -1);
+        return;
+    }
     char stack[64];
     memset(stack, 0x5a, sizeof(stack));
     char *heap = malloc(80);
@@ -549,10 +793,29 @@ static void op_thread_exit(void)
     worker_start(&workers[k], k);
 }
 
+/* Resident bytes of the model's live pools. */
+uint64_t model_resident(void)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < NPOOLS; i++) {
+        uint64_t b;
+        if (pools[i].h && !pools[i].destroyed &&
+            !magpool_resident_bytes(pools[i].h, &b))
+            sum += b;
+    }
+    return sum;
+}
+
 static void op_trim(void)
 {
     int i = live_pool();
-    (void)magpool_trim(below(3) == 0 || i < 0 ? NULL : pools[i].h);
+    /* With nothing else running (no sweeper), what trim says it gave
+     * back is what left the pools' resident memory. */
+    bool exact = !sweeper_on && checking("trim-return");
+    uint64_t before = exact ? model_resident() : 0;
+    size_t r = magpool_trim(below(3) == 0 || i < 0 ? NULL : pools[i].h);
+    if (exact)
+        check_trim_return(r, before, model_resident());
     last_put = NULL; /* its chunk may have gone back */
 }
 
@@ -708,6 +971,466 @@ static void op_burst(void)
     burst_collect();
 }
 
+/* ---- races and corners the single steps cannot reach ---- */
+
+/* Workers released at once from a spin barrier (yielding now and then:
+ * there may be fewer cores than spinners).  Sequentially consistent: the
+ * arrival count and the round are read across threads with no lock, and
+ * what a worker does after the gate must follow the others' arrival. */
+static atomic_int gate_arrived, gate_round;
+
+static void gate(int parties)
+{
+    int round = atomic_load(&gate_round);
+    if (atomic_fetch_add(&gate_arrived, 1) + 1 == parties) {
+        atomic_store(&gate_arrived, 0);
+        atomic_fetch_add(&gate_round, 1);
+    } else {
+        for (unsigned spin = 1; atomic_load(&gate_round) == round; spin++)
+            if (spin % 256 == 0)
+                sched_yield();
+    }
+}
+
+struct race {
+    void *obj[2];
+    int rounds;
+    struct magpool *pool[64];
+    void *objs[64][2];
+};
+
+static void cmd_race_put(struct worker *w, void *arg)
+{
+    struct race *r = arg;
+    int me = w == &workers[0] ? 0 : 1;
+    for (int k = 0; k < r->rounds; k++) {
+        gate(2);
+        magpool_put(r->objs[k][me]);
+    }
+}
+
+/* The last two objects of a destroyed pool put by two threads at once:
+ * exactly one of them frees the pool. */
+static void op_dead_pool_race(void)
+{
+    promise = "a destroyed pool is freed exactly once when its last objects "
+              "are put by several threads at once";
+    struct race r = { .rounds = 1 + (int)below(32) };
+    for (int k = 0; k < r.rounds; k++) {
+        r.pool[k] = magpool_create("model-race", sizes[below(4)], NULL);
+        if (!r.pool[k])
+            fail("magpool_create: %s", strerror(errno));
+        for (int j = 0; j < 2; j++)
+            if (!(r.objs[k][j] = magpool_get(r.pool[k])))
+                fail("get: %s", strerror(errno));
+        magpool_destroy(r.pool[k]);
+    }
+    post(&workers[0], cmd_race_put, &r);
+    post(&workers[1], cmd_race_put, &r);
+    wait_done(&workers[0]);
+    wait_done(&workers[1]);
+}
+
+struct sweeper_race {
+    int rounds;
+};
+
+static void cmd_sweeper_flip(struct worker *w, void *arg)
+{
+    struct sweeper_race *r = arg;
+    for (int k = 0; k < r->rounds; k++) {
+        gate(2);
+        if (w == &workers[0]) {
+            if (magpool_sweeper_start(1 + (unsigned)k % 5))
+                atomic_store(&burst_failed, 4);
+        } else {
+            magpool_sweeper_stop();
+        }
+    }
+}
+
+/* Start and stop from two threads at once: both return, and a stop after
+ * them leaves no sweeper running. */
+static void op_sweeper_race(void)
+{
+    promise = "magpool_sweeper_stop() returns, and leaves no sweeper, when a "
+              "magpool_sweeper_start() runs at the same time";
+    struct sweeper_race r = { .rounds = 1 + (int)below(8) };
+    post(&workers[0], cmd_sweeper_flip, &r);
+    post(&workers[1], cmd_sweeper_flip, &r);
+    wait_done(&workers[0]);
+    wait_done(&workers[1]);
+    if (atomic_load(&burst_failed) == 4)
+        fail("magpool_sweeper_start: %s", strerror(errno));
+    magpool_sweeper_stop();
+    sweeper_on = false;
+    last_put = NULL;
+}
+
+/* A flag polled by the looping worker; seq_cst (a store and loads: its
+ * cost does not matter here). */
+static atomic_int init_loop_stop;
+
+static void cmd_init_fini_loop(struct worker *w, void *arg)
+{
+    (void)w;
+    (void)arg;
+    while (!atomic_load(&init_loop_stop)) {
+        if (magpool_init())
+            atomic_store(&burst_failed, 5);
+        magpool_fini();
+    }
+}
+
+/* fork() while another thread is inside magpool_init or magpool_fini:
+ * the child can init and fini. */
+static void op_fork_during_init(void)
+{
+    if (!opt_fork)
+        return;
+#if defined(__SANITIZE_ADDRESS__)
+    return; /* fork only with every thread idle (see op_fork) */
+#endif
+    promise = "the child of a fork() made while another thread was in "
+              "magpool_init/magpool_fini can call them";
+    atomic_store(&init_loop_stop, 0);
+    post(&workers[0], cmd_init_fini_loop, NULL);
+    int forks = 1 + (int)below(4);
+    for (int k = 0; k < forks; k++) {
+        for (volatile unsigned spin = below(200000); spin; spin--)
+            ;
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+            fail("fork: %s", strerror(errno));
+        if (pid == 0) {
+            alarm(5); /* a deadlocked child fails (it needs milliseconds) */
+            if (magpool_init())
+                _exit(2);
+            magpool_fini();
+            _exit(0);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) != pid)
+            fail("waitpid: %s", strerror(errno));
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+            fail("child %d could not init and fini: %s %d", (int)pid,
+                 WIFSIGNALED(status) ? "killed by signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    }
+    atomic_store(&init_loop_stop, 1);
+    wait_done(&workers[0]);
+    if (atomic_load(&burst_failed) == 5)
+        fail("magpool_init: %s", strerror(errno));
+    magpool_sweeper_stop(); /* an init of the loop may have started it */
+    sweeper_on = false;
+    last_put = NULL;
+}
+
+static void cmd_get_mmap_fails(struct worker *w, void *arg)
+{
+    (void)w;
+    struct getcmd *g = arg;
+    model_fault_mmap_fails(true);
+    errno = 0;
+    g->result = magpool_get(pools[g->pool].h);
+    g->err = errno;
+    model_fault_mmap_fails(false);
+}
+
+/* A new thread's first get while no memory can be mapped: an object (the
+ * pool had free ones) or NULL with ENOMEM, never an abort. */
+static void op_first_get_mmap_fails(void)
+{
+    int i = live_pool();
+    if (i < 0 || !model_fault_usable() || nheld == MAXHELD)
+        return;
+    promise = "a thread's first get fails with ENOMEM, never aborts, when "
+              "no memory can be mapped";
+    struct worker *w = any_worker();
+    worker_stop(w);
+    worker_start(w, w->id);
+    struct getcmd g = { .pool = i };
+    run_on(w, cmd_get_mmap_fails, &g);
+    if (!g.result) {
+        if (g.err != ENOMEM)
+            fail("get with mmap failing: NULL, errno %d, want ENOMEM", g.err);
+        return;
+    }
+    if (!own(g.result))
+        fail("object %p handed out while the model holds it", g.result);
+    if (g.result == last_put)
+        last_put = NULL; /* handed out again: a put now is no double put */
+    uint64_t serial = ++serials;
+    stamp(g.result, pools[i].size, serial);
+    held[nheld++] = (struct held){ g.result, i, serial };
+    pools[i].held++;
+}
+
+static void foreach_check(struct magpool *p, void *arg)
+{
+    int *seen = arg;
+    for (int i = 0; i < NPOOLS; i++) {
+        if (pools[i].h != p || pools[i].destroyed)
+            continue;
+        struct magpool_stats st;
+        if (magpool_stats(p, &st))
+            fail("magpool_stats in foreach: %s", strerror(errno));
+        if ((int64_t)st.active != pools[i].held + pools[i].lost)
+            fail("pool %d in foreach: active %" PRIu64 ", model %ld", i,
+                 st.active, pools[i].held);
+        (*seen)++;
+    }
+}
+
+/* magpool_stats() from a magpool_foreach() callback: returns, and visits
+ * every live pool once. */
+static void op_stats_in_foreach(void)
+{
+    promise = "magpool_stats() may be called from a magpool_foreach() "
+              "callback";
+    settle();
+    int seen = 0, live = 0;
+    magpool_foreach(foreach_check, &seen);
+    for (int i = 0; i < NPOOLS; i++)
+        live += pools[i].h && !pools[i].destroyed;
+    if (seen != live)
+        fail("magpool_foreach visited %d of the model's %d live pools", seen,
+             live);
+}
+
+/* A pool of the op's own, not in the model's table. */
+static struct magpool *private_pool(size_t size, unsigned cap, unsigned flags)
+{
+    struct magpool_options o = { .mag_capacity = cap, .flags = flags };
+    struct magpool *p = magpool_create("model-private", size, &o);
+    if (!p)
+        fail("magpool_create(%zu): %s", size, strerror(errno));
+    return p;
+}
+
+struct many {
+    struct magpool *pool;
+    void **objs;
+    int n;
+};
+
+static void cmd_get_many(struct worker *w, void *arg)
+{
+    (void)w;
+    struct many *m = arg;
+    for (int k = 0; k < m->n; k++)
+        if (!(m->objs[k] = magpool_get(m->pool)))
+            atomic_store(&burst_failed, 1);
+}
+
+static void cmd_put_many(struct worker *w, void *arg)
+{
+    (void)w;
+    struct many *m = arg;
+    for (int k = 0; k < m->n; k++)
+        magpool_put(m->objs[k]);
+}
+
+static void many_on(struct worker *w, void (*fn)(struct worker *, void *),
+                    struct magpool *pool, void **objs, int n)
+{
+    struct many m = { pool, objs, n };
+    run_on(w, fn, &m);
+    if (atomic_load(&burst_failed) == 1)
+        fail("get returned NULL: %s", strerror(errno));
+}
+
+static uint64_t stat_of(struct magpool *p, int which)
+{
+    struct magpool_stats st;
+    if (magpool_stats(p, &st))
+        fail("magpool_stats: %s", strerror(errno));
+    return which == 0 ? st.double_puts : which == 1 ? st.chunk_unmaps
+                                                    : st.active;
+}
+
+/* A double put after its whole chunk went back to the kernel (trim):
+ * ignored, and the process lives. */
+static void op_double_put_after_retire(void)
+{
+    /* (In debug mode the objects wait in the quarantine, and the chunk
+     * is not free.) */
+    if (opt_passthrough || lib_debug || sweeper_on)
+        return;
+    promise = "a double put of an object whose chunk went back to the "
+              "kernel is ignored (no crash)";
+    struct magpool *p = private_pool(sizes[below(6)], 0, 0);
+    void *objs[16];
+    int n = 1 + (int)below(16);
+    struct worker *w = any_worker();
+    many_on(w, cmd_get_many, p, objs, n);
+    many_on(w, cmd_put_many, p, objs, n);
+    run_on(w, cmd_flush, NULL);
+    uint64_t unmaps = stat_of(p, 1);
+    magpool_trim(p);
+    if (stat_of(p, 1) == unmaps)
+        fail("trim of a pool with nothing out gave back no chunk");
+    put_on(any_worker(), objs[below((unsigned)n)], -1);
+    if (stat_of(p, 2) != 0)
+        fail("active %" PRIu64 " after a double put, want 0", stat_of(p, 2));
+    magpool_destroy(p);
+}
+
+/* An object put, its page given back (trim, with another object of its
+ * chunk still out), then carved again into a thread's magazine and not
+ * handed out, is free: putting it again is a double put, counted. */
+static void op_recarved_double_put(void)
+{
+    if (opt_passthrough || lib_debug || sweeper_on ||
+        sysconf(_SC_PAGESIZE) != 4096)
+        return;
+    promise = "a double put of a free object is detected and counted, also "
+              "after its page was given back and carved again";
+    size_t size = 256 << below(3); /* 256 .. 1024 */
+    unsigned cap = 64;
+    struct magpool *p = private_pool(size, cap, MAGPOOL_F_NOSWEEP);
+    void *objs[40];
+    int n = 40;
+    struct worker *w = any_worker();
+    many_on(w, cmd_get_many, p, objs, n);
+    /* objs[0] stays out: its chunk is not retired, its free pages are. */
+    many_on(w, cmd_put_many, p, objs + 1, n - 1);
+    run_on(w, cmd_flush, NULL);
+    magpool_trim(p);
+    uint64_t resident;
+    magpool_resident_bytes(p, &resident);
+    void *again[1];
+    many_on(w, cmd_get_many, p, again, 1);
+    int k = 1 + (int)below((unsigned)n - 1);
+    if (objs[k] == again[0])
+        k = k == 1 ? 2 : k - 1;
+    uint64_t before = stat_of(p, 0);
+    put_on(any_worker(), objs[k], -1);
+    uint64_t after = stat_of(p, 0);
+    if (after != before + 1)
+        fail("double put of %p (%zu bytes; its page given back by trim, %"
+             PRIu64 " bytes resident after, then carved again into a "
+             "magazine): %" PRIu64 " double puts counted, want 1", objs[k],
+             size, resident, after - before);
+    put_on(w, again[0], -1);
+    put_on(w, objs[0], -1);
+    magpool_destroy(p);
+}
+
+/* Word 1 of every object of the swap pool is its owner while held, 0
+ * while free (word 0 links free objects in the slab). */
+#define OWNER(o) ((_Atomic unsigned long *)(o) + 1)
+/* (Exchanged with seq_cst: two owners at once must see each other.) */
+
+static struct magpool *swap_pool;
+/* Polled by the busy workers with relaxed loads: it only ends their loop,
+ * and wait_done() orders what they did before the driver goes on. */
+static atomic_int swap_stop;
+/* A count of objects found with another owner; seq_cst, rare. */
+static atomic_ulong swap_double_owner;
+
+static void hold_and_release(unsigned long me, unsigned s, int rounds)
+{
+    void *mine[24];
+    for (int r = 0; r < rounds; r++) {
+        s = s * 1103515245u + 12345u;
+        int k = 1 + (int)((s >> 16) % 24);
+        for (int i = 0; i < k; i++) {
+            mine[i] = magpool_get(swap_pool);
+            if (!mine[i] || atomic_exchange(OWNER(mine[i]), me) != 0)
+                atomic_fetch_add(&swap_double_owner, 1);
+        }
+        for (int i = 0; i < k; i++) {
+            if (!mine[i])
+                continue;
+            if (atomic_exchange(OWNER(mine[i]), 0) != me)
+                atomic_fetch_add(&swap_double_owner, 1);
+            magpool_put(mine[i]);
+        }
+    }
+}
+
+static void cmd_swap_busy(struct worker *w, void *arg)
+{
+    (void)arg;
+    unsigned long me = (unsigned long)w->id + 1;
+    unsigned s = (unsigned)me * 7919u;
+    while (!atomic_load_explicit(&swap_stop, memory_order_relaxed))
+        hold_and_release(me, s++, 20);
+}
+
+/* fork() while the workers cross magazine boundaries all the time
+ * (magazines of 4): in the child, which gets and puts the same pool, no
+ * object is handed to two owners. */
+static void op_fork_while_swapping(void)
+{
+    if (!opt_fork || opt_passthrough || lib_debug)
+        return;
+#if defined(__SANITIZE_ADDRESS__)
+    return; /* fork only with every thread idle (see op_fork) */
+#endif
+    promise = "in the child of a fork() made while other threads swapped "
+              "magazines, no object is handed to two owners";
+    struct magpool_options o = { .mag_capacity = 4 };
+    swap_pool = magpool_create("model-swap", 64, &o);
+    if (!swap_pool)
+        fail("magpool_create: %s", strerror(errno));
+    atomic_store(&swap_stop, 0);
+    atomic_store(&swap_double_owner, 0);
+    for (int k = 0; k < NWORKERS; k++)
+        post(&workers[k], cmd_swap_busy, NULL);
+    int forks = 1 + (int)below(24);
+    for (int k = 0; k < forks; k++) {
+        for (volatile unsigned spin = below(20000); spin; spin--)
+            ;
+        pid_t pid = fork();
+        if (pid < 0)
+            fail("fork: %s", strerror(errno));
+        if (pid == 0) {
+            alarm(2); /* a child spinning in a slow path fails (it needs
+                       * milliseconds) */
+            /* Hold more than the depot and the dead threads' caches
+             * can have had: every magazine they left is popped. */
+            static void *all[512];
+            for (int i = 0; i < 512; i++) {
+                all[i] = magpool_get(swap_pool);
+                if (!all[i] || atomic_exchange(OWNER(all[i]), 100) != 0)
+                    _exit(3);
+            }
+            for (int i = 0; i < 512; i++) {
+                atomic_store(OWNER(all[i]), 0);
+                magpool_put(all[i]);
+            }
+            hold_and_release(100, 104729u, 50);
+            _exit(atomic_load(&swap_double_owner) ? 3 : 0);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) != pid)
+            fail("waitpid: %s", strerror(errno));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+            fail("child %d (fork %d of %d) was handed an object another "
+                 "owner held", (int)pid, k + 1, forks);
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+            fail("child %d (fork %d of %d) failed: %s %d", (int)pid, k + 1,
+                 forks, WIFSIGNALED(status) ? "signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    }
+    atomic_store(&swap_stop, 1);
+    for (int k = 0; k < NWORKERS; k++)
+        wait_done(&workers[k]);
+    if (atomic_load(&swap_double_owner))
+        fail("an object was handed to two owners");
+    magpool_destroy(swap_pool);
+    swap_pool = NULL;
+}
+
+static void cmd_synchronize(struct worker *w, void *arg)
+{
+    (void)arg;
+    model_urcu_synchronize(w);
+}
+
 /* ---- fork ---- */
 
 static void run_steps(unsigned long steps, double seconds, bool child);
@@ -719,6 +1442,7 @@ static void run_steps(unsigned long steps, double seconds, bool child);
 static void child_takes_over(void)
 {
     alarm(60); /* a child that spins or deadlocks fails */
+    watchdog_start(); /* and says where */
     pthread_mutex_init(&own_lock, NULL);
     pthread_mutex_init(&box_lock, NULL);
     nbox = 0;
@@ -761,24 +1485,33 @@ static void op_fork(bool busy)
         run_on(&workers[k], cmd_nothing, NULL);
 #endif
     uint64_t child_seed = rnd();
+    settle();
+    /* The child cannot use liburcu with the parent's readers registered
+     * (their records die with them): they unregister first. */
+    model_urcu_fork_prepare_workers(workers, NWORKERS);
     fflush(NULL);
     /* Busy: the workers are inside bursts, most likely in slow paths. */
     bool bursting = busy && burst_post();
     if (bursting)
         for (volatile unsigned spin = below(20000); spin; spin--)
             ;
+    model_urcu_fork_prepare();
     pid_t pid = fork();
     if (pid < 0)
         fail("fork: %s", strerror(errno));
     if (pid == 0) {
+        model_urcu_fork_child();
         rng_state = child_seed;
         child_takes_over();
         run_steps(300, 0, true);
         check_counts();
         _exit(0);
     }
+    model_urcu_fork_parent();
     if (bursting)
         burst_collect();
+    /* The child has a watchdog of its own. */
+    watchdog_extend(0);
     int status;
     if (waitpid(pid, &status, 0) != pid)
         fail("waitpid: %s", strerror(errno));
@@ -790,7 +1523,8 @@ static void op_fork(bool busy)
 
 static void one_step(bool child)
 {
-    unsigned r = below(1000);
+    unsigned r = below(1100);
+    promise = "";
     if (tracing && r >= 660 && r < 900)
         fprintf(stderr, "model: %lu op %u\n", step, r);
     if (r < 300) {
@@ -825,6 +1559,8 @@ static void one_step(bool child)
         run_on(any_worker(), cmd_flush, NULL);
     } else if (r < 835) {
         op_name = "trim";
+        promise = "magpool_trim() returns the bytes that left the pools' "
+                  "resident memory";
         op_trim();
     } else if (r < 850) {
         op_name = "sweeper";
@@ -850,17 +1586,63 @@ static void one_step(bool child)
             op_name = "fork while busy";
             op_fork(true);
         }
-    } else {
+    } else if (r < 1000) {
         op_name = "put NULL";
         run_on(any_worker(), cmd_put, NULL);
+    } else if (r < 1012) {
+        op_name = "dead-pool-race";
+        if (checking(op_name))
+            op_dead_pool_race();
+    } else if (r < 1020) {
+        op_name = "sweeper-race";
+        if (checking(op_name))
+            op_sweeper_race();
+    } else if (r < 1025) {
+        op_name = "fork-during-init";
+        if (!child && checking(op_name))
+            op_fork_during_init();
+    } else if (r < 1033) {
+        op_name = "mmap-fails";
+        if (checking(op_name))
+            op_first_get_mmap_fails();
+    } else if (r < 1041) {
+        op_name = "retired-double-put";
+        if (checking(op_name))
+            op_double_put_after_retire();
+    } else if (r < 1049) {
+        op_name = "foreach-stats";
+        if (checking(op_name))
+            op_stats_in_foreach();
+    } else if (r < 1057) {
+        op_name = "recarve-double-put";
+        if (checking(op_name))
+            op_recarved_double_put();
+    } else if (r < 1061) {
+        op_name = "depot-growth";
+        if (checking(op_name))
+            op_thread_lifetimes();
+    } else if (r < 1065) {
+        op_name = "depot-growth";
+        if (checking(op_name))
+            op_flush_cycles();
+    } else if (r < 1072) {
+        op_name = "urcu synchronize";
+        if (model_urcu_on()) {
+            promise = "the program's own synchronize_rcu() returns";
+            run_on(any_worker(), cmd_synchronize, NULL);
+        }
+    } else if (r < 1080) {
+        op_name = "fork-while-swapping";
+        if (!child && checking(op_name))
+            op_fork_while_swapping();
+    } else if (r < 1084) {
+        op_name = "debug-after-put";
+        if (!child && opt_debug && checking(op_name))
+            op_debug_write_after_put();
+    } else {
+        op_name = "get";
+        op_get(false);
     }
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void run_steps(unsigned long steps, double seconds, bool child)
@@ -868,8 +1650,10 @@ static void run_steps(unsigned long steps, double seconds, bool child)
     double end = now() + seconds;
     for (unsigned long n = 0; steps ? n < steps : now() < end; n++) {
         step++;
+        watchdog_extend(wd_seconds);
         one_step(child);
     }
+    watchdog_extend(0);
 }
 
 int main(int argc, char **argv)
@@ -877,6 +1661,7 @@ int main(int argc, char **argv)
     double seconds = 3;
     unsigned long steps = 0;
     seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+    static char modes[256];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc)
             seed = strtoul(argv[++i], NULL, 0);
@@ -884,18 +1669,37 @@ int main(int argc, char **argv)
             seconds = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
             steps = strtoul(argv[++i], NULL, 0);
-        else if (!strcmp(argv[i], "--no-fork"))
+        else if (!strcmp(argv[i], "--watchdog") && i + 1 < argc)
+            wd_seconds = strtod(argv[++i], NULL);
+        else if (!strcmp(argv[i], "--no") && i + 1 < argc && nno < MAXNO) {
+            no_list[nno++] = argv[++i];
+            snprintf(modes + strlen(modes), sizeof(modes) - strlen(modes),
+                     " --no %s", argv[i]);
+        } else if (!strcmp(argv[i], "--no-fork"))
             opt_fork = false;
         else if (!strcmp(argv[i], "--no-burst"))
             opt_burst = false;
+        else if (!strcmp(argv[i], "--pooled"))
+            opt_passthrough = opt_debug = false;
         else if (!strcmp(argv[i], "--passthrough"))
             opt_passthrough = true;
+        else if (!strcmp(argv[i], "--debug"))
+            opt_debug = true;
         else {
             fprintf(stderr, "usage: %s [--seed N] [--seconds S] [--steps N] "
-                    "[--no-fork] [--no-burst] [--passthrough]\n", argv[0]);
+                    "[--watchdog S] [--no-fork] [--no-burst] [--pooled | "
+                    "--passthrough | --debug] [--no OPERATION]...\n", argv[0]);
             return 2;
         }
     }
+    if (opt_passthrough && opt_debug) {
+        fprintf(stderr, "model: --passthrough and --debug exclude each other\n");
+        return 2;
+    }
+    snprintf(modes + strlen(modes), sizeof(modes) - strlen(modes), "%s%s",
+             opt_passthrough ? " --passthrough" : "",
+             opt_debug ? " --debug" : "");
+    mode_args = modes;
     tracing = getenv("MAGPOOL_MODEL_TRACE") != NULL;
     const char *env = getenv("MAGPOOL_MODEL_SECONDS");
     if (env && *env)
@@ -903,21 +1707,36 @@ int main(int argc, char **argv)
 #if defined(__SANITIZE_THREAD__)
     opt_fork = false; /* ThreadSanitizer does not support fork with threads */
 #endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    wd_seconds *= 3; /* everything is slower */
+#endif
+    /* Before the first magpool call, which reads the environment. */
     if (opt_passthrough)
         setenv("MAGPOOL_DISABLE", "1", 1);
+    if (opt_debug)
+        setenv("MAGPOOL_DEBUG", "1", 1);
+    lib_debug = opt_debug;
+#if defined(__SANITIZE_ADDRESS__)
+    lib_debug = true;
+#endif
     setenv("MAGPOOL_QUIET", "1", 1);
     printf("model: seed %lu%s%s%s, %s\n", seed, opt_fork ? "" : ", no fork",
-           opt_burst ? "" : ", no bursts",
-           opt_passthrough ? ", passthrough" : "",
-           steps ? "fixed steps" : "timed");
+           opt_burst ? "" : ", no bursts", modes, steps ? "fixed steps" : "timed");
     fflush(stdout);
     rng_state = seed;
+    crash_handlers();
+    model_memory_init();
+    watchdog_start();
+    watchdog_extend(wd_seconds);
+    model_urcu_start();
     for (int k = 0; k < NWORKERS; k++)
         worker_start(&workers[k], k);
     run_steps(steps, seconds, false);
 
     /* Give everything back: every pool must end with nothing active. */
     op_name = "teardown";
+    promise = "";
+    watchdog_extend(wd_seconds);
     check_counts();
     while (nheld)
         op_put();
@@ -928,6 +1747,7 @@ int main(int argc, char **argv)
         magpool_fini();
     for (int k = 0; k < NWORKERS; k++)
         worker_stop(&workers[k]);
+    settle();
     for (int i = 0; i < NPOOLS; i++)
         if (pools[i].h && !pools[i].destroyed)
             magpool_destroy(pools[i].h);

@@ -36,17 +36,18 @@ if !SANITIZED
 check_PROGRAMS += tests/asanbugs
 endif
 TESTS = $(MP_TEST_BINS) tests/test_valgrind.sh tests/test_asan_program.sh \
-	tests/model_passthrough.sh tests/test_faults_passthrough.sh \
+	tests/model_passthrough.sh tests/model_debug.sh \
+	tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_glibc_versions.sh
 endif
-EXTRA_DIST += tests/model_passthrough.sh tests/test_faults_passthrough.sh \
+EXTRA_DIST += tests/model_passthrough.sh tests/model_debug.sh tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_valgrind.sh \
 	tests/test_asan_program.sh tests/test_glibc_versions.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
 # Longer randomized runs, on demand: the stress program and the model
-# (pooled and passthrough), MAGPOOL_STRESS_SECONDS / MAGPOOL_MODEL_SECONDS
+# (pooled, passthrough and debug), MAGPOOL_STRESS_SECONDS / MAGPOOL_MODEL_SECONDS
 # each (default 60).
 STRESS_SECONDS = $${MAGPOOL_STRESS_SECONDS:-60}
 MODEL_SECONDS = $${MAGPOOL_MODEL_SECONDS:-60}
@@ -54,7 +55,16 @@ stress: tests/stress tests/model
 	MAGPOOL_STRESS_SECONDS=$(STRESS_SECONDS) tests/stress
 	tests/model --seconds $(MODEL_SECONDS)
 	tests/model --passthrough --seconds $(MODEL_SECONDS)
+	tests/model --debug --seconds $(MODEL_SECONDS)
 .PHONY: stress
+
+# How many known defects the model catches (tests/mutants/run.sh): each
+# tests/mutants/*.patch applied in turn to a scratch copy of the source
+# tree, MAGPOOL_MUTANT_SECONDS (default 60) of the model against each.
+mutants:
+	$(SHELL) $(srcdir)/tests/mutants/run.sh $(srcdir) '$(MAKE)'
+.PHONY: mutants
+EXTRA_DIST += tests/mutants
 
 noinst_HEADERS = tests/testutil.h tests/fault.h
 
@@ -120,9 +130,13 @@ tests_test_inline_LDADD = $(TEST_LDADD)
 tests_test_dlopen_SOURCES = tests/test_dlopen.c
 tests_test_dlopen_CFLAGS = $(AM_CFLAGS)
 tests_test_dlopen_LDADD = -ldl -lpthread
-tests_model_SOURCES = tests/model.c
-tests_model_CFLAGS = $(AM_CFLAGS)
-tests_model_LDADD = libmagpool.la -lpthread
+tests_model_SOURCES = tests/model.c tests/model.h tests/model_urcu.c \
+	tests/model_fault.c tests/model_memory.c tests/model_debug.c
+tests_model_CFLAGS = $(AM_CFLAGS) $(URCU_PROG_CFLAGS)
+# --export-dynamic: libmagpool binds to model_fault.c's mmap.  The program
+# uses liburcu itself, as a program linked with magpool may.
+tests_model_LDFLAGS = -Wl,--export-dynamic $(AM_LDFLAGS)
+tests_model_LDADD = libmagpool.la $(URCU_PROG_LIBS) -lpthread
 tests_stress_SOURCES = tests/stress.c
 tests_stress_CFLAGS = $(TEST_CFLAGS)
 tests_stress_LDADD = $(TEST_LDADD)

@@ -1,0 +1,188 @@
+/*
+ * model_memory.c - the model's checks of memory bounds:
+ *   - many short thread lifetimes, or many flush-get-put cycles on one
+ *     thread, on a pool (with or without the sweeper, or MAGPOOL_F_NOSWEEP)
+ *     leave the program's heap where it was, up to a few magazines: the
+ *     memory magpool keeps is bounded by the live threads and the working
+ *     set, not by how many threads lived or flushed; and the pool's
+ *     magazine size (stats mag_capacity) does not grow from that traffic,
+ *     which is not a busy pool's depot exchanges.  The heap is measured
+ *     with mallinfo2().uordblks, every thread in one arena (M_ARENA_MAX 1);
+ *     not under the sanitizers, whose allocators do not report it;
+ *   - magpool_trim() returns the bytes that left the pools' resident
+ *     memory (magpool_resident_bytes() before and after, nothing else
+ *     running).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define HEAP_MEASURED 0
+#else
+#define HEAP_MEASURED 1
+#endif
+
+#define LIFETIMES 256
+/* Heap growth allowed besides 4 magazines: glibc's own per-thread
+ * bookkeeping and the model's. */
+#define HEAP_SLACK (16u << 10)
+
+void model_memory_init(void)
+{
+#if HEAP_MEASURED
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
+static size_t heap_used(void)
+{
+#if HEAP_MEASURED
+    return mallinfo2().uordblks;
+#else
+    return 0;
+#endif
+}
+
+struct traffic {
+    struct magpool *pool;
+    int n;      /* objects got and put each time */
+    int rounds; /* flush cycles (flush_cycles only) */
+    int failed;
+};
+
+static void get_put(struct traffic *t)
+{
+    void *objs[64];
+    for (int k = 0; k < t->n; k++)
+        if (!(objs[k] = magpool_get(t->pool))) {
+            t->failed = errno ? errno : -1;
+            return;
+        }
+    for (int k = 0; k < t->n; k++)
+        magpool_put(objs[k]);
+}
+
+static void *one_lifetime(void *arg)
+{
+    get_put(arg);
+    return NULL;
+}
+
+static void cmd_flush_cycles(struct worker *w, void *arg)
+{
+    (void)w;
+    struct traffic *t = arg;
+    for (int r = 0; r < t->rounds && !t->failed; r++) {
+        get_put(t);
+        magpool_thread_flush();
+    }
+}
+
+struct before {
+    size_t heap;
+    unsigned cap;
+};
+
+static struct magpool *traffic_pool(struct traffic *t)
+{
+    static const size_t sizes[] = { 24, 64, 200, 512, 1500 };
+    struct magpool_options o = { 0 };
+    if (below(2))
+        o.flags = MAGPOOL_F_NOSWEEP;
+    t->pool = magpool_create("model-traffic", sizes[below(5)], &o);
+    if (!t->pool)
+        fail("magpool_create: %s", strerror(errno));
+    struct magpool_stats st;
+    magpool_stats(t->pool, &st);
+    /* Fewer than half a magazine: no get or put of its own needs the
+     * depot. */
+    unsigned half = st.mag_capacity / 2;
+    t->n = 1 + (int)below(half < 40 ? half : 40);
+    return t->pool;
+}
+
+static struct before measure(struct magpool *p)
+{
+    struct magpool_stats st;
+    if (magpool_stats(p, &st))
+        fail("magpool_stats: %s", strerror(errno));
+    return (struct before){ heap_used(), st.mag_capacity };
+}
+
+static void check_bounded(struct magpool *p, struct before b,
+                          const char *what)
+{
+    struct before a = measure(p);
+    size_t mag = 8 * (size_t)b.cap + 64;
+    if (HEAP_MEASURED && a.heap > b.heap + 4 * mag + HEAP_SLACK)
+        fail("%s: the heap grew by %zu bytes (pool \"model-traffic\", "
+             "magazines of %u objects: %.1f magazines' worth)", what,
+             a.heap - b.heap, b.cap, (double)(a.heap - b.heap) / (double)mag);
+    if (a.cap > b.cap)
+        fail("%s: the pool's magazines grew from %u to %u objects", what,
+             b.cap, a.cap);
+}
+
+void op_thread_lifetimes(void)
+{
+    if (opt_passthrough || opt_debug)
+        return;
+    promise = "memory stays bounded by the live threads and the working "
+              "set, whatever the number of thread lifetimes (with or "
+              "without the sweeper), and exits do not grow magazines";
+    struct traffic t = { 0 };
+    struct magpool *p = traffic_pool(&t);
+    for (int round = 0; round < 2; round++) {
+        /* The first round settles glibc's stack and arena caches. */
+        struct before b = measure(p);
+        int lives = round ? LIFETIMES : 16;
+        for (int k = 0; k < lives; k++) {
+            pthread_t th;
+            if (pthread_create(&th, NULL, one_lifetime, &t))
+                fail("pthread_create: %s", strerror(errno));
+            pthread_join(th, NULL);
+            if (t.failed)
+                fail("get: %s", strerror(t.failed));
+        }
+        if (round)
+            check_bounded(p, b, "after 256 threads each got and put objects");
+    }
+    magpool_destroy(p);
+}
+
+void op_flush_cycles(void)
+{
+    if (opt_passthrough || opt_debug)
+        return;
+    promise = "memory stays bounded by the live threads and the working "
+              "set, whatever the number of magpool_thread_flush() calls, and "
+              "flushes do not grow magazines";
+    struct traffic t = { .rounds = 16 };
+    struct magpool *p = traffic_pool(&t);
+    extern struct worker *model_any_worker(void);
+    struct worker *w = model_any_worker();
+    run_on(w, cmd_flush_cycles, &t);
+    struct before b = measure(p);
+    t.rounds = 256;
+    run_on(w, cmd_flush_cycles, &t);
+    if (t.failed)
+        fail("get: %s", strerror(t.failed));
+    check_bounded(p, b, "after 256 flush, get and put cycles on one thread");
+    magpool_destroy(p);
+}
+
+void check_trim_return(size_t returned, uint64_t before, uint64_t after)
+{
+    uint64_t drop = before > after ? before - after : 0;
+    /* A page of slack either way: the retired chunk's first page keeps
+     * its link in the retired list. */
+    if (returned > drop + 4096 || drop > returned + (64u << 10))
+        fail("magpool_trim returned %zu bytes; the pools' resident memory "
+             "fell by %" PRIu64 " (from %" PRIu64 " to %" PRIu64 ")",
+             returned, drop, before, after);
+}
