@@ -1262,9 +1262,15 @@ static void op_double_put_after_retire(void)
     many_on(w, cmd_put_many, p, objs, n);
     run_on(w, cmd_flush, NULL);
     uint64_t unmaps = stat_of(p, 1);
-    magpool_trim(p);
+    uint64_t before = 0, after = 0;
+    magpool_resident_bytes(p, &before);
+    size_t r = magpool_trim(p);
+    magpool_resident_bytes(p, &after);
     if (stat_of(p, 1) == unmaps)
         fail("trim of a pool with nothing out gave back no chunk");
+    /* What a whole chunk gave back: its resident pages, not its size. */
+    if (checking("trim-return"))
+        check_trim_return(r, before, after);
     put_on(any_worker(), objs[below((unsigned)n)], -1);
     if (stat_of(p, 2) != 0)
         fail("active %" PRIu64 " after a double put, want 0", stat_of(p, 2));
