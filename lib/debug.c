@@ -346,18 +346,25 @@ static void check_all(const char *when, bool wait)
 {
     if (!mp_dbg.check)
         return;
-    if (wait)
+    if (wait) {
         pthread_mutex_lock(&mp_reg_lock);
-    else if (pthread_mutex_trylock(&mp_reg_lock))
+    } else if (pthread_mutex_trylock(&mp_reg_lock)) {
+        mp_log(MP_MSG_CONFIG, "MAGPOOL_DEBUG: the quarantines were not "
+               "checked %s: another thread holds the pool registry", when);
         return;
+    }
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
         if (!p)
             continue;
-        if (wait)
+        if (wait) {
             pthread_mutex_lock(&p->slab.lock);
-        else if (pthread_mutex_trylock(&p->slab.lock))
+        } else if (pthread_mutex_trylock(&p->slab.lock)) {
+            mp_log(MP_MSG_CONFIG, "MAGPOOL_DEBUG: pool \"%s\": its "
+                   "quarantine was not checked %s: another thread holds it",
+                   p->name, when);
             continue;
+        }
         for (unsigned k = 0; p->dbg_q && k < mp_dbg.quarantine; k++)
             if (p->dbg_q[k])
                 check_quarantined(p, p->dbg_q[k], when);

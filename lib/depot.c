@@ -119,11 +119,16 @@ static struct mp_dnode *node_get(void)
 }
 
 /* A grace period after the pops of every retired node: reuse them.
- * Not now if this thread may not wait for one (it tries again at its
- * next retire). */
-static void recycle(void)
+ * Without may_wait (a pop made under mp_reg_lock: destroy, trim, the
+ * sweeper) only if others' grace periods have already covered them: a
+ * reader of a program sharing magpool's RCU domain (rcu.c) may be waiting
+ * for that lock inside its read-side section, and a grace period waited
+ * for there would wait for it forever.  Nor if this thread may not wait
+ * (inside such a section itself).  Either way it tries again later. */
+static void recycle(bool may_wait)
 {
-    if (mp_gp_now() < nl.retired_seq + 2 && !mp_grace_period())
+    if (mp_gp_now() < nl.retired_seq + 2 &&
+        (!may_wait || !mp_grace_period()))
         return;
     while (nl.retired) {
         struct mp_dnode *n = nl.retired;
@@ -139,7 +144,7 @@ static void recycle(void)
     nl.nretired = 0;
 }
 
-static void node_retire(struct mp_dnode *n)
+static void node_retire(struct mp_dnode *n, bool may_wait)
 {
     if (!nl.key_set) {
         pthread_once(&nl_once, nl_init_once);
@@ -150,7 +155,15 @@ static void node_retire(struct mp_dnode *n)
     nl.retired = n;
     nl.retired_seq = mp_gp_now();
     if (++nl.nretired >= MP_RETIRE_BATCH)
-        recycle();
+        recycle(may_wait);
+}
+
+/* After a lock was dropped (destroy, trim, a sweeper pass): the recycling
+ * that its pops deferred, waiting for a grace period if need be. */
+void mp_depot_recycle(void)
+{
+    if (nl.nretired >= MP_RETIRE_BATCH)
+        recycle(true);
 }
 
 void mp_depot_init(struct mp_depot *d)
@@ -223,7 +236,7 @@ void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag)
     }
 }
 
-static struct mp_mag *pop(struct __cds_lfs_stack *stack)
+static struct mp_mag *pop(struct __cds_lfs_stack *stack, bool may_wait)
 {
     bool temporary = mp_rcu_read_begin();
     struct cds_lfs_node *node = __cds_lfs_pop(stack);
@@ -232,17 +245,18 @@ static struct mp_mag *pop(struct __cds_lfs_stack *stack)
         return NULL;
     struct mp_dnode *n = caa_container_of(node, struct mp_dnode, node);
     struct mp_mag *mag = atomic_load_explicit(&n->mag, memory_order_acquire);
-    node_retire(n);
+    node_retire(n, may_wait);
     return mag;
 }
 
 /* Pop a full magazine; exchange: a get that ran dry trades for it (a
  * depot hit, which paces the pool's magazine size) rather than a thread
  * setting up its cache. */
-static struct mp_mag *take_full(struct magpool *pool, bool exchange)
+static struct mp_mag *take_full(struct magpool *pool, bool exchange,
+                                bool may_wait)
 {
     struct mp_depot *d = &pool->depot;
-    struct mp_mag *mag = pop(&d->full);
+    struct mp_mag *mag = pop(&d->full, may_wait);
     if (!mag)
         return NULL;
     long left = atomic_fetch_sub_explicit(&d->nfull, 1,
@@ -256,10 +270,11 @@ static struct mp_mag *take_full(struct magpool *pool, bool exchange)
     return mag;
 }
 
-static struct mp_mag *take_empty(struct magpool *pool, bool exchange)
+static struct mp_mag *take_empty(struct magpool *pool, bool exchange,
+                                 bool may_wait)
 {
     struct mp_depot *d = &pool->depot;
-    struct mp_mag *mag = pop(&d->empty);
+    struct mp_mag *mag = pop(&d->empty, may_wait);
     if (!mag)
         return NULL;
     long left = atomic_fetch_sub_explicit(&d->nempty, 1,
@@ -274,12 +289,12 @@ static struct mp_mag *take_empty(struct magpool *pool, bool exchange)
 
 struct mp_mag *mp_depot_get_full(struct magpool *pool)
 {
-    return take_full(pool, true);
+    return take_full(pool, true, true);
 }
 
 struct mp_mag *mp_depot_get_empty(struct magpool *pool)
 {
-    return take_empty(pool, true);
+    return take_empty(pool, true, true);
 }
 
 /* A magazine for a thread's new cache slot: a full one if the depot has
@@ -290,10 +305,10 @@ struct mp_mag *mp_depot_get_empty(struct magpool *pool)
  * as the traffic that grows a busy pool's magazines. */
 struct mp_mag *mp_depot_reuse(struct magpool *pool)
 {
-    struct mp_mag *mag = take_full(pool, false);
+    struct mp_mag *mag = take_full(pool, false, true);
     if (mag)
         return mag;
-    mag = take_empty(pool, false);
+    mag = take_empty(pool, false, true);
     if (mag && mag->cap != atomic_load_explicit(&pool->cap,
                                                 memory_order_relaxed)) {
         mp_mag_free_now(mag); /* made before the size changed */
@@ -309,13 +324,14 @@ size_t mp_depot_shrink(struct magpool *pool, long full, long empty)
 {
     size_t unmapped = 0;
     struct mp_mag *mag;
-    for (long i = 0; i < full && (mag = mp_depot_get_full(pool)); i++) {
+    /* Under mp_reg_lock: pops that never wait (see recycle). */
+    for (long i = 0; i < full && (mag = take_full(pool, true, false)); i++) {
         unmapped += mp_slab_free(pool, &mag->rounds[1], mag->n);
         atomic_fetch_add_explicit(&pool->swept, mag->n,
                                   memory_order_relaxed); /* a count */
         mp_mag_free_now(mag);
     }
-    for (long i = 0; i < empty && (mag = mp_depot_get_empty(pool)); i++)
+    for (long i = 0; i < empty && (mag = take_empty(pool, true, false)); i++)
         mp_mag_free_now(mag);
     return unmapped;
 }

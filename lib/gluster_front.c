@@ -190,16 +190,36 @@ static int find_version(struct dl_phdr_info *info, size_t size, void *arg)
         const char *at = memmem(seg, len, tag, sizeof(tag) - 1);
         if (!at)
             continue;
+        /* The whole string, for the message; parsed in decide(). */
         const char *v = at + sizeof(tag) - 1;
         size_t n = 0;
-        while (v + n < seg + len && n < sizeof(gf_version) - 1 &&
-               ((v[n] >= '0' && v[n] <= '9') || v[n] == '.'))
+        while (v + n < seg + len && n < sizeof(gf_version) - 1 && v[n])
             n++;
         memcpy(gf_version, v, n);
         gf_version[n] = 0;
         return 1;
     }
     return 1; /* libglusterfs without the string: version unknown */
+}
+
+/* The major number of a release "MAJOR.MINOR[.PATCH]" (digits and dots
+ * only, no leading zero, nothing after: "11dev" or "10.3dev" is a
+ * development build, whose layout may differ), or 0.  Not strtoul: see
+ * options.c. */
+static unsigned release_major(const char *v)
+{
+    unsigned major = 0, dots = 0;
+    if (*v < '1' || *v > '9')
+        return 0;
+    for (; *v >= '0' && *v <= '9'; v++)
+        if ((major = major * 10 + (unsigned)(*v - '0')) > 1000)
+            return 0;
+    while (*v == '.' && v[1] >= '0' && v[1] <= '9') {
+        dots++;
+        for (v++; *v >= '0' && *v <= '9'; v++)
+            ;
+    }
+    return *v || !dots ? 0 : major;
 }
 
 static void refuse(const char *why)
@@ -250,10 +270,7 @@ static void decide(void)
                "with tcmalloc)");
         return;
     }
-    /* The digits before the first dot (no strtoul: see options.c). */
-    unsigned major = 0;
-    for (const char *c = gf_version; *c >= '0' && *c <= '9' && major < 1000; c++)
-        major = major * 10 + (unsigned)(*c - '0');
+    unsigned major = release_major(gf_version);
     for (size_t i = 0; i < sizeof(mp_gf_layouts) / sizeof(mp_gf_layouts[0]);
          i++)
         if (gf_version[0] && mp_gf_layouts[i].major == major)
@@ -332,10 +349,11 @@ MP_EXPORT struct mem_pool *mem_pool_new_fn(glusterfs_ctx_t *ctx,
  * (their headers never decode to a magpool pool). */
 static MP_NOINLINE void gf_put_slow(void *ptr)
 {
-    if (mode() == MP_GF_FORWARD)
-        gf_next.put_pool(ptr);
-    else
+    if (mode() != MP_GF_FORWARD)
         mp_put_slow(ptr);
+    else if (gf_next.put_pool)
+        gf_next.put_pool(ptr);
+    /* else a GlusterFS without the pool, whose callers never put to it */
 }
 
 /* A get while the mode reads other than "serve": forward, unless this
@@ -344,7 +362,14 @@ static MP_NOINLINE void *gf_get_forward(struct mem_pool *pool, bool zero)
 {
     if (mode() == MP_GF_SERVE)
         return zero ? mp_gf_get_calloc(mp_of(pool)) : mp_get_fast(mp_of(pool));
-    return zero ? gf_next.get_calloc(pool) : gf_next.get_malloc(pool);
+    void *(*get)(struct mem_pool *) = zero ? gf_next.get_calloc
+                                           : gf_next.get_malloc;
+    if (!get) {
+        /* A GlusterFS without the pool: its callers never get from it. */
+        errno = ENOSYS;
+        return NULL;
+    }
+    return get(pool);
 }
 
 MP_EXPORT void *mem_get_malloc(struct mem_pool *pool)
@@ -369,7 +394,8 @@ MP_EXPORT void mem_put_pool(void *ptr)
 MP_EXPORT void mem_pool_destroy(struct mem_pool *pool)
 {
     if (mode() == MP_GF_FORWARD) {
-        gf_next.pool_destroy(pool);
+        if (gf_next.pool_destroy)
+            gf_next.pool_destroy(pool);
         return;
     }
     if (!pool)
@@ -386,7 +412,8 @@ MP_EXPORT void mem_pool_destroy(struct mem_pool *pool)
 MP_EXPORT void mem_pools_init(void)
 {
     if (mode() == MP_GF_FORWARD) {
-        gf_next.pools_init();
+        if (gf_next.pools_init)
+            gf_next.pools_init();
         return;
     }
     if (magpool_init())
@@ -397,7 +424,8 @@ MP_EXPORT void mem_pools_init(void)
 MP_EXPORT void mem_pools_fini(void)
 {
     if (mode() == MP_GF_FORWARD) {
-        gf_next.pools_fini();
+        if (gf_next.pools_fini)
+            gf_next.pools_fini();
         return;
     }
     magpool_fini();

@@ -471,6 +471,7 @@ struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
 struct mp_mag *mp_depot_reuse(struct magpool *pool) MP_HIDDEN;
 size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
 void mp_depot_thread_release(void) MP_HIDDEN;
+void mp_depot_recycle(void) MP_HIDDEN;
 
 /* rcu.c */
 bool mp_grace_period(void) MP_HIDDEN;

@@ -108,7 +108,7 @@ void mp_options_load(void)
     v = mp_opt.chunk_bytes;
     env_ulong("MAGPOOL_CHUNK_BYTES", 65536, 1ul << 30, &v);
     if (v & (v - 1)) {
-        mp_log(MP_MSG_CONFIG, "MAGPOOL_CHUNK_BYTES=%lu is not a power of "
+        mp_log(MP_MSG_CONFIG, "MAGPOOL_CHUNK_BYTES=\"%lu\" is not a power of "
                "two; using %zu", v, mp_opt.chunk_bytes);
         v = mp_opt.chunk_bytes;
     }

@@ -270,6 +270,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
         mp_pool_release_dead(pool);
     }
     pthread_mutex_unlock(&mp_reg_lock);
+    mp_depot_recycle(); /* what the pops above deferred */
 }
 
 MP_EXPORT size_t magpool_obj_size(const struct magpool *pool)

@@ -34,6 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "mp.h"
 
 /* Final statistics of destroyed pools, one record per name and object
@@ -253,7 +255,21 @@ static int expand_path(const char *in, char *out, size_t len)
     return 0;
 }
 
-MP_EXPORT int magpool_stats_dump(const char *path)
+/* The registry lock for a dump: waited for, except at process exit,
+ * where other threads still run and one of them may hold it for good (a
+ * thread stopped inside a magpool_foreach callback): there at most 2 s,
+ * then the dump says it was skipped (EBUSY). */
+static int lock_for_dump(bool at_exit)
+{
+    if (!at_exit)
+        return pthread_mutex_lock(&mp_reg_lock);
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += 2;
+    return pthread_mutex_timedlock(&mp_reg_lock, &t);
+}
+
+static int dump(const char *path, bool at_exit)
 {
     if (!path || !*path) {
         errno = EINVAL;
@@ -276,7 +292,16 @@ MP_EXPORT int magpool_stats_dump(const char *path)
     fprintf(f, "# magpool %d.%d.%d statistics, pid %d\n",
             MAGPOOL_VERSION_MAJOR, MAGPOOL_VERSION_MINOR,
             MAGPOOL_VERSION_PATCH, (int)getpid());
-    pthread_mutex_lock(&mp_reg_lock);
+    if (lock_for_dump(at_exit)) {
+        fprintf(f, "# skipped: another thread held the pool registry at "
+                   "exit for 2 s\n");
+        if (to_stderr)
+            fflush(f);
+        else
+            fclose(f);
+        errno = EBUSY;
+        return -1;
+    }
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
         /* A destroyed pool still holding objects is among the
@@ -298,9 +323,14 @@ MP_EXPORT int magpool_stats_dump(const char *path)
     return fclose(f) ? -1 : 0;
 }
 
+MP_EXPORT int magpool_stats_dump(const char *path)
+{
+    return dump(path, false);
+}
+
 void mp_stats_at_exit(void)
 {
-    if (magpool_stats_dump(mp_opt.stats_path))
+    if (dump(mp_opt.stats_path, true))
         mp_log(MP_MSG_CONFIG, "MAGPOOL_STATS=%s: %s", mp_opt.stats_path,
                strerror(errno));
 }

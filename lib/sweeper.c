@@ -146,6 +146,7 @@ static void sweep_all(unsigned interval_ms)
     trim_heap(unmapped, swept_bytes);
     /* Lets threads recycle their retired depot nodes without waiting. */
     mp_grace_period();
+    mp_depot_recycle();
 }
 
 static void *sweeper_main(void *arg)
@@ -250,6 +251,7 @@ MP_EXPORT size_t magpool_trim(struct magpool *pool)
     }
     pthread_mutex_unlock(&mp_reg_lock);
     trim_heap(unmapped, 0);
+    mp_depot_recycle(); /* what the pops above deferred */
     return unmapped;
 }
 

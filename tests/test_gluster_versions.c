@@ -103,6 +103,18 @@ static void *put_elsewhere(void *obj)
     return NULL;
 }
 
+START_TEST(a_development_build_is_left_to_glusterfss_own_pool)
+{
+    load_fake("v11dev"); /* "11dev": not 11.x's layout for sure */
+    use_every_function();
+    ck_assert_uint_eq(calls[F_NEW], 1);
+    ck_assert_uint_eq(calls[F_PUT], 2);
+    ck_assert_msg(strstr(captured(), "GlusterFS 11dev: its glusterfs_ctx_t "
+                                     "layout is not known"),
+                  "message: %s", captured());
+}
+END_TEST
+
 START_TEST(puts_from_any_thread_reach_glusterfss_own_pool_when_it_serves)
 {
     load_fake("v12");
@@ -126,6 +138,13 @@ START_TEST(a_build_without_the_pool_is_left_alone_with_one_message)
      * size; it must be GlusterFS's own answer. */
     void *pool = mem_pool_new_fn(NULL, 176, 64, "call_frame_t");
     ck_assert_ptr_eq(pool, (void *)176);
+    /* Its callers never call these; a caller that did gets no crash. */
+    errno = 0;
+    ck_assert_ptr_null(mem_get_malloc(pool));
+    ck_assert_int_eq(errno, ENOSYS);
+    ck_assert_ptr_null(mem_get_calloc(pool));
+    static char junk[64];
+    mem_put_pool(junk + 16);
     gf_proc_dump_mempool_info(NULL);
     mem_pool_destroy(pool);
     mem_pools_fini();
@@ -213,6 +232,7 @@ int main(void)
     TCase *tc = tcase_create("versions");
     tcase_add_test(tc, an_unknown_release_is_left_to_glusterfss_own_pool_with_one_message);
     tcase_add_test(tc, puts_from_any_thread_reach_glusterfss_own_pool_when_it_serves);
+    tcase_add_test(tc, a_development_build_is_left_to_glusterfss_own_pool);
     tcase_add_test(tc, a_build_without_the_pool_is_left_alone_with_one_message);
     tcase_add_test(tc, a_known_release_is_served_with_its_own_ctx_layout);
     tcase_add_test(tc, MAGPOOL_GLUSTERFS_off_leaves_a_known_release_to_its_own_pool);

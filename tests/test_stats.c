@@ -6,6 +6,7 @@
  * their totals in the MAGPOOL_STATS dump.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "magpool/inline.h"
@@ -362,6 +363,65 @@ START_TEST(more_destroyed_names_than_records_are_summed_not_lost)
 }
 END_TEST
 
+/* A thread stopped for good inside a magpool_foreach callback holds the
+ * pool registry; the program exits.  The exit-time dump must not wait for
+ * it forever: it says it was skipped, and the process ends. */
+static void stop_here(struct magpool *p, void *arg)
+{
+    (void)p;
+    atomic_store((atomic_int *)arg, 1);
+    pause();
+}
+
+static void *hold_the_registry(void *arg)
+{
+    magpool_foreach(stop_here, arg);
+    return NULL;
+}
+
+START_TEST(exit_with_the_registry_held_by_another_thread_does_not_hang)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        setenv("MAGPOOL_STATS", "-", 1);
+        setenv("MAGPOOL_DEBUG", "1", 1);
+        struct magpool *p = magpool_create("held", 64, NULL);
+        magpool_put(magpool_get(p));
+        static atomic_int inside;
+        pthread_t t;
+        pthread_create(&t, NULL, hold_the_registry, &inside);
+        while (!atomic_load(&inside))
+            usleep(1000);
+        exit(0);
+    }
+    close(fds[1]);
+    double t0 = now_s();
+    int st;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        ck_assert_int_ge(r, 0);
+        if (r == pid)
+            break;
+        if (now_s() - t0 > 20) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            ck_abort_msg("the exit hung");
+        }
+        usleep(10000);
+    }
+    char buf[4096];
+    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+    ck_assert_msg(strstr(buf, "skipped") && strstr(buf, "not checked"),
+                  "stderr: %s", buf);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stats");
@@ -376,6 +436,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_fork_child_keeps_the_counts_of_threads_it_lost);
     tcase_add_test(tc, more_destroyed_names_than_records_are_summed_not_lost);
     tcase_add_test(tc, resident_bytes_follow_the_objects_touched_and_trim);
+    tcase_add_test(tc, exit_with_the_registry_held_by_another_thread_does_not_hang);
     suite_add_tcase(s, tc);
     /* Its own case, so that CK_RUN_CASE=dump runs it alone. */
     TCase *dump = tcase_create("dump");

@@ -214,6 +214,64 @@ START_TEST(a_thread_registered_in_magpools_own_flavour_is_used_as_it_is)
 }
 END_TEST
 
+/* A reader of magpool's own domain, inside its read-side section, needs
+ * the pool registry while another thread destroys a pool whose depot
+ * holds over a thousand magazines (enough pops to want a grace period):
+ * the destroy must not wait for that reader while holding the registry. */
+static struct magpool *reg_pool;
+static atomic_int reader_in, destroyer_started;
+
+static void *mb_reader_needing_the_registry(void *arg)
+{
+    (void)arg;
+    urcu_mb_register_thread();
+    magpool_put(magpool_get(reg_pool));
+    urcu_mb_read_lock();
+    atomic_store(&reader_in, 1);
+    while (!atomic_load(&destroyer_started))
+        usleep(100);
+    usleep(200000); /* the destroy is under way, holding the registry */
+    struct magpool_stats st;
+    intptr_t rc = magpool_stats(reg_pool, &st);
+    urcu_mb_read_unlock();
+    urcu_mb_unregister_thread();
+    return (void *)rc;
+}
+
+static void *destroyer(void *arg)
+{
+    (void)arg;
+    struct magpool *big = small_pool("big-depot");
+    enum { N = 12000 }; /* 3000 magazines in the depot */
+    static void *v[N];
+    for (int i = 0; i < N; i++)
+        if (!(v[i] = magpool_get(big)))
+            return (void *)1;
+    for (int i = 0; i < N; i++)
+        magpool_put(v[i]);
+    while (!atomic_load(&reader_in))
+        usleep(100);
+    atomic_store(&destroyer_started, 1);
+    magpool_destroy(big);
+    return NULL;
+}
+
+START_TEST(a_destroy_never_waits_for_a_reader_that_waits_for_the_registry)
+{
+    reg_pool = small_pool("registry-reader");
+    pthread_t a, b;
+    void *ra, *rb;
+    ck_assert_int_eq(pthread_create(&a, NULL, mb_reader_needing_the_registry, NULL), 0);
+    ck_assert_int_eq(pthread_create(&b, NULL, destroyer, NULL), 0);
+    ck_assert_int_eq(pthread_join(a, &ra), 0);
+    ck_assert_int_eq(pthread_join(b, &rb), 0);
+    ck_assert_ptr_null(ra);
+    ck_assert_ptr_null(rb);
+    assert_all_back(reg_pool);
+    magpool_destroy(reg_pool);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("urcu");
@@ -224,6 +282,7 @@ int main(void)
     tcase_add_test(tc, magpool_inside_the_programs_read_side_section_neither_aborts_nor_hangs);
     tcase_add_test(tc, a_thread_that_used_a_pool_first_may_register_itself_afterwards);
     tcase_add_test(tc, a_thread_registered_in_magpools_own_flavour_is_used_as_it_is);
+    tcase_add_test(tc, a_destroy_never_waits_for_a_reader_that_waits_for_the_registry);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

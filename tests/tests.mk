@@ -153,7 +153,8 @@ tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS)
 # have: tests/fake_libglusterfs.c as libglusterfs.so.0 in three forms,
 # loaded by the test at run time.
 FAKEGF_FORMS = tests/fakegf/v12/libglusterfs.so.0 \
-	tests/fakegf/nopool/libglusterfs.so.0 tests/fakegf/v11/libglusterfs.so.0
+	tests/fakegf/nopool/libglusterfs.so.0 tests/fakegf/v11/libglusterfs.so.0 \
+	tests/fakegf/v11dev/libglusterfs.so.0
 tests/fakegf/v12/libglusterfs.so.0: tests/fake_libglusterfs.c
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"12.0"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
@@ -163,6 +164,9 @@ tests/fakegf/nopool/libglusterfs.so.0: tests/fake_libglusterfs.c
 tests/fakegf/v11/libglusterfs.so.0: tests/fake_libglusterfs.c
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"11.1"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
+tests/fakegf/v11dev/libglusterfs.so.0: tests/fake_libglusterfs.c
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"11dev"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
 EXTRA_DIST += tests/fake_libglusterfs.c
 CLEANFILES = $(FAKEGF_FORMS)
 tests_test_gluster_versions_SOURCES = tests/test_gluster_versions.c
