@@ -274,6 +274,14 @@ END_TEST
 
 int main(void)
 {
+#if defined(__SANITIZE_THREAD__)
+    /* liburcu is not built with ThreadSanitizer: the hand-offs it makes
+     * (call_rcu to its worker, grace periods) are invisible to it, so the
+     * program's own objects race in its eyes.  The plain and ASan builds
+     * run these tests. */
+    puts("liburcu tests skipped under ThreadSanitizer");
+    return 77;
+#endif
     Suite *s = suite_create("urcu");
     TCase *tc = tcase_create("coexistence");
     tcase_set_timeout(tc, 60);
