@@ -4,8 +4,11 @@
  * quarantine), for finding a use after put, an overflow, a leak or a
  * double put in the configuration that ships.  magpool(7), DEBUGGING, says what each mode does and costs.
  *
- * Owns: mp_dbg (the mode, fixed at global init), the debug get and put,
- * each pool's quarantine, and the reports.
+ * Layer: above options, slab and the registry of pools (lib/LAYERS).
+ *
+ * Owns: the debug get and put, each pool's quarantine, the reports, and
+ * the checks at magpool_fini and at exit.  The mode itself (mp_dbg) is
+ * parsed and detected by options.c.
  *
  * In a debug mode no thread ever gets a cache: magpool_tls keeps the
  * sentinel tops and key 0, so every get and every put (inline API
@@ -31,7 +34,7 @@
  * The first 8 bytes of a freed object hold the slab's free-list link once
  * it leaves the quarantine, so the pattern check skips them.
  *
- * Synchronization: mp_dbg is written once, by mp_global_init, before any
+ * Synchronization: mp_dbg is written once, by options.c, before any
  * pool exists.  A pool's quarantine ring is under its slab.lock (so fork
  * handlers cover it); objects are returned to the slab after the lock is
  * dropped.  Everything else is the calling thread's own object.
@@ -47,7 +50,6 @@
 
 #include "mp.h"
 
-struct mp_debug mp_dbg;
 
 #define MP_DBG_PATTERN 0x6bu /* what a put object is filled with */
 static const uint64_t canary_live = 0x1ec0a5eb0a710c0bull;
@@ -117,42 +119,6 @@ static void asan_report_hook(const char *report)
                                                                   : sizeof(buf) - 1);
 }
 
-void mp_debug_load(void)
-{
-    const char *v = getenv("MAGPOOL_DEBUG");
-    bool off = false;
-    if (v && *v) {
-        if (!strcmp(v, "1")) {
-            mp_dbg.check = true;
-        } else if (!strcmp(v, "abort")) {
-            mp_dbg.check = true;
-            mp_dbg.abort_on = true;
-        } else if (!strcmp(v, "0")) {
-            off = true;
-        } else {
-            mp_log(MP_MSG_CONFIG, "MAGPOOL_DEBUG=\"%s\" is not 0, 1 or "
-                   "abort; debugging stays off", v);
-            off = true;
-        }
-    }
-#ifdef HAVE_VALGRIND_MEMCHECK_H
-    /* Under valgrind unless MAGPOOL_DEBUG=0 says to leave it alone. */
-    if (!off && RUNNING_ON_VALGRIND)
-        mp_dbg.valgrind = true;
-#endif
-#ifndef __SANITIZE_ADDRESS__
-    /* An ASan-built program using this uninstrumented library: poison
-     * what is free.  (A library built with ASan itself checks its own
-     * accesses, and its tests expect the normal paths.) */
-    if (!off && __asan_poison_memory_region && __asan_unpoison_memory_region) {
-        mp_dbg.asan = true;
-        if (__asan_set_error_report_callback)
-            __asan_set_error_report_callback(asan_report_hook);
-    }
-#endif
-    (void)off;
-    mp_dbg.on = mp_dbg.check || mp_dbg.valgrind || mp_dbg.asan;
-}
 
 /* A bug found: always said (debug reports are not rate-limited), with a
  * stack under valgrind; then abort() with MAGPOOL_DEBUG=abort. */
@@ -377,9 +343,14 @@ void mp_debug_check_all(const char *when) { check_all(when, true); }
 
 static void check_all_at_exit(void) { check_all("at exit", false); }
 
-/* Called once by global init, after mp_debug_load. */
-void mp_debug_at_exit(void)
+/* Called once by global init, after the options are loaded: ASan's
+ * reports name the pool, and MAGPOOL_DEBUG checks every pool at exit. */
+void mp_debug_init(void)
 {
+#ifndef __SANITIZE_ADDRESS__
+    if (mp_dbg.asan && __asan_set_error_report_callback)
+        __asan_set_error_report_callback(asan_report_hook);
+#endif
     if (mp_dbg.check)
         atexit(check_all_at_exit);
 }

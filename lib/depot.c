@@ -1,9 +1,15 @@
 /*
- * depot.c - the per-pool depot: lock-free stacks of full and empty
- * magazines, shared by all threads, protected by RCU.
+ * depot.c - magazines and the per-pool depot: lock-free stacks of full
+ * and empty magazines, shared by all threads, protected by RCU.
  *
- * Owns: struct mp_depot, the stack nodes (struct mp_dnode) and each
- * thread's lists of spare and retired nodes.
+ * Layer: above rcu, options, slab and the registry (lib/LAYERS).  The
+ * per-thread use of magazines is magazine.c's and tcache.c's, above.
+ *
+ * Owns: struct mp_mag's allocation and the size of new magazines (the
+ * pool's cap, grown with depot traffic and shrunk by the sweeper when
+ * the pool is quiet, as in Bonwick's design), struct mp_depot, the stack
+ * nodes (struct mp_dnode) and each thread's lists of spare and retired
+ * nodes.
  *
  * RCU: liburcu's memory-barrier flavour; registration, grace periods and
  * fork are rcu.c's.  The read-side lock is a few instructions and is
@@ -39,12 +45,93 @@
  *                        after a grace period (mp_grace_period()).
  *   counters             relaxed atomics: statistics and the sweeper's
  *                        estimate, never memory safety.
+ *   pool->cap, adapt_ns  relaxed atomics, changed once per MP_ADAPT_EVERY
+ *                        depot exchanges or by the sweeper: any recent
+ *                        value makes a valid magazine.  last_exchanges:
+ *                        the sweeper only.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "mp.h"
+
+/* ------------------------------------------------------------------ */
+/* Magazines                                                           */
+/* ------------------------------------------------------------------ */
+
+struct mp_mag *mp_mag_new(struct magpool *pool)
+{
+    /* Zeroed: a put tests the slot at the top for MP_END, so no slot
+     * below the real end may hold a stale one from recycled memory. */
+    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
+    struct mp_mag *m = calloc(1, sizeof(*m) + (cap + 2) * sizeof(void *));
+    if (!m)
+        return NULL;
+    m->cap = cap;
+    m->rounds[cap + 1] = MP_END;
+    return m;
+}
+
+void mp_mag_free_now(struct mp_mag *mag) { free(mag); }
+
+/* ------------------------------------------------------------------ */
+/* Magazine size                                                        */
+/* ------------------------------------------------------------------ */
+/* Bonwick grows magazines when threads contend for the depot.  A
+ * lock-free depot shows contention as traffic: when a pool's threads
+ * trade magazines faster than MP_MAG_GROW_RATE a second, its new
+ * magazines are made twice as large (up to cap_max bytes' worth); when
+ * the sweeper sees it quiet, they halve again.  Old magazines are phased
+ * out as threads take them from the depot (see mp_put_slow). */
+
+static unsigned long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull +
+           (unsigned long long)ts.tv_nsec;
+}
+
+/* n: the pool's depot exchanges so far, this one included. */
+void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
+{
+    if (n % MP_ADAPT_EVERY)
+        return;
+    /* One caller per boundary (n is unique): relaxed is enough. */
+    unsigned long long now = now_ns();
+    unsigned long long then = atomic_exchange_explicit(
+        &pool->adapt_ns, now, memory_order_relaxed);
+    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
+    if (then && cap < pool->cap_max &&
+        (now - then) * MP_MAG_GROW_RATE < MP_ADAPT_EVERY * 1000000000ull) {
+        cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
+        atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
+    }
+}
+
+/* Sweeper: halve the magazine size of a pool that went quiet. */
+void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms)
+{
+    struct mp_depot *d = &pool->depot;
+    unsigned long ex =
+        atomic_load_explicit(&d->full_hits, memory_order_relaxed) +
+        atomic_load_explicit(&d->empty_hits, memory_order_relaxed);
+    unsigned long rate = (ex - pool->last_exchanges) * 1000ul /
+                         (interval_ms ? interval_ms : 1);
+    pool->last_exchanges = ex;
+    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
+    if (rate < MP_MAG_SHRINK_RATE && cap > pool->cap_min) {
+        cap = cap / 2 < pool->cap_min ? pool->cap_min : cap / 2;
+        atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The depot                                                           */
+/* ------------------------------------------------------------------ */
+
 
 #define MP_RETIRE_BATCH 1024u  /* pops per grace-period check */
 #define MP_SPARE_MAX 256u      /* spare nodes a thread keeps */

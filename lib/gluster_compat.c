@@ -3,7 +3,16 @@
  * magpool: mem_pool_new_fn, mem_get_malloc, mem_get_calloc, mem_put_pool,
  * mem_pool_destroy, mem_pools_init, mem_pools_fini.
  *
- * Owns: GlusterFS's semantics on top of the native API.  A struct
+ * Layer: above pool.c, beside the GlusterFS front (lib/LAYERS).  This
+ * file is the GlusterFS API of libmagpool.so, for programs that use
+ * GlusterFS's names without GlusterFS (magpool/mem-pool.h); it needs no
+ * GlusterFS header.  gluster_front.c gives the same names to GlusterFS's
+ * own processes (the preload shim, the static archive), where they must
+ * also link pools into glusterfs_ctx_t and step aside for a GlusterFS
+ * magpool does not know.  The semantics both share are defined once, in
+ * pool.c (mp_gf_pool_new, mp_gf_pools_init) and mp_fast.h.
+ *
+ * Owns: the exported GlusterFS names of libmagpool.so.  A struct
  * mem_pool handed out here is a struct magpool, whose first 72 bytes are
  * GlusterFS's struct mem_pool (see mp.h), so code that reads those fields
  * finds them.  ctx may be NULL; it is only stored.
@@ -62,9 +71,7 @@ MP_EXPORT void mem_pool_destroy(struct mem_pool *pool)
 
 MP_EXPORT void mem_pools_init(void)
 {
-    if (magpool_init())
-        mp_log(MP_MSG_CONFIG, "mem_pools_init: cannot start the sweeper: %s",
-               strerror(errno));
+    mp_gf_pools_init();
 }
 
 MP_EXPORT void mem_pools_fini(void) { magpool_fini(); }

@@ -416,9 +416,7 @@ MP_EXPORT void mem_pools_init(void)
             gf_next.pools_init();
         return;
     }
-    if (magpool_init())
-        mp_log(MP_MSG_CONFIG, "mem_pools_init: cannot start the sweeper: %s",
-               strerror(errno));
+    mp_gf_pools_init();
 }
 
 MP_EXPORT void mem_pools_fini(void)

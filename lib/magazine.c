@@ -2,13 +2,13 @@
  * magazine.c - the per-thread magazine layer: magpool_get/put and their
  * slow paths (Bonwick's loaded/previous magazine pair per pool per thread).
  *
- * Owns: magpool_tls (this thread's view of its magazine tops, mp.h), the
- * sentinels, the
- * header key, the algorithm that swaps magazines and trades them with the
- * depot, the size of new magazines (grown with depot traffic, shrunk by
- * the sweeper when quiet), the cacheless path (a thread without a cache
- * trades single objects with the slab) and MAGPOOL_DISABLE's malloc
- * passthrough.  In a debug mode (valgrind, ASan, MAGPOOL_DEBUG) no thread
+ * Layer: above tcache, debug, depot, slab, the registry and options
+ * (lib/LAYERS).
+ *
+ * Owns: the algorithm that swaps magazines and trades them with the
+ * depot (their size is depot.c's), the cacheless path (a thread without
+ * a cache trades single objects with the slab) and MAGPOOL_DISABLE's
+ * malloc passthrough.  In a debug mode (valgrind, ASan, MAGPOOL_DEBUG) no thread
  * has a cache and both slow paths hand every call to debug.c.
  *
  * Synchronization:
@@ -43,91 +43,6 @@
 #include <time.h>
 
 #include "mp.h"
-
-void *mp_sentinel[2] = { NULL, MP_END };
-
-/* Never written: every entry sends get and put to their slow paths. */
-void **mp_sentinel_tops[MAGPOOL_MAX_POOLS] = {
-    [0 ... MAGPOOL_MAX_POOLS - 1] = &mp_sentinel[1]
-};
-
-MP_EXPORT __thread struct magpool_tls magpool_tls
-    __attribute__((tls_model("initial-exec"))) = { mp_sentinel_tops, 0 };
-
-/* Nonzero before any pool exists so that no foreign header decodes to a
- * small index; re-randomized once, before the first pool is created. */
-uint64_t mp_key_alloc = 0xa5c3f00d5eed0000ull;
-
-/* ------------------------------------------------------------------ */
-/* Magazines                                                           */
-/* ------------------------------------------------------------------ */
-
-struct mp_mag *mp_mag_new(struct magpool *pool)
-{
-    /* Zeroed: a put tests the slot at the top for MP_END, so no slot
-     * below the real end may hold a stale one from recycled memory. */
-    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    struct mp_mag *m = calloc(1, sizeof(*m) + (cap + 2) * sizeof(void *));
-    if (!m)
-        return NULL;
-    m->cap = cap;
-    m->rounds[cap + 1] = MP_END;
-    return m;
-}
-
-void mp_mag_free_now(struct mp_mag *mag) { free(mag); }
-
-/* ------------------------------------------------------------------ */
-/* Magazine size                                                        */
-/* ------------------------------------------------------------------ */
-/* Bonwick grows magazines when threads contend for the depot.  A
- * lock-free depot shows contention as traffic: when a pool's threads
- * trade magazines faster than MP_MAG_GROW_RATE a second, its new
- * magazines are made twice as large (up to cap_max bytes' worth); when
- * the sweeper sees it quiet, they halve again.  Old magazines are phased
- * out as threads take them from the depot (see mp_put_slow). */
-
-static unsigned long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000000ull +
-           (unsigned long long)ts.tv_nsec;
-}
-
-/* n: the pool's depot exchanges so far, this one included. */
-void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
-{
-    if (n % MP_ADAPT_EVERY)
-        return;
-    /* One caller per boundary (n is unique): relaxed is enough. */
-    unsigned long long now = now_ns();
-    unsigned long long then = atomic_exchange_explicit(
-        &pool->adapt_ns, now, memory_order_relaxed);
-    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    if (then && cap < pool->cap_max &&
-        (now - then) * MP_MAG_GROW_RATE < MP_ADAPT_EVERY * 1000000000ull) {
-        cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
-        atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
-    }
-}
-
-/* Sweeper: halve the magazine size of a pool that went quiet. */
-void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms)
-{
-    struct mp_depot *d = &pool->depot;
-    unsigned long ex =
-        atomic_load_explicit(&d->full_hits, memory_order_relaxed) +
-        atomic_load_explicit(&d->empty_hits, memory_order_relaxed);
-    unsigned long rate = (ex - pool->last_exchanges) * 1000ul /
-                         (interval_ms ? interval_ms : 1);
-    pool->last_exchanges = ex;
-    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    if (rate < MP_MAG_SHRINK_RATE && cap > pool->cap_min) {
-        cap = cap / 2 < pool->cap_min ? pool->cap_min : cap / 2;
-        atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
-    }
-}
 
 /* Make mag the loaded magazine of slot s (this thread). */
 static void load(struct mp_tslot *s, mp_topref_t ref, struct mp_mag *mag)

@@ -1,479 +1,30 @@
 /*
- * mp.h - magpool's internal types and the inline get/put fast path.
+ * mp.h - what the files of lib/ offer each other, in the order of the
+ * layers (lib/LAYERS): each file calls only what is declared above its
+ * own section.  `make check` verifies it on the built objects
+ * (tests/test_layers.sh).
  *
- * Owns: the layout of a pool, a magazine, a thread cache, a slab chunk and
- * an object header, and the two inline functions every exported get/put
- * is built from (mp_get_fast, mp_put_fast).
- *
- * Synchronization (who may touch what):
- *   magazine tops       in the owner's tcache, reached through magpool_tls
- *                       (TLS).  Only the owner thread writes them; stats
- *                       and fork handling read another thread's through
- *                       mp_tcache.tops with relaxed loads.
- *   loaded magazine     rounds written only by the owner thread while the
- *                       magazine is loaded; never shared while loaded.
- *   object header       written with plain stores by whoever holds the
- *                       object (get stores the allocated value, put the
- *                       free one); never a read-modify-write.
- *   struct magpool      immutable after creation except: depot (lock-free,
- *                       see depot.c), slab (slab.lock), dead state
- *                       (mp_reg_lock), cap (relaxed atomic: any recent
- *                       value makes a valid magazine), last_exchanges
- *                       (sweeper only), adapt_ns (relaxed atomic).
- *   mp_tcache, slots    created by the owner; linked, unlinked and freed
- *                       under mp_reg_lock; see tcache.c.
+ * The types are in mp_types.h, the inline fast path in mp_fast.h, the
+ * valgrind/ASan hooks in mp_track.h; this header includes all three.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
 #ifndef MP_H
 #define MP_H
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <urcu/urcu-mb.h>
-#include <urcu/lfstack.h>
-#include <urcu/list.h>
+#include "mp_types.h"
+#include "mp_track.h"
+#include "mp_fast.h"
 
-#include "magpool.h"
-#include "magpool/inline.h"
+/* os.c: memory from the kernel, and what it says is resident. */
+void *mp_os_map(size_t size) MP_HIDDEN;
+void mp_os_retire(void *p, size_t size) MP_HIDDEN;
+size_t mp_os_resident(const void *p, size_t len) MP_HIDDEN;
+void mp_os_fork_prepare(void) MP_HIDDEN;
+void mp_os_fork_parent(void) MP_HIDDEN;
+void mp_os_fork_child(void) MP_HIDDEN;
 
-#define MP_LIKELY(x) __builtin_expect(!!(x), 1)
-#define MP_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define MP_NOINLINE __attribute__((noinline, cold))
-#define MP_HIDDEN __attribute__((visibility("hidden")))
-#define MP_EXPORT __attribute__((visibility("default")))
-
-/* Marks the slot just past a magazine's last round: a put that sees it
- * knows the magazine is full.  rounds[0] is NULL: a get that sees it
- * knows the magazine is empty. */
-#define MP_END ((void *)(uintptr_t)1)
-
-#define MP_MAG_MIN 4u
-#define MP_MAG_MAX 1024u
-/* Most bytes of objects in a magazine of a pool of large objects, unless
- * MAGPOOL_MAG_BYTES asks for more (pool.c, default_capacity). */
-#define MP_MAG_FLOOR_BYTES (16u << 10)
-/* Bytes of objects a magazine of a hot pool may grow to, unless
- * MAGPOOL_MAG_GROW_BYTES says otherwise (options.c; magazine.c grows,
- * the sweeper shrinks).  512 KiB: 255 objects of 2 KiB, so that a thread
- * cycling through 1000 of them trades 2 magazines each way with the
- * depot per cycle instead of 16 (perf/NOTES.md). */
-#define MP_MAG_GROW_BYTES (512u << 10)
-/* Depot exchanges per second above which a pool's magazines double, and
- * below which they halve again. */
-#define MP_MAG_GROW_RATE 20000u
-#define MP_MAG_SHRINK_RATE 200u
-#define MP_ADAPT_EVERY 4096u
-#define MP_OBJ_ALIGN 16u
-#define MP_HDR_SIZE 8u
-
-/* GlusterFS 10.3 limits, applied by mem_pool_new_fn only. */
-#define MP_GF_HDR_SIZE 40u
-#define MP_GF_MAX_BLOCK (1ul << 20)
-
-/* ---------------------------------------------------------------------
- * Object header: one 64-bit word just before each object.
- *   allocated: hdr == idx ^ mp_key_alloc            (pool->hdr_alloc)
- *   free:      hdr == idx ^ mp_key_alloc ^ MP_HDR_FLIP
- * mp_key_alloc is random per process with its high bits set, so a word in
- * front of memory magpool did not hand out decodes to an index below
- * MAGPOOL_MAX_POOLS with probability about 2^-54.  Both states are
- * written with plain stores of a value already in a register (get: the
- * pool's allocated value; put: the word it just read, flipped): a
- * read-modify-write of memory costs several times more on this path
- * (see NEWS).
- * ------------------------------------------------------------------- */
-#define MP_HDR_FLIP ((uint64_t)1 << 40)
-
-extern uint64_t mp_key_alloc MP_HIDDEN;
-
-static inline uint64_t *mp_hdr(void *obj) { return (uint64_t *)obj - 1; }
-
-/* The word in front of a pointer that may not be magpool's (as GlusterFS
- * reads its own pool's header): see magpool/inline.h. */
-static inline uint64_t mp_hdr_peek(const void *obj)
-{
-    return magpool_inline_hdr_peek(obj);
-}
-
-static inline void mp_hdr_set(void *obj, uint64_t h) { *mp_hdr(obj) = h; }
-
-/* ---------------------------------------------------------------------
- * Magazines.
- * ------------------------------------------------------------------- */
-struct magpool;
-struct mp_gone;
-
-struct mp_mag {
-    unsigned n;                 /* rounds held while not loaded */
-    unsigned cap;
-    void *rounds[];             /* [0] NULL, [1..cap] objects, [cap+1] MP_END */
-};
-
-/* ---------------------------------------------------------------------
- * Depot: lock-free stacks of full (non-empty) and empty magazines.
- * ------------------------------------------------------------------- */
-struct mp_depot {
-    struct __cds_lfs_stack full;
-    struct __cds_lfs_stack empty;
-    atomic_long nfull;          /* magazines on the full stack */
-    atomic_long nempty;         /* magazines on the empty stack */
-    atomic_long rounds;         /* objects in the full stack's magazines */
-    atomic_long full_low;       /* low-water mark of nfull this interval */
-    atomic_long empty_low;      /* low-water mark of nempty this interval */
-    atomic_ulong full_hits, empty_hits;
-};
-
-/* ---------------------------------------------------------------------
- * Slab: chunks of memory mapped from the kernel, carved into objects.
- * ------------------------------------------------------------------- */
-/* Runs of pages of a chunk given back to the kernel while the chunk
- * still has objects out (slab.c, mp_slab_release_pages). */
-#define MP_REL_RUNS 16
-struct mp_chunk {
-    struct magpool *pool;
-    struct cds_list_head link;  /* pool's partial or full list */
-    void *free;                 /* returned objects, linked through body */
-    char *bump;                 /* next never-carved object */
-    char *end;                  /* past the last object */
-    unsigned nobj;              /* objects the chunk holds */
-    unsigned out;               /* objects carved and not returned */
-    bool on_partial;
-    bool freed_since_release;   /* objects came back since the last pass */
-    unsigned nrel;              /* runs in rel[] */
-    /* Free objects whose header is in these pages are off the free list:
-     * the pages were given back (MADV_DONTNEED); they go back on the list
-     * when the list and the bump pointer run dry. */
-    struct { uint32_t page, npages; } rel[MP_REL_RUNS];
-};
-
-struct mp_slab {
-    pthread_mutex_t lock;
-    struct cds_list_head partial;   /* chunks with a free or uncarved object */
-    struct cds_list_head full;      /* chunks with none */
-    size_t chunk_size;              /* power of two; chunks are aligned to it */
-    size_t stride;                  /* bytes per object, header included */
-    size_t first;                   /* offset of the first object header */
-    unsigned nobj;
-    uint64_t out;                   /* objects carved and not returned */
-    uint64_t chunks, maps, unmaps, refills;
-    uint64_t pages_released;        /* pages given back from live chunks */
-};
-
-/* What statedump reads through struct mem_pool::pool (power_of_two). */
-struct mp_gf_shared {
-    unsigned int power_of_two;
-};
-
-/* ---------------------------------------------------------------------
- * A pool.  It starts with GlusterFS 10.3's non-DEBUG struct mem_pool
- * (72 bytes) so that the same object can be handed to GlusterFS code that
- * reads it (statedump); magpool's own fields follow.
- * ------------------------------------------------------------------- */
-struct magpool {
-    unsigned long sizeof_type;      /* @0  */
-    unsigned long count;            /* @8  */
-    char *gf_name;                  /* @16 */
-    char *xl_name;                  /* @24 */
-    int64_t active;                 /* @32  gf_atomic_t; see stats.c */
-    struct { void *next, *prev; } owner; /* @40 list_head in ctx */
-    void *ctx;                      /* @56 */
-    struct mp_gf_shared *gf_pool;   /* @64 */
-    /* --- magpool --- */
-    uint64_t hdr_alloc;             /* @72 header of a handed-out object */
-    unsigned idx;                   /* @80 index in mp_pools[] and tops */
-    atomic_uint cap;                /* rounds per new magazine (sweeper may
-                                       grow or shrink it; relaxed: any
-                                       recent value makes a valid magazine) */
-    unsigned cap_min, cap_max;      /* bounds of the adaptive capacity */
-    unsigned long last_exchanges;   /* sweeper only: depot hits last pass */
-    atomic_ullong adapt_ns;         /* when the last MP_ADAPT_EVERY depot
-                                       exchanges began (magazine.c) */
-    unsigned depot_max;
-    unsigned flags;
-    bool dead;                      /* destroyed with objects outstanding
-                                       (set under mp_reg_lock) */
-    size_t obj_size;
-    struct mp_gf_shared gf_shared;
-    char name[MAGPOOL_NAME_MAX + 1];
-    struct mp_depot depot;
-    struct mp_slab slab;
-    /* MAGPOOL_DISABLE=1 only: objects handed out, plus one reference the
-     * pool holds until magpool_destroy; whoever drops the last frees the
-     * pool (magazine.c, pool.c). */
-    atomic_ulong passthrough_refs;
-    atomic_ulong sweeps, swept, double_puts;
-    /* Gets counted outside live threads' caches: of threads that exited
-     * or died in a fork, and of the passthrough and cacheless paths
-     * (relaxed adds: slow paths only; read by stats). */
-    atomic_ullong gets_gone;
-    /* The most objects in use seen by any statistics read or sweeper
-     * pass (stats.c, under mp_reg_lock). */
-    uint64_t max_active;
-    struct mp_gone *gone;   /* where destroy leaves its figures (stats.c) */
-    /* Debug modes only (debug.c), under slab.lock: the FIFO quarantine. */
-    void **dbg_q;
-    unsigned dbg_qhead, dbg_qn;
-};
-
-_Static_assert(offsetof(struct magpool, sizeof_type) == 0, "gf layout");
-_Static_assert(offsetof(struct magpool, active) == 32, "gf layout");
-_Static_assert(offsetof(struct magpool, owner) == 40, "gf layout");
-_Static_assert(offsetof(struct magpool, ctx) == 56, "gf layout");
-_Static_assert(offsetof(struct magpool, gf_pool) == 64, "gf layout");
-_Static_assert(offsetof(struct magpool, hdr_alloc) == 72, "fast path offset");
-/* The inline API's view (include/magpool/inline.h) is ABI. */
-_Static_assert(offsetof(struct magpool, sizeof_type) ==
-               offsetof(struct magpool_inline_view, obj_size), "inline ABI");
-_Static_assert(offsetof(struct magpool, hdr_alloc) ==
-               offsetof(struct magpool_inline_view, hdr_alloc), "inline ABI");
-_Static_assert(offsetof(struct magpool, idx) ==
-               offsetof(struct magpool_inline_view, idx), "inline ABI");
-_Static_assert(MP_HDR_FLIP == MAGPOOL_INLINE_HDR_FREE, "inline ABI");
-_Static_assert((uintptr_t)MP_END == 1, "inline ABI");
-
-/* ---------------------------------------------------------------------
- * Thread caches.
- * ------------------------------------------------------------------- */
-struct mp_tslot {
-    struct magpool *pool;
-    _Atomic(struct mp_mag *) loaded;    /* relaxed: read by stats */
-    /* The previous magazine.  Its owner claims it with an exchange at the
-     * start of each slow path and stores it back (release) at the end;
-     * the sweeper may take it (exchange, under mp_reg_lock) from a slot
-     * idle for two passes (tcache.c, mp_tcache_reclaim_idle). */
-    _Atomic(struct mp_mag *) prev;
-    atomic_uint prev_n;                 /* prev->n, for stats; valid only
-                                           while prev is not NULL */
-    atomic_ulong used_pass;             /* mp_sweep_passes at the owner's
-                                           last slow path (relaxed) */
-};
-
-struct mp_tcache {
-    struct cds_list_head link;          /* mp_threads, under mp_reg_lock */
-    _Atomic(struct mp_tslot *) slot[MAGPOOL_MAX_POOLS];
-    /* The owner's magazine tops (magpool_tls.tops points here); others
-     * read them with relaxed loads (stats, fork child). */
-    void **tops[MAGPOOL_MAX_POOLS];
-    uint64_t gets_skew[MAGPOOL_INLINE_GETS_SKEW]; /* unused (inline.h) */
-    /* After tops and the skew (the inline fast path finds them there): gets this
-     * thread served from each pool.  Written by the owner only (relaxed
-     * load + store); read by stats under mp_reg_lock; folded into
-     * pool->gets_gone and zeroed by the thread's exit, the fork child
-     * (dead threads) and magpool_destroy (tcache.c). */
-    uint64_t gets[MAGPOOL_MAX_POOLS];
-};
-_Static_assert(offsetof(struct mp_tcache, gets) ==
-                   offsetof(struct mp_tcache, tops) +
-                       (MAGPOOL_MAX_POOLS + MAGPOOL_INLINE_GETS_SKEW) *
-                           sizeof(void **),
-               "inline ABI: the get counters follow the tops and the skew");
-
-/* ---------------------------------------------------------------------
- * Per-thread magazine tops.  tops[i] points just past the last round of
- * the thread's loaded magazine of pool i, or into mp_sentinel when the
- * thread has none (which sends both get and put to their slow paths).
- * They live in the thread's cache (tcache.c) and are reached through
- * magpool_tls, 16 bytes of initial-exec TLS - few enough that the library
- * can be dlopen()ed (glibc keeps only a few hundred bytes of static TLS
- * for late-loaded libraries; an 8 KiB array of tops in TLS, the layout
- * before 0.1, could not be).  Before a thread's first slow path,
- * magpool_tls.tops is mp_sentinel_tops, every entry of which is the
- * sentinel, and magpool_tls.key is 0 (a put then decodes no pool and
- * takes its slow path).  This is also the layout the inline API compiles
- * into its callers (include/magpool/inline.h, magpool(3)).  Measured
- * against the %fs-relative TLS array on a 2-core x86-64 VM: the same
- * time per get+put pair (perf/NOTES.md).
- * ------------------------------------------------------------------- */
-extern void *mp_sentinel[2] MP_HIDDEN;
-extern __thread struct magpool_tls magpool_tls
-    __attribute__((tls_model("initial-exec")));
-extern void **mp_sentinel_tops[MAGPOOL_MAX_POOLS] MP_HIDDEN;
-
-/* ---------------------------------------------------------------------
- * Fast path: the inline API's (include/magpool/inline.h), with the
- * library's own slow paths, so that the exported functions, the preload
- * shim and callers of the inline API run one implementation.
- * ------------------------------------------------------------------- */
-typedef void ***mp_topref_t;
-/* The owner's store of its own top.  Relaxed atomic: other threads
- * (statistics) load it with relaxed loads; it orders nothing and is a
- * plain mov on x86-64. */
-#define MP_TOP_SET(ref, v) __atomic_store_n((ref), (v), __ATOMIC_RELAXED)
-static inline mp_topref_t mp_topref_pool(const struct magpool *p)
-{
-    return &magpool_tls.tops[p->idx];
-}
-
-void *mp_get_slow(struct magpool *pool) MP_HIDDEN MP_NOINLINE;
-void mp_put_slow(void *obj) MP_HIDDEN MP_NOINLINE;
-
-static inline void *mp_get_fast(struct magpool *pool)
-{
-    return magpool_inline_get_with(pool, mp_get_slow);
-}
-
-/* Objects are never page-aligned (slab.c skips such slots) and are
- * 16-byte aligned, so a pointer in the first 8 bytes of a page, NULL
- * included, is not magpool's: its header word would start on the page
- * before, perhaps unmapped.  Such pointers are rejected before anything
- * is read; the test costs what a NULL test does. */
-static inline bool mp_in_page_head(const void *obj)
-{
-    return !((uintptr_t)obj & MAGPOOL_INLINE_PAGE_HEAD_MASK);
-}
-
-static inline void mp_put_fast(void *obj)
-{
-    magpool_inline_put_with(obj, mp_put_slow);
-}
-
-static inline void mp_put_to_fast(struct magpool *pool, void *obj)
-{
-    magpool_inline_put_to_with(pool, obj, mp_put_slow);
-}
-
-/* mem_get_calloc: GlusterFS zeroes sizeof_type bytes. */
-static inline void *mp_gf_get_calloc(struct magpool *p)
-{
-    void *obj = mp_get_fast(p);
-    if (obj)
-        __builtin_memset(obj, 0, p->sizeof_type);
-    return obj;
-}
-
-/* ---------------------------------------------------------------------
- * Internal interfaces between the files of lib/.
- * ------------------------------------------------------------------- */
-
-/* options.c */
-/* ---------------------------------------------------------------------
- * Debugging modes (debug.c): fixed at global init.
- * ------------------------------------------------------------------- */
-#ifdef HAVE_VALGRIND_MEMCHECK_H
-#include <valgrind/memcheck.h>
-#endif
-#define MP_DBG_TAIL 16u     /* bytes after each object in a debug mode */
-struct mp_debug {
-    bool on;            /* any mode: no thread caches, every op slow */
-    bool check;         /* MAGPOOL_DEBUG=1|abort: pattern, canary */
-    bool abort_on;      /* MAGPOOL_DEBUG=abort */
-    bool valgrind;      /* running under valgrind (and not MAGPOOL_DEBUG=0) */
-    bool asan;          /* the program has ASan's runtime; we are not
-                           instrumented ourselves (debug.c) */
-    unsigned quarantine;
-};
-/* ASan's runtime, when the program was built with -fsanitize=address
- * (weak: NULL otherwise). */
-void __asan_poison_memory_region(void const volatile *addr, size_t size)
-    __attribute__((weak));
-void __asan_unpoison_memory_region(void const volatile *addr, size_t size)
-    __attribute__((weak));
-extern struct mp_debug mp_dbg MP_HIDDEN;
-void mp_debug_load(void) MP_HIDDEN;
-void *mp_debug_get(struct magpool *pool) MP_HIDDEN;
-void mp_debug_put(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
-void mp_debug_release(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
-void mp_debug_double_put(struct magpool *pool, void *obj) MP_HIDDEN;
-void mp_debug_drain(struct magpool *pool) MP_HIDDEN;
-void mp_debug_check_all(const char *when) MP_HIDDEN;
-void mp_debug_at_exit(void) MP_HIDDEN;
-
-/* Make memory that memcheck or ASan was told is free accessible (to
- * magpool, or to a new owner), and forbid it again.  No-ops outside the
- * two tools. */
-static inline void mp_dbg_expose(void *p, size_t n)
-{
-#ifdef HAVE_VALGRIND_MEMCHECK_H
-    if (__builtin_expect(mp_dbg.valgrind, 0))
-        (void)VALGRIND_MAKE_MEM_DEFINED(p, n);
-#endif
-    if (__builtin_expect(mp_dbg.asan, 0))
-        __asan_unpoison_memory_region(p, n);
-}
-
-static inline void mp_dbg_hide(void *p, size_t n)
-{
-#ifdef HAVE_VALGRIND_MEMCHECK_H
-    if (__builtin_expect(mp_dbg.valgrind, 0))
-        (void)VALGRIND_MAKE_MEM_NOACCESS(p, n);
-#endif
-    if (__builtin_expect(mp_dbg.asan, 0))
-        __asan_poison_memory_region(p, n);
-}
-
-struct mp_options {
-    bool disable;
-    bool quiet;
-    unsigned sweep_ms;
-    size_t mag_bytes;
-    size_t mag_grow_bytes;
-    unsigned depot_max;
-    size_t chunk_bytes;
-    const char *stats_path;
-};
-extern struct mp_options mp_opt MP_HIDDEN;
-extern atomic_bool mp_opt_started MP_HIDDEN; /* options.c */
-void mp_options_load(void) MP_HIDDEN;
-
-/* log.c */
-enum mp_msg { MP_MSG_NULL_PUT, MP_MSG_DOUBLE_PUT, MP_MSG_DEAD_PUT,
-              MP_MSG_LEAK, MP_MSG_CONFIG, MP_MSG_OOM, MP_MSG_NR };
-void mp_log(enum mp_msg kind, const char *fmt, ...) MP_HIDDEN
-    __attribute__((format(printf, 2, 3)));
-
-/* pool.c */
-extern pthread_mutex_t mp_reg_lock MP_HIDDEN;
-extern struct magpool *mp_pools[MAGPOOL_MAX_POOLS] MP_HIDDEN;
-void mp_global_init(void) MP_HIDDEN;
-void mp_reg_lock_init(void) MP_HIDDEN;
-void mp_init_fork_prepare(void) MP_HIDDEN;
-void mp_init_fork_parent(void) MP_HIDDEN;
-void mp_init_fork_child(void) MP_HIDDEN;
-void mp_pool_release_dead(struct magpool *pool) MP_HIDDEN;
-struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
-                               unsigned long count, char *name) MP_HIDDEN;
-
-struct magpool *mp_pool_lookup(uint64_t idx) MP_HIDDEN;
-int mp_abi_check(const char *what, const char *name, unsigned abi) MP_HIDDEN;
-
-/* magazine.c */
-struct mp_mag *mp_mag_new(struct magpool *pool) MP_HIDDEN;
-void mp_mag_note_exchange(struct magpool *pool, unsigned long n) MP_HIDDEN;
-void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms) MP_HIDDEN;
-void mp_mag_free_now(struct mp_mag *mag) MP_HIDDEN;
-
-/* tcache.c */
-struct mp_tslot *mp_tslot_get(struct magpool *pool) MP_HIDDEN;
-unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
-                           const struct mp_tslot *s) MP_HIDDEN;
-void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
-void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
-uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;
-uint64_t mp_tcache_gets(const struct magpool *pool) MP_HIDDEN;
-void mp_tcache_reclaim_idle(struct magpool *pool,
-                            unsigned long pass) MP_HIDDEN;
-void mp_tcache_init_once(void) MP_HIDDEN;
-void mp_fork_prepare(void) MP_HIDDEN;
-void mp_fork_parent(void) MP_HIDDEN;
-void mp_fork_child(void) MP_HIDDEN;
-extern struct cds_list_head mp_threads MP_HIDDEN;
-
-/* depot.c */
-void mp_depot_init(struct mp_depot *d) MP_HIDDEN;
-void mp_depot_put_full(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
-void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
-struct mp_mag *mp_depot_get_full(struct magpool *pool) MP_HIDDEN;
-struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
-struct mp_mag *mp_depot_reuse(struct magpool *pool) MP_HIDDEN;
-size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
-void mp_depot_thread_release(void) MP_HIDDEN;
-void mp_depot_recycle(void) MP_HIDDEN;
-
-/* rcu.c */
+/* rcu.c: magpool's RCU domain (liburcu's urcu-mb flavour). */
 bool mp_grace_period(void) MP_HIDDEN;
 unsigned long mp_gp_now(void) MP_HIDDEN;
 bool mp_rcu_thread_exiting(void) MP_HIDDEN;
@@ -485,15 +36,13 @@ void mp_rcu_fork_prepare(void) MP_HIDDEN;
 void mp_rcu_fork_parent(void) MP_HIDDEN;
 void mp_rcu_fork_child(void) MP_HIDDEN;
 
-/* os.c */
-void *mp_os_map(size_t size) MP_HIDDEN;
-void mp_os_retire(void *p, size_t size) MP_HIDDEN;
-size_t mp_os_resident(const void *p, size_t len) MP_HIDDEN;
-void mp_os_fork_prepare(void) MP_HIDDEN;
-void mp_os_fork_parent(void) MP_HIDDEN;
-void mp_os_fork_child(void) MP_HIDDEN;
+/* options.c: the tunables, the debugging modes, the messages. */
+extern struct mp_options mp_opt MP_HIDDEN;
+void mp_options_init(void) MP_HIDDEN;
+void mp_log(enum mp_msg kind, const char *fmt, ...) MP_HIDDEN
+    __attribute__((format(printf, 2, 3)));
 
-/* slab.c */
+/* slab.c: chunks carved into objects. */
 int mp_slab_init(struct magpool *pool) MP_HIDDEN;
 unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
@@ -501,17 +50,74 @@ void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_slab_resident(struct magpool *pool) MP_HIDDEN;
 size_t mp_slab_release_pages(struct magpool *pool) MP_HIDDEN;
 
-/* sweeper.c */
+/* registry.c: the table of pools, its lock, the header key. */
+extern pthread_mutex_t mp_reg_lock MP_HIDDEN;
+extern struct magpool *mp_pools[MAGPOOL_MAX_POOLS] MP_HIDDEN;
+void mp_registry_init_key(void) MP_HIDDEN;
+void mp_reg_lock_init(void) MP_HIDDEN;
+struct magpool *mp_pool_lookup(uint64_t idx) MP_HIDDEN;
+void mp_pool_release_dead(struct magpool *pool) MP_HIDDEN;
+
+/* depot.c: magazines and their size; the depot. */
+struct mp_mag *mp_mag_new(struct magpool *pool) MP_HIDDEN;
+void mp_mag_free_now(struct mp_mag *mag) MP_HIDDEN;
+void mp_mag_note_exchange(struct magpool *pool, unsigned long n) MP_HIDDEN;
+void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms) MP_HIDDEN;
+void mp_depot_init(struct mp_depot *d) MP_HIDDEN;
+void mp_depot_put_full(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
+void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
+struct mp_mag *mp_depot_get_full(struct magpool *pool) MP_HIDDEN;
+struct mp_mag *mp_depot_get_empty(struct magpool *pool) MP_HIDDEN;
+struct mp_mag *mp_depot_reuse(struct magpool *pool) MP_HIDDEN;
+size_t mp_depot_shrink(struct magpool *pool, long full, long empty) MP_HIDDEN;
+void mp_depot_thread_release(void) MP_HIDDEN;
+void mp_depot_recycle(void) MP_HIDDEN;
+
+/* debug.c: the debug get and put, quarantine, checks and reports. */
+void mp_debug_init(void) MP_HIDDEN;
+void *mp_debug_get(struct magpool *pool) MP_HIDDEN;
+void mp_debug_put(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
+void mp_debug_release(struct magpool *pool, void *obj, uint64_t h) MP_HIDDEN;
+void mp_debug_double_put(struct magpool *pool, void *obj) MP_HIDDEN;
+void mp_debug_drain(struct magpool *pool) MP_HIDDEN;
+void mp_debug_check_all(const char *when) MP_HIDDEN;
+
+/* tcache.c: thread caches, magpool_tls, thread exit, the fork child. */
+extern struct cds_list_head mp_threads MP_HIDDEN;
 extern atomic_ulong mp_sweep_passes MP_HIDDEN;
+void mp_tcache_init_once(void) MP_HIDDEN;
+struct mp_tslot *mp_tslot_get(struct magpool *pool) MP_HIDDEN;
+unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
+                           const struct mp_tslot *s) MP_HIDDEN;
+void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
+void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
+uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;
+uint64_t mp_tcache_gets(const struct magpool *pool) MP_HIDDEN;
+void mp_tcache_reclaim_idle(struct magpool *pool,
+                            unsigned long pass) MP_HIDDEN;
+void mp_tcache_fork_child(void) MP_HIDDEN;
+
+/* magazine.c: the get and put slow paths (declared in mp_fast.h). */
+
+/* stats.c: statistics, summed on read; the dump at exit. */
+void mp_stats_at_exit(void) MP_HIDDEN;
+void mp_stats_sample(struct magpool *pool) MP_HIDDEN;
+void mp_stats_keep_destroyed(struct magpool *pool) MP_HIDDEN;
+int mp_stats_reserve(struct magpool *pool) MP_HIDDEN;
+
+/* sweeper.c: the thread that gives memory back. */
+int mp_sweeper_start(unsigned interval_ms) MP_HIDDEN;
+void mp_sweeper_stop(void) MP_HIDDEN;
 size_t mp_sweep_pool(struct magpool *pool, bool everything) MP_HIDDEN;
 void mp_sweeper_fork_prepare(void) MP_HIDDEN;
 void mp_sweeper_fork_parent(void) MP_HIDDEN;
 void mp_sweeper_fork_child(void) MP_HIDDEN;
 
-/* stats.c */
-void mp_stats_at_exit(void) MP_HIDDEN;
-void mp_stats_sample(struct magpool *pool) MP_HIDDEN;
-void mp_stats_keep_destroyed(struct magpool *pool) MP_HIDDEN;
-int mp_stats_reserve(struct magpool *pool) MP_HIDDEN;
+/* pool.c: lifecycle and global set-up. */
+void mp_global_init(void) MP_HIDDEN;
+struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
+                               unsigned long count, char *name) MP_HIDDEN;
+void mp_gf_pools_init(void) MP_HIDDEN;
+int mp_abi_check(const char *what, const char *name, unsigned abi) MP_HIDDEN;
 
 #endif /* MP_H */

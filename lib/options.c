@@ -1,19 +1,37 @@
 /*
- * options.c - the process-wide tunables, read once from the environment.
+ * options.c - the process-wide tunables, read once from the environment,
+ * and magpool's messages on stderr (which MAGPOOL_QUIET governs).
  *
- * Owns: struct mp_options mp_opt.  Every MAGPOOL_* variable is parsed here
- * and nowhere else; magpool(7) documents each one.  A value that does not
- * parse, or is out of range, is reported on stderr and the default used.
+ * Layer: calls nothing in lib/ (lib/LAYERS).  Everything above may log.
  *
- * Synchronization: written once by mp_options_load(), called under
- * pthread_once before the first pool exists; read-only afterwards.
+ * Owns: struct mp_options mp_opt and struct mp_debug mp_dbg.  Every
+ * MAGPOOL_* variable but MAGPOOL_GLUSTERFS (the GlusterFS front's own) is
+ * parsed here and nowhere else, the debugging modes (MAGPOOL_DEBUG, and
+ * whether valgrind or an AddressSanitizer runtime is present) included;
+ * magpool(7) documents each one.  A value that does not parse, or is out
+ * of range, is reported on stderr and the default used.  Also owns the
+ * messages' rate limit: each kind of message is printed the first
+ * MP_LOG_BURST times, then once every MP_LOG_EVERY occurrences with a
+ * count, so a program that double-puts in a loop cannot flood its log.
+ *
+ * Synchronization: mp_opt and mp_dbg are written once, by mp_options_load
+ * under this file's own pthread_once (mp_options_init), before the first
+ * pool exists; read-only afterwards.  A message printed while they are
+ * being parsed (a bad value) does not wait for that once: mp_opt_started,
+ * set first by the loading thread, says the parsing has begun.  The
+ * per-kind message counters are relaxed atomics (a count; losing an exact
+ * interleaving only changes which occurrence is printed).  A message is
+ * written with one write(2) so lines do not mix.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mp.h"
 
@@ -23,6 +41,50 @@
  * (magazine.c). */
 #define MP_DEFAULT_MAG_BYTES 4096u
 #define MP_DEFAULT_CHUNK_BYTES (1u << 20)
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+/* The parsing of the options has begun (see the top of this file).
+ * Relaxed: it orders nothing; a message that races the parsing of
+ * MAGPOOL_QUIET may be printed or not. */
+static atomic_bool mp_opt_started;
+
+#define MP_LOG_BURST 10u
+#define MP_LOG_EVERY 1000u
+
+static atomic_ulong seen[MP_MSG_NR];
+
+void mp_log(enum mp_msg kind, const char *fmt, ...)
+{
+    /* A put of NULL may come before any pool exists; but a message from
+     * the option parser comes from inside mp_options_init().  Relaxed: at
+     * worst a message races the parsing of MAGPOOL_QUIET. */
+    if (!atomic_load_explicit(&mp_opt_started, memory_order_relaxed))
+        mp_options_init();
+    unsigned long n =
+        atomic_fetch_add_explicit(&seen[kind], 1, memory_order_relaxed) + 1;
+    if (mp_opt.quiet || (n > MP_LOG_BURST && n % MP_LOG_EVERY))
+        return;
+    char buf[512];
+    int len = snprintf(buf, sizeof(buf), "magpool[%d]: ", (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    len += vsnprintf(buf + len, sizeof(buf) - (size_t)len, fmt, ap);
+    va_end(ap);
+    if (len >= (int)sizeof(buf) - 40)
+        len = (int)sizeof(buf) - 40;
+    if (n > MP_LOG_BURST)
+        len += snprintf(buf + len, sizeof(buf) - (size_t)len,
+                        " (%lu times so far)", n);
+    buf[len++] = '\n';
+    (void)!write(STDERR_FILENO, buf, (size_t)len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tunables                                                            */
+/* ------------------------------------------------------------------ */
 
 struct mp_options mp_opt = {
     .sweep_ms = MP_DEFAULT_SWEEP_MS,
@@ -69,13 +131,51 @@ static void env_ulong(const char *name, unsigned long lo, unsigned long hi,
     *out = x;
 }
 
-atomic_bool mp_opt_started;
+struct mp_debug mp_dbg;
 
-void mp_options_load(void)
+/* MAGPOOL_DEBUG, and the tools magpool detects by itself (debug.c says
+ * what each mode does). */
+static void debug_load(void)
+{
+    const char *v = getenv("MAGPOOL_DEBUG");
+    bool off = false;
+    if (v && *v) {
+        if (!strcmp(v, "1")) {
+            mp_dbg.check = true;
+        } else if (!strcmp(v, "abort")) {
+            mp_dbg.check = true;
+            mp_dbg.abort_on = true;
+        } else if (!strcmp(v, "0")) {
+            off = true;
+        } else {
+            mp_log(MP_MSG_CONFIG, "MAGPOOL_DEBUG=\"%s\" is not 0, 1 or "
+                   "abort; debugging stays off", v);
+            off = true;
+        }
+    }
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+    /* Under valgrind unless MAGPOOL_DEBUG=0 says to leave it alone. */
+    if (!off && RUNNING_ON_VALGRIND)
+        mp_dbg.valgrind = true;
+#endif
+#ifndef __SANITIZE_ADDRESS__
+    /* An ASan-built program using this uninstrumented library: poison
+     * what is free.  (A library built with ASan itself checks its own
+     * accesses, and its tests expect the normal paths.) */
+    if (!off && __asan_poison_memory_region && __asan_unpoison_memory_region) {
+        mp_dbg.asan = true;
+    }
+#endif
+    (void)off;
+    mp_dbg.on = mp_dbg.check || mp_dbg.valgrind || mp_dbg.asan;
+}
+
+
+static void options_load(void)
 {
     unsigned long v;
 
-    /* From here on mp_log() must not call mp_global_init(): that is
+    /* From here on mp_log() must not call mp_options_init(): that is
      * where we are (a message about a bad value below would wait for
      * its own pthread_once forever). */
     atomic_store_explicit(&mp_opt_started, true, memory_order_relaxed);
@@ -117,8 +217,12 @@ void mp_options_load(void)
     const char *stats = getenv("MAGPOOL_STATS");
     mp_opt.stats_path = stats && *stats ? strdup(stats) : NULL;
 
-    mp_debug_load(); /* MAGPOOL_DEBUG, valgrind, ASan */
+    debug_load(); /* MAGPOOL_DEBUG, valgrind, ASan */
     v = 1024;
     env_ulong("MAGPOOL_DEBUG_QUARANTINE", 0, 1000000, &v);
     mp_dbg.quarantine = (unsigned)v;
 }
+
+static pthread_once_t options_once = PTHREAD_ONCE_INIT;
+
+void mp_options_init(void) { pthread_once(&options_once, options_load); }

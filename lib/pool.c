@@ -1,24 +1,27 @@
 /*
- * pool.c - pool lifecycle: the registry of pools, create, destroy, and
- * the reference-counted process-wide init/fini.
+ * pool.c - pool lifecycle: create and destroy, the reference-counted
+ * process-wide init/fini and the sweeper's control, and the one-time
+ * global set-up, fork handlers included.
  *
- * Owns: mp_pools[] (index -> pool), mp_reg_lock, the one-time global set-up
- * (options, header key, TLS offset, fork and exit hooks) and the init count.
+ * Layer: the top of the core (lib/LAYERS): it calls every file below it
+ * and nothing below calls it.  Only the GlusterFS fronts sit above.
+ *
+ * Owns: the one-time global set-up (options, header key, the thread-exit
+ * key, the fork and exit hooks), the init count, the order in which
+ * fork's handlers take and release every magpool lock, and the exported
+ * lifecycle functions (magpool_create, _destroy, _foreach, _init, _fini,
+ * _sweeper_start, _sweeper_stop).  The table of pools is registry.c's.
  *
  * Synchronization:
- *   mp_pools[i]     written under mp_reg_lock with release stores; read by
- *                   the put slow path with acquire loads and no lock (a
- *                   pool is published fully built).
- *   pool->dead      set and read under mp_reg_lock (the put slow path reads
- *                   it without the lock only for a pool whose object it
- *                   holds, which therefore cannot be released meanwhile).
  *   init_count      init_lock, which is held across starting and stopping
  *                   the sweeper and across fork() (the child re-creates it).
- *   mp_reg_lock     recursive, so that a magpool_foreach() callback may
- *                   call magpool_stats() and the other functions that take
- *                   it.
- *   Lock order:     init_lock -> sweeper locks -> mp_reg_lock -> mp_rcu_lock
- *                   -> slab.lock -> os_lock.
+ *   fork            the prepare handler takes every magpool lock, in the
+ *                   lock order (registry.c), so that the child starts from
+ *                   consistent structures: init_lock, the sweeper's,
+ *                   mp_reg_lock, RCU's, every pool's slab.lock, os_lock;
+ *                   the parent releases them in reverse; the child
+ *                   re-creates them and drops the caches of the threads
+ *                   that did not survive (tcache.c).
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -27,61 +30,70 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "mp.h"
-
-pthread_mutex_t mp_reg_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-struct magpool *mp_pools[MAGPOOL_MAX_POOLS];
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned init_count;
 
-static uint64_t random_key(void)
+/* ------------------------------------------------------------------ */
+/* fork()                                                              */
+/* ------------------------------------------------------------------ */
+
+static void fork_prepare(void)
 {
-    uint64_t k = 0;
-    if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        k = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
-            (uint64_t)getpid() << 32 ^ (uintptr_t)&k;
-    }
-    /* High bit set: small foreign words never decode to a pool index. */
-    return k | (1ull << 63);
+    pthread_mutex_lock(&init_lock);
+    mp_sweeper_fork_prepare();
+    pthread_mutex_lock(&mp_reg_lock);
+    mp_rcu_fork_prepare();
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        if (mp_pools[i])
+            pthread_mutex_lock(&mp_pools[i]->slab.lock);
+    mp_os_fork_prepare();
 }
+
+static void fork_parent(void)
+{
+    mp_os_fork_parent();
+    for (unsigned i = MAGPOOL_MAX_POOLS; i-- > 0;)
+        if (mp_pools[i])
+            pthread_mutex_unlock(&mp_pools[i]->slab.lock);
+    mp_rcu_fork_parent();
+    pthread_mutex_unlock(&mp_reg_lock);
+    mp_sweeper_fork_parent();
+    pthread_mutex_unlock(&init_lock);
+}
+
+static void fork_child(void)
+{
+    mp_os_fork_child();
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        if (mp_pools[i])
+            pthread_mutex_init(&mp_pools[i]->slab.lock, NULL);
+    mp_rcu_fork_child();
+    mp_reg_lock_init();
+    mp_tcache_fork_child(); /* drops the caches of the threads gone */
+    mp_sweeper_fork_child();
+    pthread_mutex_init(&init_lock, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Global set-up                                                       */
+/* ------------------------------------------------------------------ */
 
 static void global_init_once(void)
 {
-    mp_options_load();
-    mp_key_alloc = random_key();
+    mp_options_init();
+    mp_registry_init_key();
     mp_tcache_init_once();
-    mp_debug_at_exit();
+    (void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+    mp_debug_init();
     if (mp_opt.stats_path)
         atexit(mp_stats_at_exit);
 }
 
 void mp_global_init(void) { pthread_once(&global_once, global_init_once); }
-
-void mp_reg_lock_init(void)
-{
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&mp_reg_lock, &a);
-    pthread_mutexattr_destroy(&a);
-}
-
-void mp_init_fork_prepare(void) { pthread_mutex_lock(&init_lock); }
-void mp_init_fork_parent(void) { pthread_mutex_unlock(&init_lock); }
-void mp_init_fork_child(void) { pthread_mutex_init(&init_lock, NULL); }
-
-struct magpool *mp_pool_lookup(uint64_t idx)
-{
-    return __atomic_load_n(&mp_pools[idx], __ATOMIC_ACQUIRE);
-}
 
 /* Rounds per magazine: MAGPOOL_MAG_BYTES of objects, at least 16 and
  * at most 128 objects, except that the floor of 16 is lowered for large
@@ -222,15 +234,6 @@ struct magpool *mp_gf_pool_new(void *ctx, unsigned long sizeof_type,
     return p;
 }
 
-/* Free a destroyed pool whose last outstanding object came back.
- * Caller holds mp_reg_lock. */
-void mp_pool_release_dead(struct magpool *pool)
-{
-    mp_slab_destroy(pool);
-    __atomic_store_n(&mp_pools[pool->idx], NULL, __ATOMIC_RELEASE);
-    free(pool);
-}
-
 MP_EXPORT void magpool_destroy(struct magpool *pool)
 {
     if (!pool) {
@@ -294,13 +297,22 @@ MP_EXPORT void magpool_foreach(void (*fn)(struct magpool *, void *),
     pthread_mutex_unlock(&mp_reg_lock);
 }
 
+/* mem_pools_init's semantics, shared by both GlusterFS fronts: it
+ * returns nothing, so a sweeper that cannot start is said. */
+void mp_gf_pools_init(void)
+{
+    if (magpool_init())
+        mp_log(MP_MSG_CONFIG, "mem_pools_init: cannot start the sweeper: %s",
+               strerror(errno));
+}
+
 MP_EXPORT int magpool_init(void)
 {
     mp_global_init();
     int ret = 0;
     pthread_mutex_lock(&init_lock);
     if (init_count++ == 0 && mp_opt.sweep_ms)
-        ret = magpool_sweeper_start(0);
+        ret = mp_sweeper_start(0);
     if (ret)
         init_count--;
     pthread_mutex_unlock(&init_lock);
@@ -312,8 +324,16 @@ MP_EXPORT void magpool_fini(void)
     pthread_mutex_lock(&init_lock);
     /* As GlusterFS: a fini without a matching init does nothing. */
     if (init_count > 0 && --init_count == 0) {
-        magpool_sweeper_stop();
+        mp_sweeper_stop();
         mp_debug_check_all("at magpool_fini");
     }
     pthread_mutex_unlock(&init_lock);
 }
+
+MP_EXPORT int magpool_sweeper_start(unsigned interval_ms)
+{
+    mp_global_init();
+    return mp_sweeper_start(interval_ms);
+}
+
+MP_EXPORT void magpool_sweeper_stop(void) { mp_sweeper_stop(); }

@@ -2,7 +2,7 @@
  * sweeper.c - the background thread that gives memory back to the kernel.
  *
  * Owns: the sweeper thread and its interval; the working-set estimate.
- * Each pass also lets quiet pools' magazines shrink (magazine.c) and
+ * Each pass also lets quiet pools' magazines shrink (depot.c) and
  * completes one grace period for the depots' retired nodes (depot.c).
  *
  * Working set (as Bonwick's depot and FreeBSD's UMA): over each interval
@@ -109,11 +109,6 @@ static void trim_heap(size_t unmapped, size_t swept_bytes)
 #endif
 }
 
-/* Passes of the sweeper so far.  Written by the sweeper only, under
- * mp_reg_lock; read with relaxed loads by every slow path (take_prev in
- * magazine.c) to date its slot: a label, ordering nothing. */
-atomic_ulong mp_sweep_passes;
-
 static void sweep_all(unsigned interval_ms)
 {
     size_t unmapped = 0, swept_bytes = 0;
@@ -199,9 +194,9 @@ static int start_locked(void)
     return 0;
 }
 
-MP_EXPORT int magpool_sweeper_start(unsigned interval_ms)
+/* magpool_sweeper_start (pool.c, after global init). */
+int mp_sweeper_start(unsigned interval_ms)
 {
-    mp_global_init();
     pthread_once(&sw_once, sw_init_once);
     pthread_mutex_lock(&sw_ctl);
     pthread_mutex_lock(&sw_lock);
@@ -219,7 +214,7 @@ MP_EXPORT int magpool_sweeper_start(unsigned interval_ms)
     return rc;
 }
 
-MP_EXPORT void magpool_sweeper_stop(void)
+void mp_sweeper_stop(void)
 {
     pthread_once(&sw_once, sw_init_once);
     pthread_mutex_lock(&sw_ctl);

@@ -2,9 +2,13 @@
  * tcache.c - thread caches: their creation, the registry of live threads,
  * thread exit and fork().
  *
+ * Layer: above depot and debug (lib/LAYERS).
+ *
  * Owns: struct mp_tcache (one per thread that ever took a slow path),
- * struct mp_tslot (one per thread and pool), the thread-exit hook and the
- * pthread_atfork handlers.
+ * struct mp_tslot (one per thread and pool), magpool_tls (this thread's
+ * view of its magazine tops, mp.h) and the sentinels, the count of
+ * sweeper passes that dates each slot's last use, the thread-exit hook
+ * and what a fork child does with the caches of threads that are gone.
  *
  * Synchronization:
  *   mp_tc (TLS)            the owner thread only.
@@ -28,9 +32,9 @@
  *   so anyone walking mp_threads under the lock may read it.
  *   A thread with a tcache is a registered RCU reader until its exit hook
  *   (rcu.c); after the hook it never creates one again.
- *   fork: the prepare handler takes every magpool lock (init, sweeper,
- *   registry, RCU, slabs, os), so the child starts from consistent
- *   structures.  The caches of the threads that did not survive are
+ *   fork: pool.c's prepare handler takes every magpool lock (init,
+ *   sweeper, registry, RCU, slabs, os), so the child starts from
+ *   consistent structures.  The caches of the threads that did not survive are
  *   dropped, not flushed: such a thread may have been stopped anywhere in
  *   a slow path, between the stores that swap its magazines, so no
  *   magazine of its can be trusted.  Their objects stay counted as in use
@@ -44,6 +48,22 @@
 
 CDS_LIST_HEAD(mp_threads);
 
+void *mp_sentinel[2] = { NULL, MP_END };
+
+/* Never written: every entry sends get and put to their slow paths. */
+void **mp_sentinel_tops[MAGPOOL_MAX_POOLS] = {
+    [0 ... MAGPOOL_MAX_POOLS - 1] = &mp_sentinel[1]
+};
+
+MP_EXPORT __thread struct magpool_tls magpool_tls
+    __attribute__((tls_model("initial-exec"))) = { mp_sentinel_tops, 0 };
+
+/* Passes of the sweeper so far.  Written by the sweeper only, under
+ * mp_reg_lock; read with relaxed loads by every slow path (take_prev in
+ * magazine.c) to date its slot, and by mp_tcache_reclaim_idle to find
+ * the idle ones: a label, ordering nothing. */
+atomic_ulong mp_sweep_passes;
+
 static __thread struct mp_tcache *mp_tc
     __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
@@ -53,7 +73,6 @@ static void thread_exit(void *arg);
 void mp_tcache_init_once(void)
 {
     (void)pthread_key_create(&exit_key, thread_exit);
-    (void)pthread_atfork(mp_fork_prepare, mp_fork_parent, mp_fork_child);
 }
 
 /* This thread's cache, created on its first slow path; NULL when there is
@@ -300,44 +319,13 @@ void mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
 /* fork()                                                              */
 /* ------------------------------------------------------------------ */
 
-void mp_fork_prepare(void)
+/* In a fork child (pool.c's handler, every magpool lock re-created):
+ * threads other than this one are gone.  Their caches are dropped whole
+ * (see the top of this file): the objects in them are lost to the child,
+ * which is bounded (two magazines per pool per thread) and safe, where
+ * flushing a half-swapped cache could hand one object to two owners. */
+void mp_tcache_fork_child(void)
 {
-    mp_init_fork_prepare();
-    mp_sweeper_fork_prepare();
-    pthread_mutex_lock(&mp_reg_lock);
-    mp_rcu_fork_prepare();
-    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
-        if (mp_pools[i])
-            pthread_mutex_lock(&mp_pools[i]->slab.lock);
-    mp_os_fork_prepare();
-}
-
-void mp_fork_parent(void)
-{
-    mp_os_fork_parent();
-    for (unsigned i = MAGPOOL_MAX_POOLS; i-- > 0;)
-        if (mp_pools[i])
-            pthread_mutex_unlock(&mp_pools[i]->slab.lock);
-    mp_rcu_fork_parent();
-    pthread_mutex_unlock(&mp_reg_lock);
-    mp_sweeper_fork_parent();
-    mp_init_fork_parent();
-}
-
-void mp_fork_child(void)
-{
-    mp_os_fork_child();
-    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
-        if (mp_pools[i])
-            pthread_mutex_init(&mp_pools[i]->slab.lock, NULL);
-    mp_rcu_fork_child();
-    mp_reg_lock_init();
-
-    /* Threads other than this one are gone.  Their caches are dropped
-     * whole (see the top of this file): the objects in them are lost to
-     * the child, which is bounded (two magazines per pool per thread) and
-     * safe, where flushing a half-swapped cache could hand one object to
-     * two owners. */
     struct mp_tcache *tc, *tmp;
     cds_list_for_each_entry_safe(tc, tmp, &mp_threads, link) {
         if (tc == mp_tc)
@@ -348,6 +336,4 @@ void mp_fork_child(void)
         cds_list_del(&tc->link);
         free(tc);
     }
-    mp_sweeper_fork_child();
-    mp_init_fork_child();
 }

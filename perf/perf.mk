@@ -91,7 +91,7 @@ perf_bench_glusterfs_LDFLAGS = $(PERF_LD_OPTS)
 perf_bench_glusterfs_LDADD = -lglusterfs $(BENCHMARK_LIBS) -lpthread
 
 dist_man_MANS += man/magpool-bench.1
-EXTRA_DIST += perf/instr.sh perf/run.sh perf/summarize.py perf/lib.sh \
+EXTRA_DIST += perf/instr.sh perf/run.sh perf/summarize.py perf/targets.tsv perf/lib.sh \
 	perf/results/README.md perf/NOTES.md
 
 # ------------------------------------------------------------- targets

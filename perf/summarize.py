@@ -513,26 +513,28 @@ def md_table(header, rows):
     return out
 
 
-# The fast-path targets, as time ratios (lower is better):
-# (label, workload, sizes, threads, magpool backend, competitor, target).
-TARGETS = [
-    ("hot pair, exported functions / tcmalloc", "pair", None, 1,
-     "magpool", "tcmalloc", 0.95),
-    ("hot pair, inline API / tcmalloc", "pair", None, 1,
-     "magpool-inline", "tcmalloc", 0.45),
-    ("hot pair, inline API / tls-list (a bare list, called; perf/hotpair has it inlined)", "pair", None, 1,
-     "magpool-inline", "tls-list", 1.30),
-    ("1000 gets then 1000 puts, exported / tcmalloc", "batch", None, 1,
-     "magpool", "tcmalloc", 0.80),
-    ("1000 gets then 1000 puts, exported / tcmalloc", "batch", None, 2,
-     "magpool", "tcmalloc", 0.80),
-    ("1000 gets then 1000 puts, inline API / tcmalloc", "batch", None, 1,
-     "magpool-inline", "tcmalloc", 0.80),
-    ("1000 gets then 1000 puts, inline API / tcmalloc", "batch", None, 2,
-     "magpool-inline", "tcmalloc", 0.80),
-]
-PRODCONS_TARGET = 0.5   # of the best of these, by time
-PRODCONS_RIVALS = ("tcmalloc", "jemalloc", "mimalloc")
+# The targets, as time ratios (lower is better), kept as data in
+# perf/targets.tsv (its header says what each column means).
+def load_targets(path):
+    ratios, prodcons = [], None
+    with open(path) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            kind, label, w, threads, mp, comp, goal = \
+                line.rstrip("\n").split("\t")
+            if kind == "ratio":
+                ratios.append((label, w, None, int(threads), mp, comp,
+                               float(goal)))
+            elif kind == "prodcons":
+                prodcons = (tuple(comp.split(",")), float(goal))
+            else:
+                raise ValueError("%s: unknown kind %r" % (path, kind))
+    return ratios, prodcons
+
+
+TARGETS, (PRODCONS_RIVALS, PRODCONS_TARGET) = load_targets(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "targets.tsv"))
 CONDITIONS = [("F", False, "F"), ("S", False, "S"),
               ("S", True, "S forced (SSBD)")]
 

@@ -8,6 +8,8 @@ if HAVE_CHECK
 MP_TEST_BINS = \
 	tests/test_magazine \
 	tests/test_depot \
+	tests/test_slab \
+	tests/test_depot_layer \
 	tests/test_threads \
 	tests/test_fork \
 	tests/test_sweeper \
@@ -38,11 +40,12 @@ endif
 TESTS = $(MP_TEST_BINS) tests/test_valgrind.sh tests/test_asan_program.sh \
 	tests/model_passthrough.sh tests/model_debug.sh \
 	tests/test_faults_passthrough.sh \
-	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_glibc_versions.sh
+	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_glibc_versions.sh \
+	tests/test_layers.sh
 endif
 EXTRA_DIST += tests/model_passthrough.sh tests/model_debug.sh tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_valgrind.sh \
-	tests/test_asan_program.sh tests/test_glibc_versions.sh
+	tests/test_asan_program.sh tests/test_glibc_versions.sh tests/test_layers.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
@@ -74,6 +77,18 @@ tests_test_magazine_LDADD = $(TEST_LDADD)
 tests_test_depot_SOURCES = tests/test_depot.c
 tests_test_depot_CFLAGS = $(TEST_CFLAGS)
 tests_test_depot_LDADD = $(TEST_LDADD)
+# The layers linked alone (lib/LAYERS): each test builds only the files
+# of its layer and of those below it, which also proves they link
+# without anything above.
+LAYER_TEST_CFLAGS = $(TEST_CFLAGS) $(URCU_CFLAGS) -I$(top_srcdir)/lib
+LAYER_TEST_LDADD = $(URCU_LIBS) $(CHECK_LIBS) -lpthread
+tests_test_slab_SOURCES = tests/test_slab.c lib/os.c lib/options.c lib/slab.c
+tests_test_slab_CFLAGS = $(LAYER_TEST_CFLAGS)
+tests_test_slab_LDADD = $(LAYER_TEST_LDADD)
+tests_test_depot_layer_SOURCES = tests/test_depot_layer.c lib/os.c lib/rcu.c \
+	lib/options.c lib/slab.c lib/registry.c lib/depot.c
+tests_test_depot_layer_CFLAGS = $(LAYER_TEST_CFLAGS)
+tests_test_depot_layer_LDADD = $(LAYER_TEST_LDADD)
 tests_test_threads_SOURCES = tests/test_threads.c
 tests_test_threads_CFLAGS = $(TEST_CFLAGS)
 tests_test_threads_LDADD = $(TEST_LDADD)
@@ -179,8 +194,8 @@ tests_test_gluster_versions_DEPENDENCIES = libmagpool-preload.la $(FAKEGF_FORMS)
 # with the preload shim, in a private network namespace.  Needs root;
 # installs glusterfs-server, glusterfs-client and fio if missing.
 EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh tests/gluster/install.sh \
-	tests/gluster/bench.sh tests/gluster/smallfiles.c tests/gluster/metadata.c \
-	tests/gluster/RESULTS.md tests/gluster/RESULTS.csv
+	tests/gluster/smallfiles.c perf/gluster/bench.sh perf/gluster/metadata.c \
+	perf/results/gluster/RESULTS.md perf/results/gluster/RESULTS.csv
 if HAVE_GLUSTERFS
 check-gluster: all
 	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
@@ -210,7 +225,7 @@ check-gluster-static: all
 bench-gluster: all glusterfsd
 	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
 	MAGPOOL_GLUSTERFSD=$(abs_builddir)/gluster/glusterfsd-magpool \
-	$(SHELL) $(srcdir)/tests/gluster/bench.sh
+	$(SHELL) $(srcdir)/perf/gluster/bench.sh
 else
 check-gluster check-gluster-static bench-gluster:
 	@echo "$@: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2

@@ -337,7 +337,7 @@ preflight() {
 build_metadata() {
     # shellcheck disable=SC2046 # pkg-config prints several words
     cc -std=gnu11 -O2 -g -Wall -Wextra -o "$1" \
-        "$GF_LIB_DIR/metadata.c" \
+        "$GF_LIB_DIR/../../perf/gluster/metadata.c" \
         $(pkg-config --cflags --libs glusterfs-api) -lpthread ||
         die "cannot build metadata.c"
 }

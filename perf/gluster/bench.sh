@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/gluster/bench.sh - GlusterFS 10.3 with its own pool, with magpool
+# perf/gluster/bench.sh - GlusterFS 10.3 with its own pool, with magpool
 # (preloaded or linked into glusterfsd), and with no pool at all (malloc:
 # glibc's or tcmalloc), compared.
 #
@@ -91,8 +91,9 @@ set -Eeuo pipefail
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Set-up, clients and teardown are the end-to-end test's.
 # shellcheck source=tests/gluster/lib.sh
-. "$HERE/lib.sh"
+. "$HERE/../../tests/gluster/lib.sh"
 PRELOAD=${MAGPOOL_PRELOAD-}
 TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
 ROUNDS=${MAGPOOL_BENCH_ROUNDS:-3}
@@ -101,7 +102,7 @@ DEFAULT_CONFIGS="stock magpool passthrough tcmalloc${GLUSTERFSD:+ static}"
 read -r -a CONFIGS <<<"${MAGPOOL_BENCH_CONFIGS:-$DEFAULT_CONFIGS}"
 FIO_SECS=${MAGPOOL_BENCH_FIO_SECS:-10}
 FILES=${MAGPOOL_BENCH_FILES:-200}
-OUT=${MAGPOOL_BENCH_OUT:-$HERE}
+OUT=${MAGPOOL_BENCH_OUT:-$HERE/../results/gluster}
 KEEP=${MAGPOOL_GLUSTER_KEEP:-0}
 SF_THREADS=4
 MD_FILES=${MAGPOOL_BENCH_MD_FILES:-50000}

@@ -1,0 +1,185 @@
+/*
+ * test_slab.c - the slab layer by itself: linked with lib/os.c,
+ * lib/options.c and lib/slab.c only (lib/LAYERS), no pool, no thread
+ * cache, no depot.  A pool here is a struct magpool filled in by hand
+ * with what the slab reads (object size, header value, name).
+ */
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "mp.h"
+#include "testutil.h"
+
+#define HDR_ALLOC 0xa5c3f00d5eed0007ull
+
+static struct magpool *new_pool(size_t obj_size)
+{
+    mp_options_init();
+    struct magpool *p = calloc(1, sizeof(*p));
+    ck_assert_ptr_nonnull(p);
+    p->obj_size = p->sizeof_type = obj_size;
+    p->hdr_alloc = HDR_ALLOC;
+    snprintf(p->name, sizeof(p->name), "slab-test");
+    ck_assert_int_eq(mp_slab_init(p), 0);
+    return p;
+}
+
+static void free_pool(struct magpool *p)
+{
+    mp_slab_destroy(p);
+    free(p);
+}
+
+static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+START_TEST(carved_objects_are_aligned_distinct_never_page_aligned_and_marked_free)
+{
+    struct magpool *p = new_pool(24);
+    struct mp_slab *sl = &p->slab;
+    unsigned n = 3 * sl->nobj; /* three chunks' worth */
+    void **objs = calloc(n, sizeof(void *));
+    unsigned got = 0;
+    while (got < n)
+        got += mp_slab_alloc(p, objs + got, n - got);
+    ck_assert_uint_eq(sl->out, n);
+    for (unsigned i = 0; i < n; i++) {
+        ck_assert_uint_eq((uintptr_t)objs[i] % MP_OBJ_ALIGN, 0);
+        ck_assert_msg((uintptr_t)objs[i] % page_size() != 0,
+                      "object %p is page-aligned", objs[i]);
+        ck_assert_uint_eq(*mp_hdr(objs[i]), HDR_ALLOC ^ MP_HDR_FLIP);
+        memset(objs[i], 0x5a, 24); /* writable, all of it */
+    }
+    qsort(objs, n, sizeof(void *), cmp_ptr);
+    for (unsigned i = 1; i < n; i++)
+        ck_assert_msg((char *)objs[i] - (char *)objs[i - 1] >= (long)sl->stride,
+                      "objects %p and %p overlap", objs[i - 1], objs[i]);
+    ck_assert_uint_ge(sl->maps, 3);
+    free(objs);
+    free_pool(p);
+}
+END_TEST
+
+START_TEST(a_chunk_whose_objects_all_come_back_is_unmapped)
+{
+    struct magpool *p = new_pool(64);
+    struct mp_slab *sl = &p->slab;
+    unsigned n = sl->nobj / 2;
+    void **objs = calloc(n, sizeof(void *));
+    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
+    for (unsigned i = 0; i < n; i++)
+        memset(objs[i], 1, 64); /* make the pages resident */
+    ck_assert_uint_gt(mp_slab_resident(p), 0);
+    ck_assert_uint_eq(sl->maps, 1);
+    /* All but one back: the chunk stays. */
+    ck_assert_uint_eq(mp_slab_free(p, objs + 1, n - 1), 0);
+    ck_assert_uint_eq(sl->unmaps, 0);
+    /* The last one: the chunk goes, and its resident bytes are counted. */
+    ck_assert_uint_gt(mp_slab_free(p, objs, 1), 0);
+    ck_assert_uint_eq(sl->unmaps, 1);
+    ck_assert_uint_eq(sl->out, 0);
+    ck_assert_uint_eq(mp_slab_resident(p), 0);
+    free(objs);
+    free_pool(p);
+}
+END_TEST
+
+START_TEST(free_pages_of_a_live_chunk_go_back_and_are_carved_again)
+{
+    struct magpool *p = new_pool(200);
+    struct mp_slab *sl = &p->slab;
+    unsigned n = sl->nobj;
+    void **objs = calloc(n, sizeof(void *));
+    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
+    for (unsigned i = 0; i < n; i++)
+        memset(objs[i], 2, 200);
+    uint64_t before = mp_slab_resident(p);
+    /* Keep the first object; give back the others of its chunk (the
+     * objects skipped at page starts may have spilled a few into a
+     * second chunk, which keep theirs out). */
+    uintptr_t c0 = (uintptr_t)objs[0] & ~(uintptr_t)(sl->chunk_size - 1);
+    void **back = calloc(n, sizeof(void *));
+    unsigned nback = 0;
+    for (unsigned i = 1; i < n; i++)
+        if (((uintptr_t)objs[i] & ~(uintptr_t)(sl->chunk_size - 1)) == c0)
+            back[nback++] = objs[i];
+    ck_assert_uint_gt(nback, n / 2);
+    mp_slab_free(p, back, nback);
+    ck_assert_uint_eq(sl->unmaps, 0);
+    size_t released = mp_slab_release_pages(p);
+    ck_assert_uint_gt(released, 0);
+    ck_assert_uint_gt(sl->pages_released, 0);
+    ck_assert_uint_lt(mp_slab_resident(p), before);
+    /* The kept object is intact. */
+    for (unsigned k = 0; k < 200; k++)
+        ck_assert_uint_eq(((unsigned char *)objs[0])[k], 2);
+    /* Every object given back comes back from the same chunk, marked
+     * free and writable, without a new map. */
+    uint64_t maps = sl->maps;
+    ck_assert_uint_eq(mp_slab_alloc(p, back, nback), nback);
+    ck_assert_uint_eq(sl->maps, maps);
+    qsort(back, nback, sizeof(void *), cmp_ptr);
+    for (unsigned i = 0; i < nback; i++) {
+        if (i)
+            ck_assert_ptr_ne(back[i], back[i - 1]);
+        ck_assert_uint_eq((uintptr_t)back[i] & ~(uintptr_t)(sl->chunk_size - 1), c0);
+        ck_assert_uint_eq(*mp_hdr(back[i]), p->hdr_alloc ^ MP_HDR_FLIP);
+        memset(back[i], 3, 200);
+    }
+    free(back);
+    free(objs);
+    free_pool(p);
+}
+END_TEST
+
+START_TEST(destroy_unmaps_every_chunk_with_objects_still_out)
+{
+    struct magpool *p = new_pool(512);
+    struct mp_slab *sl = &p->slab;
+    unsigned n = 2 * sl->nobj + 3;
+    void **objs = calloc(n, sizeof(void *));
+    unsigned got = 0;
+    while (got < n)
+        got += mp_slab_alloc(p, objs + got, n - got);
+    for (unsigned i = 0; i < n; i++)
+        memset(objs[i], 4, 512);
+    /* An object past its chunk's first page (which keeps os.c's record
+     * of a retired chunk). */
+    void *probe = NULL;
+    for (unsigned i = 0; i < n && !probe; i++)
+        if (((uintptr_t)objs[i] & (sl->chunk_size - 1)) > 2 * page_size())
+            probe = objs[i];
+    ck_assert_ptr_nonnull(probe);
+    mp_slab_destroy(p);
+    ck_assert_uint_eq(sl->unmaps, sl->maps);
+    ck_assert_uint_eq(sl->out, 0);
+    /* Its memory went back to the kernel: not resident (os.c keeps the
+     * chunk mapped for reuse), or unmapped. */
+    unsigned char vec = 1;
+    void *page = (void *)((uintptr_t)probe & ~(page_size() - 1));
+    int rc = mincore(page, page_size(), &vec);
+    ck_assert_msg((rc == 0 && !(vec & 1)) || (rc == -1 && errno == ENOMEM),
+                  "page of %p still resident after destroy", probe);
+    free(objs);
+    free(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("slab");
+    TCase *tc = tcase_create("alone");
+    tcase_add_test(tc, carved_objects_are_aligned_distinct_never_page_aligned_and_marked_free);
+    tcase_add_test(tc, a_chunk_whose_objects_all_come_back_is_unmapped);
+    tcase_add_test(tc, free_pages_of_a_live_chunk_go_back_and_are_carved_again);
+    tcase_add_test(tc, destroy_unmaps_every_chunk_with_objects_still_out);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(suite()); }
