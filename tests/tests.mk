@@ -41,11 +41,12 @@ TESTS = $(MP_TEST_BINS) tests/test_valgrind.sh tests/test_asan_program.sh \
 	tests/model_passthrough.sh tests/model_debug.sh \
 	tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_glibc_versions.sh \
-	tests/test_layers.sh
+	tests/test_layers.sh tests/test_abi_symbols.sh
 endif
 EXTRA_DIST += tests/model_passthrough.sh tests/model_debug.sh tests/test_faults_passthrough.sh \
 	tests/test_ctypes.sh tests/test_magpool_stat.sh tests/test_valgrind.sh \
-	tests/test_asan_program.sh tests/test_glibc_versions.sh tests/test_layers.sh
+	tests/test_asan_program.sh tests/test_glibc_versions.sh tests/test_layers.sh \
+	tests/test_abi_symbols.sh
 # The wrapper scripts live in the source tree, the programs in the build tree.
 AM_TESTS_ENVIRONMENT = MP_BUILDDIR='$(abs_builddir)'; export MP_BUILDDIR;
 
