@@ -163,6 +163,7 @@ struct mp_slab {
     uint64_t out;                   /* objects carved and not returned */
     uint64_t chunks, maps, unmaps, refills;
     uint64_t pages_released;        /* pages given back from live chunks */
+    size_t page;                    /* unit of page release (slab.c) */
 };
 
 /* What statedump reads through struct mem_pool::pool (power_of_two). */

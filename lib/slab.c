@@ -62,6 +62,8 @@ int mp_slab_init(struct magpool *pool)
     while (cs < want)
         cs <<= 1;
     sl->chunk_size = cs;
+    /* The unit of page release: the system's page (see below). */
+    sl->page = (size_t)sysconf(_SC_PAGESIZE);
     sl->nobj = (unsigned)((cs - sl->first) / sl->stride);
     sl->out = sl->chunks = sl->maps = sl->unmaps = sl->refills = 0;
     return 0;
@@ -130,7 +132,16 @@ static struct mp_chunk *chunk_of(const struct mp_slab *sl, void *obj)
 /* Pages of live chunks                                                 */
 /* ------------------------------------------------------------------ */
 
-#define MP_PAGE 4096u
+/* The page release works in units of sl->page bytes: the system's page
+ * size (sysconf), 4 KiB on x86-64, 4, 16 or 64 KiB on arm64, 64 KiB on
+ * ppc64el.  Any multiple of the system's page works as well (madvise then
+ * drops whole pages), which is how the tests exercise 16 and 64 KiB on a
+ * 4 KiB machine.  Per chunk, one bit per page marks the busy ones and one
+ * bit per object the free ones, on the stack: chunks of at most
+ * MP_REL_MAX_CHUNK bytes (the default size; a larger MAGPOOL_CHUNK_BYTES
+ * switches the release off) and at most MP_REL_MAX_PAGES pages. */
+#define MP_REL_MAX_CHUNK (1u << 20)
+#define MP_REL_MAX_PAGES (MP_REL_MAX_CHUNK / 4096u)
 
 /* Offset in the chunk of object i's header. */
 static size_t hdr_off(const struct mp_slab *sl, size_t i)
@@ -152,8 +163,8 @@ static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
 {
     uint64_t hdr_free = c->pool->hdr_alloc ^ MP_HDR_FLIP;
     c->nrel--;
-    size_t lo = (size_t)c->rel[c->nrel].page * MP_PAGE;
-    size_t hi = lo + (size_t)c->rel[c->nrel].npages * MP_PAGE;
+    size_t lo = (size_t)c->rel[c->nrel].page * sl->page;
+    size_t hi = lo + (size_t)c->rel[c->nrel].npages * sl->page;
     size_t k = carved(sl, c);
     /* The first object whose header is at or after lo. */
     size_t i = lo > sl->first ? (lo - sl->first + sl->stride - 1) / sl->stride
@@ -174,19 +185,20 @@ static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
 static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
 {
     size_t k = carved(sl, c);
-    size_t npages = sl->chunk_size / MP_PAGE;
+    size_t page = sl->page;
+    size_t npages = sl->chunk_size / page;
     /* Pages below this one hold the chunk's header (never given back). */
-    size_t first_page = (sl->first + MP_PAGE - 1) / MP_PAGE;
-    /* busy[p]: some object overlapping page p is out.  One bit per page:
-     * 256 bytes for a 1 MiB chunk; larger chunks are not looked at. */
-    uint64_t busy[(1u << 20) / MP_PAGE / 64];
-    if (npages > sizeof(busy) * 8 || c->nrel == MP_REL_RUNS)
+    size_t first_page = (sl->first + page - 1) / page;
+    /* busy[p]: some object overlapping page p is out.  One bit per page. */
+    uint64_t busy[MP_REL_MAX_PAGES / 64];
+    if (sl->chunk_size > MP_REL_MAX_CHUNK || npages > sizeof(busy) * 8 ||
+        c->nrel == MP_REL_RUNS)
         return 0;
     memset(busy, 0, sizeof(busy));
     /* Which carved objects are free (on the list): one bit each, at most
      * 1 MiB / 16 B of them (8 KiB of stack).  The others are out (page-
      * head slots excepted: never handed out). */
-    uint64_t isfree[(1u << 20) / MP_OBJ_ALIGN / 64];
+    uint64_t isfree[MP_REL_MAX_CHUNK / MP_OBJ_ALIGN / 64];
     memset(isfree, 0, (k + 63) / 64 * sizeof(uint64_t));
     for (char *o = c->free; o; o = *(char **)o) {
         size_t i = ((size_t)(o - (char *)c) - MP_HDR_SIZE - sl->first) /
@@ -197,8 +209,8 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
         char *obj = (char *)c + hdr_off(sl, i) + MP_HDR_SIZE;
         if ((isfree[i / 64] & (1ull << (i % 64))) || mp_in_page_head(obj))
             continue;
-        size_t a = hdr_off(sl, i) / MP_PAGE;
-        size_t b = (hdr_off(sl, i) + sl->stride - 1) / MP_PAGE;
+        size_t a = hdr_off(sl, i) / page;
+        size_t b = (hdr_off(sl, i) + sl->stride - 1) / page;
         for (size_t p = a; p <= b && p < npages; p++)
             busy[p / 64] |= 1ull << (p % 64);
     }
@@ -206,7 +218,7 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
      * carved later has its header at or above it, so a recorded run never
      * owns an object carved after the run was given back (recarve_run
      * puts back every object whose header is in the run). */
-    size_t top = hdr_off(sl, k) / MP_PAGE;
+    size_t top = hdr_off(sl, k) / page;
     if (top > npages)
         top = npages;
     size_t given = 0, p = first_page;
@@ -232,7 +244,7 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
     char **pp = (char **)&c->free;
     while (*pp) {
         char *o = *pp;
-        size_t pg = ((size_t)(o - (char *)c) - MP_HDR_SIZE) / MP_PAGE;
+        size_t pg = ((size_t)(o - (char *)c) - MP_HDR_SIZE) / page;
         bool in_run = false;
         for (unsigned r = 0; r < nruns && !in_run; r++)
             in_run = pg >= runs[r].page && pg < runs[r].page + runs[r].n;
@@ -244,9 +256,9 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
     for (unsigned r = 0; r < nruns; r++) {
         /* MADV_DONTNEED on private anonymous memory cannot fail for a
          * range we mapped; the pages read as zeros when touched again. */
-        char *at = (char *)c + runs[r].page * MP_PAGE;
-        given += mp_os_resident(at, runs[r].n * MP_PAGE);
-        (void)madvise(at, runs[r].n * MP_PAGE, MADV_DONTNEED);
+        char *at = (char *)c + runs[r].page * page;
+        given += mp_os_resident(at, runs[r].n * page);
+        (void)madvise(at, runs[r].n * page, MADV_DONTNEED);
         c->rel[c->nrel].page = (uint32_t)runs[r].page;
         c->rel[c->nrel].npages = (uint32_t)runs[r].n;
         c->nrel++;
@@ -263,9 +275,7 @@ size_t mp_slab_release_pages(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
     size_t given = 0;
-    /* The runs are counted in 4 KiB pages: with larger pages a run could
-     * be rounded up over a page that holds objects in use. */
-    if (mp_dbg.on || sysconf(_SC_PAGESIZE) != MP_PAGE)
+    if (mp_dbg.on)
         return 0;
     pthread_mutex_lock(&sl->lock);
     struct mp_chunk *c;

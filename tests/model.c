@@ -754,11 +754,12 @@ static void op_foreign_put(void)
 {
     static char page_buf[8192] __attribute__((aligned(4096)));
     if (!hole_page) {
-        char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+        size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+        char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED || mprotect(m, 4096, PROT_NONE))
+        if (m == MAP_FAILED || mprotect(m, pg, PROT_NONE))
             fail("mmap/mprotect: %s", strerror(errno));
-        hole_page = m + 4096;
+        hole_page = m + pg;
     }
     if (below(4) == 0) {
         promise = "a foreign pointer 1 to 7 bytes into a page whose previous "
@@ -1291,9 +1292,10 @@ static void op_double_put_after_retire(void)
 /* Whether the page that holds the header of object o is in memory. */
 static bool header_resident(const void *o)
 {
-    uintptr_t page = ((uintptr_t)o - 8) & ~(uintptr_t)4095;
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t page = ((uintptr_t)o - 8) & ~(uintptr_t)(pg - 1);
     unsigned char v = 0;
-    if (mincore((void *)page, 4096, &v))
+    if (mincore((void *)page, pg, &v))
         fail("mincore: %s", strerror(errno));
     return v & 1;
 }
@@ -1305,8 +1307,7 @@ static bool header_resident(const void *o)
  * reads zero and the put is ignored uncounted: magpool(3).) */
 static void op_recarved_double_put(void)
 {
-    if (opt_passthrough || lib_debug || sweeper_on ||
-        sysconf(_SC_PAGESIZE) != 4096)
+    if (opt_passthrough || lib_debug || sweeper_on)
         return;
     promise = "a double put of a free object is detected and counted, also "
               "after its page was given back and carved again";

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,7 +182,8 @@ void check_trim_return(size_t returned, uint64_t before, uint64_t after)
     uint64_t drop = before > after ? before - after : 0;
     /* A page of slack either way: the retired chunk's first page keeps
      * its link in the retired list. */
-    if (returned > drop + 4096 || drop > returned + (64u << 10))
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    if (returned > drop + pg || drop > returned + (64u << 10))
         fail("magpool_trim returned %zu bytes; the pools' resident memory "
              "fell by %" PRIu64 " (from %" PRIu64 " to %" PRIu64 ")",
              returned, drop, before, after);

@@ -115,23 +115,24 @@ START_TEST(foreign_pointer_1_to_7_bytes_into_a_page_after_a_hole_is_ignored)
     struct magpool *p = magpool_create("page-head", 64, NULL);
     void *o = magpool_get(p);
     magpool_put(o);
-    /* Two pages; the first is unmapped, so reading 8 bytes in front of
-     * page + k (k < 8) would fault. */
-    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+    /* Two pages (of the system's size); the first is unmapped, so
+     * reading 8 bytes in front of page + k (k < 8) would fault. */
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(m, MAP_FAILED);
-    ck_assert_int_eq(munmap(m, 4096), 0);
+    ck_assert_int_eq(munmap(m, pg), 0);
     for (int k = 0; k < 16; k++)
-        magpool_put(m + 4096 + k);
+        magpool_put(m + pg + k);
     /* Misaligned pointers further into a page are read without
      * undefined behaviour (UBSan checks this) and ignored. */
     for (int k = 9; k < 16; k++)
-        magpool_put(m + 4096 + 64 + k);
+        magpool_put(m + pg + 64 + k);
     /* Nothing entered the pool. */
     ck_assert_ptr_eq(magpool_get(p), o);
     ck_assert_uint_eq(pool_stats(p).double_puts, 0);
     magpool_put(o);
-    munmap(m + 4096, 4096);
+    munmap(m + pg, pg);
     magpool_destroy(p);
 }
 END_TEST
@@ -205,7 +206,8 @@ START_TEST(out_of_memory_gives_ENOMEM_and_loses_nothing)
     long vm_pages = 0;
     ck_assert_int_eq(fscanf(f, "%ld", &vm_pages), 1);
     fclose(f);
-    rl.rlim_cur = rl.rlim_max = (rlim_t)vm_pages * 4096 + (64ul << 20);
+    rl.rlim_cur = rl.rlim_max =
+        (rlim_t)vm_pages * (rlim_t)sysconf(_SC_PAGESIZE) + (64ul << 20);
     ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
     static void *objs[100000];
     size_t n = 0;

@@ -50,13 +50,14 @@ START_TEST(inline_put_ignores_foreign_pointers_and_detects_double_puts)
     memset(heap, 0x77, 64);
     magpool_inline_put(heap + 16);
     magpool_inline_put(NULL);
-    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(m, MAP_FAILED);
-    munmap(m, 4096);
+    munmap(m, pg);
     for (int k = 0; k < 8; k++)
-        magpool_inline_put(m + 4096 + k);
-    munmap(m + 4096, 4096);
+        magpool_inline_put(m + pg + k);
+    munmap(m + pg, pg);
     free(heap);
     ck_assert_uint_eq(pool_stats(p).double_puts, 0);
     magpool_inline_put(a);
@@ -168,15 +169,16 @@ START_TEST(put_to_checks_the_header_and_sends_strays_to_their_own_pool)
     magpool_put_to(p, heap + 16);
     magpool_inline_put_to(p, NULL);
     magpool_put_to(p, NULL);
-    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(m, MAP_FAILED);
-    munmap(m, 4096);
+    munmap(m, pg);
     for (int k = 0; k < 8; k++) {
-        magpool_inline_put_to(p, m + 4096 + k);
-        magpool_put_to(q, m + 4096 + k);
+        magpool_inline_put_to(p, m + pg + k);
+        magpool_put_to(q, m + pg + k);
     }
-    munmap(m + 4096, 4096);
+    munmap(m + pg, pg);
     free(heap);
     /* A pointer one byte off one of p's objects is not p's. */
     char *y = magpool_inline_get(p);

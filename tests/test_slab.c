@@ -137,6 +137,82 @@ START_TEST(free_pages_of_a_live_chunk_go_back_and_are_carved_again)
 }
 END_TEST
 
+/* The release works in units of any multiple of the system's page: the
+ * page sizes of arm64 (16 KiB, 64 KiB) and ppc64el (64 KiB) run here as
+ * units on this machine's pages.  A unit that holds part of an object in
+ * use is never given back (its bytes would read zero), every other free
+ * one is, and every object given back is carved again, once. */
+static void release_with_unit(size_t unit)
+{
+    struct magpool *p = new_pool(200);
+    struct mp_slab *sl = &p->slab;
+    if (unit % page_size() || unit > sl->chunk_size / 4) {
+        free_pool(p);
+        return;
+    }
+    sl->page = unit;
+    unsigned n = sl->nobj;
+    void **objs = calloc(n, sizeof(void *));
+    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
+    uintptr_t mask = ~(uintptr_t)(sl->chunk_size - 1);
+    uintptr_t c0 = (uintptr_t)objs[0] & mask;
+    /* Keep objects 0, 700, 1400, ... of the first chunk (some units hold
+     * one, many hold none); give back the others of that chunk. */
+    void **kept = calloc(n, sizeof(void *)), **back = calloc(n, sizeof(void *));
+    unsigned nkept = 0, nback = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (((uintptr_t)objs[i] & mask) != c0)
+            continue;
+        memset(objs[i], (int)(i % 251) + 1, 200);
+        if (i % 700 == 0)
+            kept[nkept++] = objs[i];
+        else
+            back[nback++] = objs[i];
+    }
+    mp_slab_free(p, back, nback);
+    uint64_t released_before = sl->pages_released;
+    size_t given = mp_slab_release_pages(p);
+    ck_assert_msg(given > 0, "unit %zu: nothing given back", unit);
+    ck_assert_uint_gt(sl->pages_released, released_before);
+    /* The kept objects still hold their bytes: no unit with one was
+     * dropped. */
+    for (unsigned j = 0; j < nkept; j++) {
+        unsigned i = (unsigned)(j * 700);
+        for (unsigned k = 0; k < 200; k++)
+            ck_assert_msg(((unsigned char *)kept[j])[k] == (i % 251) + 1,
+                          "unit %zu: object %u in use lost byte %u", unit, i, k);
+        ck_assert_uint_eq(*mp_hdr(kept[j]), p->hdr_alloc ^ MP_HDR_FLIP);
+    }
+    /* Everything given back is carved again from the same chunk, each
+     * object once, none over a kept one. */
+    uint64_t maps = sl->maps;
+    ck_assert_uint_eq(mp_slab_alloc(p, back, nback), nback);
+    ck_assert_uint_eq(sl->maps, maps);
+    for (unsigned i = 0; i < nkept; i++)
+        back[nback + i] = kept[i];
+    qsort(back, nback + nkept, sizeof(void *), cmp_ptr);
+    for (unsigned i = 0; i < nback + nkept; i++) {
+        ck_assert_uint_eq((uintptr_t)back[i] & mask, c0);
+        if (i)
+            ck_assert_msg((char *)back[i] - (char *)back[i - 1] >=
+                              (long)sl->stride,
+                          "unit %zu: %p and %p overlap", unit, back[i - 1],
+                          back[i]);
+    }
+    free(kept);
+    free(back);
+    free(objs);
+    free_pool(p);
+}
+
+START_TEST(pages_of_16_and_64_KiB_go_back_only_where_no_object_is_in_use)
+{
+    release_with_unit(page_size());
+    release_with_unit(16384);
+    release_with_unit(65536);
+}
+END_TEST
+
 START_TEST(destroy_unmaps_every_chunk_with_objects_still_out)
 {
     struct magpool *p = new_pool(512);
@@ -177,6 +253,7 @@ static Suite *suite(void)
     tcase_add_test(tc, carved_objects_are_aligned_distinct_never_page_aligned_and_marked_free);
     tcase_add_test(tc, a_chunk_whose_objects_all_come_back_is_unmapped);
     tcase_add_test(tc, free_pages_of_a_live_chunk_go_back_and_are_carved_again);
+    tcase_add_test(tc, pages_of_16_and_64_KiB_go_back_only_where_no_object_is_in_use);
     tcase_add_test(tc, destroy_unmaps_every_chunk_with_objects_still_out);
     suite_add_tcase(s, tc);
     return s;
