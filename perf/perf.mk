@@ -26,7 +26,7 @@ PERF_LD_OPTS = $(AM_LDFLAGS) -no-install
 PERF_BENCH_COMMON = perf/cbench.h perf/cbench.cc perf/bench.h perf/bench.c \
 	perf/workloads.h perf/fwdmode.h
 
-noinst_PROGRAMS = perf/instr_pair perf/instr_malloc perf/hotpair
+noinst_PROGRAMS = perf/instr_pair perf/instr_malloc perf/hotpair perf/coldbatch
 # GlusterFS's own pool, when libglusterfs-dev is installed.
 if HAVE_GLUSTERFS
 noinst_PROGRAMS += perf/instr_glusterfs
@@ -37,6 +37,13 @@ perf_hotpair_SOURCES = perf/hotpair.c perf/fwdmode.h perf/pltfloor.h
 perf_hotpair_CFLAGS = $(AM_CFLAGS) -O2
 perf_hotpair_LDFLAGS = $(PERF_LD_OPTS)
 perf_hotpair_LDADD = libmagpool.la perf/libpltfloor.la
+
+# The batch workload in a fresh process, timed per window from the first
+# pair (what a program that starts cold sees; make bench-cold).
+perf_coldbatch_SOURCES = perf/coldbatch.c
+perf_coldbatch_CFLAGS = $(AM_CFLAGS) -O2
+perf_coldbatch_LDFLAGS = $(PERF_LD_OPTS)
+perf_coldbatch_LDADD = libmagpool.la -lpthread
 
 # An empty get and put in a shared library of their own, linked as
 # libmagpool is (-z now): the floor of a pair through the PLT.  -rpath
@@ -91,7 +98,7 @@ perf_bench_glusterfs_LDFLAGS = $(PERF_LD_OPTS)
 perf_bench_glusterfs_LDADD = -lglusterfs $(BENCHMARK_LIBS) -lpthread
 
 dist_man_MANS += man/magpool-bench.1
-EXTRA_DIST += perf/instr.sh perf/run.sh perf/summarize.py perf/targets.tsv perf/lib.sh \
+EXTRA_DIST += perf/instr.sh perf/run.sh perf/cold.sh perf/summarize.py perf/targets.tsv perf/lib.sh \
 	perf/results/README.md perf/NOTES.md
 
 # ------------------------------------------------------------- targets
@@ -128,4 +135,8 @@ bench-instr: all perf/instr_pair perf/instr_malloc $(PERF_GF_INSTR)
 bench-hotpair: perf/hotpair
 	LD_PRELOAD=$${MAGPOOL_BENCH_MALLOC:-libtcmalloc_minimal.so.4} $(builddir)/perf/hotpair
 
-.PHONY: bench bench-quick bench-instr bench-hotpair
+# The batch workload from a cold start, per fresh process (perf/cold.sh).
+bench-cold: perf/coldbatch
+	$(SHELL) $(srcdir)/perf/cold.sh $(builddir)/perf/coldbatch
+
+.PHONY: bench bench-quick bench-instr bench-hotpair bench-cold
