@@ -37,12 +37,26 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned init_count;
 
+/* The steps of the global set-up done so far.  glibc's pthread_once runs
+ * the routine again in a child forked while it was running, so a step
+ * done before that fork must not be done twice (pthread_atfork twice
+ * would run the prepare handler twice per fork, and the second would wait
+ * for the init_lock the first holds).  Written by the set-up only. */
+static bool done_key, done_atfork, done_debug, done_stats;
+/* The forking thread's nesting of the handlers: 1 inside one fork.  A
+ * registration that a fork right after pthread_atfork() returned made
+ * twice (the step is marked done just after) runs the handlers twice;
+ * only the outer ones act. */
+static __thread unsigned fork_depth;
+
 /* ------------------------------------------------------------------ */
 /* fork()                                                              */
 /* ------------------------------------------------------------------ */
 
 static void fork_prepare(void)
 {
+    if (fork_depth++)
+        return;
     pthread_mutex_lock(&init_lock);
     mp_sweeper_fork_prepare();
     pthread_mutex_lock(&mp_reg_lock);
@@ -55,6 +69,8 @@ static void fork_prepare(void)
 
 static void fork_parent(void)
 {
+    if (--fork_depth)
+        return;
     mp_os_fork_parent();
     for (unsigned i = MAGPOOL_MAX_POOLS; i-- > 0;)
         if (mp_pools[i])
@@ -67,6 +83,8 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    if (--fork_depth)
+        return;
     mp_os_fork_child();
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
         if (mp_pools[i])
@@ -85,12 +103,23 @@ static void fork_child(void)
 static void global_init_once(void)
 {
     mp_options_init();
-    mp_registry_init_key();
-    mp_tcache_init_once();
-    (void)pthread_atfork(fork_prepare, fork_parent, fork_child);
-    mp_debug_init();
-    if (mp_opt.stats_path)
+    if (!done_key) {
+        mp_registry_init_key();
+        mp_tcache_init_once();
+        done_key = true;
+    }
+    if (!done_atfork) {
+        (void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+        done_atfork = true;
+    }
+    if (!done_debug) {
+        mp_debug_init();
+        done_debug = true;
+    }
+    if (mp_opt.stats_path && !done_stats) {
         atexit(mp_stats_at_exit);
+        done_stats = true;
+    }
 }
 
 void mp_global_init(void) { pthread_once(&global_once, global_init_once); }

@@ -12,6 +12,7 @@ MP_TEST_BINS = \
 	tests/test_depot_layer \
 	tests/test_threads \
 	tests/test_fork \
+	tests/test_fork_init \
 	tests/test_sweeper \
 	tests/test_lifecycle \
 	tests/test_bad_input \
@@ -93,6 +94,9 @@ tests_test_depot_layer_LDADD = $(LAYER_TEST_LDADD)
 tests_test_threads_SOURCES = tests/test_threads.c
 tests_test_threads_CFLAGS = $(TEST_CFLAGS)
 tests_test_threads_LDADD = $(TEST_LDADD)
+tests_test_fork_init_SOURCES = tests/test_fork_init.c
+tests_test_fork_init_CFLAGS = $(TEST_CFLAGS)
+tests_test_fork_init_LDADD = $(TEST_LDADD) -ldl
 tests_test_fork_SOURCES = tests/test_fork.c
 tests_test_fork_CFLAGS = $(TEST_CFLAGS)
 tests_test_fork_LDADD = $(TEST_LDADD)
