@@ -44,6 +44,7 @@ void mp_log(enum mp_msg kind, const char *fmt, ...) MP_HIDDEN
 
 /* slab.c: chunks carved into objects. */
 int mp_slab_init(struct magpool *pool) MP_HIDDEN;
+void mp_slab_lock_init(struct mp_slab *sl) MP_HIDDEN;
 unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
 void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;

@@ -88,7 +88,7 @@ static void fork_child(void)
     mp_os_fork_child();
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
         if (mp_pools[i])
-            pthread_mutex_init(&mp_pools[i]->slab.lock, NULL);
+            mp_slab_lock_init(&mp_pools[i]->slab);
     mp_rcu_fork_child();
     mp_reg_lock_init();
     mp_tcache_fork_child(); /* drops the caches of the threads gone */

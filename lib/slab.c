@@ -42,10 +42,23 @@
 
 static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
+/* slab.lock spins a little before it sleeps (glibc's adaptive mutex):
+ * its holds are short (carving or returning a magazine's worth of
+ * objects; a chunk is mapped outside it), and a thread put to sleep on a
+ * futex on a virtual machine may wait milliseconds for its wake-up. */
+void mp_slab_lock_init(struct mp_slab *sl)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&sl->lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
 int mp_slab_init(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
-    pthread_mutex_init(&sl->lock, NULL);
+    mp_slab_lock_init(sl);
     CDS_INIT_LIST_HEAD(&sl->partial);
     CDS_INIT_LIST_HEAD(&sl->full);
     /* Debug modes put a canary area after each object (debug.c). */
@@ -69,12 +82,24 @@ int mp_slab_init(struct magpool *pool)
     return 0;
 }
 
+/* Map a chunk for pool.  Called with slab.lock held; drops it around the
+ * mapping (mmap can take milliseconds while another thread of the
+ * process faults pages in, and the threads waiting for the lock would
+ * wait that long).  Another thread may have added a chunk meanwhile:
+ * then the new one goes back to os.c for the next map, untouched but
+ * its first page. */
 static struct mp_chunk *chunk_map(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
+    pthread_mutex_unlock(&sl->lock);
     char *base = mp_os_map(sl->chunk_size);
+    pthread_mutex_lock(&sl->lock);
     if (!base)
         return NULL;
+    if (!cds_list_empty(&sl->partial)) {
+        mp_os_retire(base, sl->chunk_size);
+        return cds_list_first_entry(&sl->partial, struct mp_chunk, link);
+    }
     /* A reused range may hold what memcheck was told is free. */
     mp_dbg_expose(base, sl->chunk_size);
     struct mp_chunk *c = (struct mp_chunk *)base;
