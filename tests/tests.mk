@@ -178,7 +178,7 @@ tests_test_gluster_versions_DEPENDENCIES = libmagpool-preload.la $(FAKEGF_FORMS)
 # End-to-end: GlusterFS 10.3 (glusterd, a brick, fio and a gfapi client)
 # with the preload shim, in a private network namespace.  Needs root;
 # installs glusterfs-server, glusterfs-client and fio if missing.
-EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh tests/gluster/install.sh \
+EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh tests/gluster/install.sh tests/gluster/tcmalloc.sh \
 	tests/gluster/bench.sh tests/gluster/smallfiles.c tests/gluster/metadata.c \
 	tests/gluster/RESULTS.md tests/gluster/RESULTS.csv
 if HAVE_GLUSTERFS
@@ -204,6 +204,17 @@ check-gluster-static: all
 	$(SHELL) $(srcdir)/tests/gluster/install.sh \
 	  $(abs_builddir)/gluster/glusterfsd-magpool $(abs_builddir)/gluster/glusterfsd-stock
 
+# The shim on a GlusterFS built with tcmalloc (upstream's default, no pool:
+# GF_DISABLE_MEMPOOL): the whole GlusterFS of the installed release built
+# from Debian's source (gluster/glusterfsd.sh build-tcmalloc; the first run
+# builds it, later runs reuse it from /var/cache/magpool-glusterfs-tcmalloc),
+# bind-mounted over the host's in a private mount namespace; the shim must
+# step aside (tests/gluster/tcmalloc.sh).
+check-gluster-tcmalloc: all
+	$(SHELL) $(srcdir)/gluster/glusterfsd.sh build-tcmalloc $(abs_builddir)/gluster
+	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
+	$(SHELL) $(srcdir)/tests/gluster/tcmalloc.sh $(abs_builddir)/gluster/glusterfs-tcmalloc
+
 # Not a test: stock pool vs magpool (preloaded) vs passthrough+glibc vs
 # passthrough+tcmalloc vs magpool linked into glusterfsd, on the same two
 # workloads (about 12 minutes).
@@ -212,8 +223,8 @@ bench-gluster: all glusterfsd
 	MAGPOOL_GLUSTERFSD=$(abs_builddir)/gluster/glusterfsd-magpool \
 	$(SHELL) $(srcdir)/tests/gluster/bench.sh
 else
-check-gluster check-gluster-static bench-gluster:
+check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster:
 	@echo "$@: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2
 	@exit 1
 endif
-.PHONY: check-gluster check-gluster-static bench-gluster
+.PHONY: check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster
