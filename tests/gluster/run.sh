@@ -55,17 +55,18 @@
 #   MAGPOOL_EXPECT_TCMALLOC       1: the GlusterFS installed (or bind-mounted
 #                                 by tests/gluster/tcmalloc.sh) is a
 #                                 tcmalloc build, with no pool
-#                                 (GF_DISABLE_MEMPOOL): glusterd, the
-#                                 bricks and the clients map
-#                                 libtcmalloc_minimal and a libglusterfs
-#                                 that exports no mem_get_malloc, run no
-#                                 sweeper thread (GlusterFS's nor
-#                                 magpool's), and every statedump says
-#                                 "built with --disable-mempool" where the
-#                                 [mempool] section would be; with
+#                                 (GF_DISABLE_MEMPOOL): glusterd and the
+#                                 bricks map libtcmalloc_minimal and a
+#                                 libglusterfs that exports no
+#                                 mem_get_malloc and run no sweeper thread
+#                                 (GlusterFS's nor magpool's); the brick's
+#                                 and the smallfiles client's statedumps
+#                                 say "built with --disable-mempool" where
+#                                 the [mempool] section would be; with
 #                                 MAGPOOL_PRELOAD, needs
 #                                 MAGPOOL_EXPECT_STEP_ASIDE=1 and checks
-#                                 that the shim said why it stepped aside
+#                                 that both clients printed the shim's
+#                                 step-aside message
 #
 # Isolation: the test refuses to run beside another glusterd (both would use
 # /var/run/gluster, and killing the wrong one would break an installation).

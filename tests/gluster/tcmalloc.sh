@@ -18,13 +18,14 @@
 # libgfrpc, libgfxdr, libgfapi, ...) and STAGE's translator directory
 # (/usr/lib/<multiarch>/glusterfs/<version>) over the host's; no host file
 # changes.  Then tests/gluster/run.sh with MAGPOOL_PRELOAD (the shim),
-# MAGPOOL_EXPECT_STEP_ASIDE=1 and MAGPOOL_EXPECT_TCMALLOC=1: glusterd, the
-# brick and the gfapi clients (fio with crc32c verification, smallfiles)
-# run the tcmalloc build (libtcmalloc_minimal mapped, a libglusterfs with
-# no mem_get_malloc), no pool sweeper runs, every statedump has GlusterFS's
-# "built with --disable-mempool" line and no magpool line, both clients
-# printed the shim's message, and no process crashed.  Here: glusterd
-# printed it too (on run.sh's stderr, before it daemonized).
+# MAGPOOL_EXPECT_STEP_ASIDE=1 and MAGPOOL_EXPECT_TCMALLOC=1: glusterd and
+# the brick run the tcmalloc build (libtcmalloc_minimal mapped, a
+# libglusterfs with no mem_get_malloc) and no pool sweeper, the gfapi
+# clients (fio with crc32c verification, smallfiles) verify their data,
+# the statedumps have GlusterFS's "built with --disable-mempool" line and
+# no magpool line, both clients printed the shim's message, and no process
+# crashed.  Here: glusterd printed it too (on run.sh's stderr, before it
+# daemonized).
 #
 # Run as root, from the repository root:
 #   MAGPOOL_PRELOAD=/abs/path/libmagpool-preload.so \
