@@ -25,5 +25,5 @@ endif
 clean-local: clean-glusterfsd
 clean-glusterfsd:
 	rm -f $(GLUSTERFSD_OUT)/glusterfsd-stock $(GLUSTERFSD_OUT)/glusterfsd-magpool \
-	  $(GLUSTERFSD_OUT)/*.tmp
+	  $(GLUSTERFSD_OUT)/*.tmp $(GLUSTERFSD_OUT)/glusterfs-tcmalloc
 .PHONY: clean-glusterfsd

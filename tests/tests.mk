@@ -199,8 +199,9 @@ tests_test_gluster_versions_DEPENDENCIES = libmagpool-preload.la $(FAKEGF_FORMS)
 # with the preload shim, in a private network namespace.  Needs root;
 # installs glusterfs-server, glusterfs-client and fio if missing.
 EXTRA_DIST += tests/gluster/run.sh tests/gluster/lib.sh tests/gluster/install.sh \
-	tests/gluster/smallfiles.c perf/gluster/bench.sh perf/gluster/metadata.c \
-	perf/results/gluster/RESULTS.md perf/results/gluster/RESULTS.csv
+	tests/gluster/tcmalloc.sh tests/gluster/smallfiles.c perf/gluster/bench.sh \
+	perf/gluster/metadata.c perf/results/gluster/RESULTS.md \
+	perf/results/gluster/RESULTS.csv
 if HAVE_GLUSTERFS
 check-gluster: all
 	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
@@ -224,6 +225,17 @@ check-gluster-static: all
 	$(SHELL) $(srcdir)/tests/gluster/install.sh \
 	  $(abs_builddir)/gluster/glusterfsd-magpool $(abs_builddir)/gluster/glusterfsd-stock
 
+# The shim on a GlusterFS built with tcmalloc (upstream's default, no pool:
+# GF_DISABLE_MEMPOOL): the whole GlusterFS of the installed release built
+# from Debian's source (gluster/glusterfsd.sh build-tcmalloc; the first run
+# builds it, later runs reuse it from /var/cache/magpool-glusterfs-tcmalloc),
+# bind-mounted over the host's in a private mount namespace; the shim must
+# step aside (tests/gluster/tcmalloc.sh).
+check-gluster-tcmalloc: all
+	$(SHELL) $(srcdir)/gluster/glusterfsd.sh build-tcmalloc $(abs_builddir)/gluster
+	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
+	$(SHELL) $(srcdir)/tests/gluster/tcmalloc.sh $(abs_builddir)/gluster/glusterfs-tcmalloc
+
 # Not a test: stock pool vs magpool (preloaded) vs passthrough+glibc vs
 # passthrough+tcmalloc vs magpool linked into glusterfsd, on the same two
 # workloads (about 12 minutes).
@@ -232,8 +244,8 @@ bench-gluster: all glusterfsd
 	MAGPOOL_GLUSTERFSD=$(abs_builddir)/gluster/glusterfsd-magpool \
 	$(SHELL) $(srcdir)/perf/gluster/bench.sh
 else
-check-gluster check-gluster-static bench-gluster:
+check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster:
 	@echo "$@: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2
 	@exit 1
 endif
-.PHONY: check-gluster check-gluster-static bench-gluster
+.PHONY: check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster

@@ -52,6 +52,21 @@
 #                                 (GlusterFS's own sweeper, no magpool line
 #                                 in any statedump), with the shim's
 #                                 messages shown
+#   MAGPOOL_EXPECT_TCMALLOC       1: the GlusterFS installed (or bind-mounted
+#                                 by tests/gluster/tcmalloc.sh) is a
+#                                 tcmalloc build, with no pool
+#                                 (GF_DISABLE_MEMPOOL): glusterd and the
+#                                 bricks map libtcmalloc_minimal and a
+#                                 libglusterfs that exports no
+#                                 mem_get_malloc and run no sweeper thread
+#                                 (GlusterFS's nor magpool's); the brick's
+#                                 and the smallfiles client's statedumps
+#                                 say "built with --disable-mempool" where
+#                                 the [mempool] section would be; with
+#                                 MAGPOOL_PRELOAD, needs
+#                                 MAGPOOL_EXPECT_STEP_ASIDE=1 and checks
+#                                 that both clients printed the shim's
+#                                 step-aside message
 #
 # Isolation: the test refuses to run beside another glusterd (both would use
 # /var/run/gluster, and killing the wrong one would break an installation).
@@ -100,6 +115,12 @@ if [ "$STEP_ASIDE" = 1 ]; then
     [ -n "$PRELOAD" ] || die "MAGPOOL_EXPECT_STEP_ASIDE needs MAGPOOL_PRELOAD"
     IN_DAEMONS=0
     EXPECT_SIZES=0
+fi
+TCMALLOC=${MAGPOOL_EXPECT_TCMALLOC:-0}
+if [ "$TCMALLOC" = 1 ]; then
+    [ -z "$GLUSTERFSD" ] || die "MAGPOOL_EXPECT_TCMALLOC excludes MAGPOOL_GLUSTERFSD"
+    [ -z "$PRELOAD" ] || [ "$STEP_ASIDE" = 1 ] ||
+        die "MAGPOOL_EXPECT_TCMALLOC with MAGPOOL_PRELOAD needs MAGPOOL_EXPECT_STEP_ASIDE=1"
 fi
 
 # ---------------------------------------------------------------- checks
@@ -241,7 +262,11 @@ check_daemon_pool() {
     local pid=$1 who=$2 comms
     comms=$(cat /proc/"$pid"/task/*/comm 2>/dev/null | sort | uniq -c |
             awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')
-    if [ "$IN_DAEMONS" = 1 ]; then
+    if [ "$TCMALLOC" = 1 ]; then
+        ! grep -qxE 'glfs_memsweep|magpool-sweep' /proc/"$pid"/task/*/comm 2>/dev/null ||
+            die "$who (pid $pid) runs a pool sweeper thread in a GlusterFS without pools (threads: $comms)"
+        check_tcmalloc "$pid" "$who"
+    elif [ "$IN_DAEMONS" = 1 ]; then
         ! grep -qx glfs_memsweep /proc/"$pid"/task/*/comm 2>/dev/null ||
             die "$who (pid $pid) runs GlusterFS's own sweeper thread glfs_memsweep"
         grep -qx magpool-sweep /proc/"$pid"/task/*/comm 2>/dev/null ||
@@ -259,6 +284,20 @@ check_daemon_pool() {
     ! tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^LD_PRELOAD=' ||
         die "$who (pid $pid) has LD_PRELOAD in its environment"
     say "$who (pid $pid) runs the rebuilt glusterfsd: no LD_PRELOAD, no magpool library mapped"
+}
+
+# Tcmalloc mode: process $1 ($2 names it) maps libtcmalloc_minimal and a
+# libglusterfs (the file this mount namespace shows at its path) that
+# exports no mem_get_malloc nor mem_put_pool.
+check_tcmalloc() {
+    local pid=$1 who=$2 tc gfl
+    tc=$(awk '$6 ~ /libtcmalloc_minimal/ { print $6; exit }' "/proc/$pid/maps")
+    [ -n "$tc" ] || die "$who (pid $pid) does not map libtcmalloc_minimal: not GlusterFS's tcmalloc build"
+    gfl=$(awk '$6 ~ /libglusterfs\.so/ { print $6; exit }' "/proc/$pid/maps")
+    [ -n "$gfl" ] || die "$who (pid $pid) maps no libglusterfs"
+    ! nm -D --defined-only "$gfl" | grep -wE 'mem_get_malloc|mem_put_pool' >/dev/null ||
+        die "$who (pid $pid): $gfl exports mem_get_malloc/mem_put_pool: GlusterFS's pool is built in"
+    say "$who (pid $pid) maps $tc and $gfl (inode $(stat -c %i "$gfl"), no mem_get_malloc, mem_put_pool): GlusterFS's tcmalloc build"
 }
 
 # Static mode: the dynamic linker bound the pool calls of libglusterfs,
@@ -402,22 +441,33 @@ grep -q '^DUMP-END-TIME' "$DUMP" || die "statedump $DUMP is incomplete"
 GF_MAJOR=$(glusterfsd --version 2>/dev/null | sed -n '1s/^glusterfs \([0-9]*\).*/\1/p')
 INODE_POOL=(inode_t)
 [ "${GF_MAJOR:-10}" -lt 11 ] || INODE_POOL=()
-check_mempool "$DUMP" brick call_frame_t call_stack_t dict_t data_t \
-    "${INODE_POOL[@]}" rpcsvc_request_t
-# gfapi lists the volume's frame, stack and dict pools under its global
-# context, not under the volume's: a client dump shows the xlators' pools.
-if [ -n "$GLUSTERFSD" ]; then
-    # Debian's libraries in the client: GlusterFS's own pool.
-    EXPECT_SIZES=0 check_mempool "$CLIENT_DUMP" "smallfiles client" clnt_local_t \
-        dht_local_t "struct rpc_req" "struct saved_frame" "${INODE_POOL[@]}"
-    ! grep -q '^magpool-' "$CLIENT_DUMP" ||
-        die "the client's statedump has magpool lines: magpool reached a client"
-    grep -q '^magpool-mapped=' "$DUMP" ||
-        die "the brick's statedump has no magpool lines: its statedump did not bind to the executable's front"
-    say "brick statedump written by magpool's front; client's by GlusterFS's own"
+if [ "$TCMALLOC" = 1 ]; then
+    # GlusterFS's gf_proc_dump_mempool_info() without its pool: one line,
+    # no [mempool] section.
+    for d in "$DUMP" "$CLIENT_DUMP"; do
+        grep -q '^built with --disable-mempool' "$d" ||
+            die "statedump $d lacks GlusterFS's \"built with --disable-mempool\" line"
+        ! grep -q '^\[mempool\]' "$d" || die "statedump $d has a [mempool] section"
+        say "$(basename "$d"): $(grep '^built with --disable-mempool' "$d"), no [mempool] section"
+    done
 else
-    check_mempool "$CLIENT_DUMP" "smallfiles client" clnt_local_t dht_local_t \
-        "struct rpc_req" "struct saved_frame" "${INODE_POOL[@]}"
+    check_mempool "$DUMP" brick call_frame_t call_stack_t dict_t data_t \
+        "${INODE_POOL[@]}" rpcsvc_request_t
+    # gfapi lists the volume's frame, stack and dict pools under its global
+    # context, not under the volume's: a client dump shows the xlators' pools.
+    if [ -n "$GLUSTERFSD" ]; then
+        # Debian's libraries in the client: GlusterFS's own pool.
+        EXPECT_SIZES=0 check_mempool "$CLIENT_DUMP" "smallfiles client" clnt_local_t \
+            dht_local_t "struct rpc_req" "struct saved_frame" "${INODE_POOL[@]}"
+        ! grep -q '^magpool-' "$CLIENT_DUMP" ||
+            die "the client's statedump has magpool lines: magpool reached a client"
+        grep -q '^magpool-mapped=' "$DUMP" ||
+            die "the brick's statedump has no magpool lines: its statedump did not bind to the executable's front"
+        say "brick statedump written by magpool's front; client's by GlusterFS's own"
+    else
+        check_mempool "$CLIENT_DUMP" "smallfiles client" clnt_local_t dht_local_t \
+            "struct rpc_req" "struct saved_frame" "${INODE_POOL[@]}"
+    fi
 fi
 if [ "$EXPECT_SIZES" = 1 ]; then
     say "padded-sizeof = round16(sizeof-type + 8) for every magpool pool"
@@ -448,6 +498,17 @@ cores=$(find / "$W" -maxdepth 1 -name 'core*' -type f -newer "$W/outside.before"
 [ -z "$cores" ] || die "core dump(s) written during the test: $cores"
 grep -h -i magpool "$W"/log/*.out 2>/dev/null | sort | uniq -c | head -n 20 |
     sed 's/^/  message: /' || true
+if [ "$TCMALLOC" = 1 ] && [ -n "$PRELOAD" ]; then
+    # The shim's one message (lib/gluster_front.c) in each gfapi client;
+    # glusterd's went to this script's stderr before it daemonized, the
+    # bricks' to glusterd's /dev/null.
+    for c in fio smallfiles; do
+        grep -q '^magpool\[[0-9]*\]: GlusterFS .*: built without its memory pool' \
+            "$W/log/$c.out" ||
+            die "the $c client did not print the shim's step-aside message"
+    done
+    say "both clients printed the shim's step-aside message (built without its memory pool)"
+fi
 
 if [ "$IN_DAEMONS" = 1 ]; then
     # One line per file: pools, pools with chunk-maps > 0, sum of chunk-maps,
