@@ -56,7 +56,7 @@
 # to RESULTS.csv (in $MAGPOOL_BENCH_OUT).
 #
 # Run as root, from the repository root (`make bench-gluster`):
-#   MAGPOOL_PRELOAD=/abs/path/libmagpool-preload.so bash tests/gluster/bench.sh
+#   MAGPOOL_PRELOAD=/abs/path/libmagpool-preload.so bash perf/gluster/bench.sh
 #
 # Environment:
 #   MAGPOOL_PRELOAD          the shim (required, absolute path)
@@ -565,7 +565,7 @@ for v in MAGPOOL_GLUSTERFSD MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS MAGPOOL_B
          MAGPOOL_BENCH_MUX_VOLS MAGPOOL_BENCH_MUX_FILES MAGPOOL_BENCH_MUX_IDLE MAGPOOL_BENCH_OUT; do
     [ -n "${!v+set}" ] && COMMAND+=" $v=${!v@Q}"
 done
-COMMAND+=" bash tests/gluster/bench.sh"
+COMMAND+=" bash perf/gluster/bench.sh"
 
 TOP=$(mktemp -d /tmp/magpool-bench.XXXXXX)
 build_smallfiles "$TOP/smallfiles"
