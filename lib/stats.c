@@ -285,9 +285,22 @@ static int dump(const char *path, bool at_exit)
             errno = ENAMETOOLONG;
             return -1;
         }
-        f = fopen(buf, "we");
-        if (!f)
+        /* Mode 0644 (less the umask): a daemon that cleared its umask,
+         * as GlusterFS's bricks do, must not leave a file anyone may
+         * rewrite.  A symbolic link at the path is not followed: a root
+         * daemon writing to a predictable name in /tmp would otherwise
+         * overwrite whatever file the link names. */
+        int fd = open(buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+                               O_NOFOLLOW, 0644);
+        if (fd < 0)
             return -1;
+        f = fdopen(fd, "w");
+        if (!f) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
     }
     fprintf(f, "# magpool %d.%d.%d statistics, pid %d\n",
             MAGPOOL_VERSION_MAJOR, MAGPOOL_VERSION_MINOR,

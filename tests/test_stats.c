@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "magpool/inline.h"
@@ -339,6 +340,41 @@ START_TEST(destroyed_pools_keep_their_totals_in_the_dump)
 }
 END_TEST
 
+START_TEST(the_dump_file_is_not_writable_by_others_and_follows_no_symlink)
+{
+    struct magpool *p = magpool_create("mode", 64, NULL);
+    magpool_put(magpool_get(p));
+    char path[64], target[64];
+    snprintf(path, sizeof(path), "/tmp/magpool-mode-%d", (int)getpid());
+    snprintf(target, sizeof(target), "/tmp/magpool-target-%d", (int)getpid());
+    unlink(path);
+    mode_t old = umask(0); /* as a GlusterFS brick */
+    ck_assert_int_eq(magpool_stats_dump(path), 0);
+    umask(old);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_msg((st.st_mode & 0777) == 0644, "mode %o", st.st_mode & 0777);
+    unlink(path);
+    /* A link planted at the path: the dump fails, the target is intact. */
+    FILE *f = fopen(target, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("precious\n", f);
+    fclose(f);
+    ck_assert_int_eq(symlink(target, path), 0);
+    errno = 0;
+    ck_assert_int_eq(magpool_stats_dump(path), -1);
+    ck_assert_int_eq(errno, ELOOP);
+    char buf[32] = "";
+    f = fopen(target, "r");
+    ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    ck_assert_str_eq(buf, "precious\n");
+    unlink(path);
+    unlink(target);
+    magpool_destroy(p);
+}
+END_TEST
+
 START_TEST(more_destroyed_names_than_records_are_summed_not_lost)
 {
     /* 1024 records; 1100 distinct names (this test runs in its own
@@ -440,6 +476,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_sweeper_samples_max_active_without_a_read);
     tcase_add_test(tc, a_fork_child_keeps_the_counts_of_threads_it_lost);
     tcase_add_test(tc, more_destroyed_names_than_records_are_summed_not_lost);
+    tcase_add_test(tc, the_dump_file_is_not_writable_by_others_and_follows_no_symlink);
     tcase_add_test(tc, resident_bytes_follow_the_objects_touched_and_trim);
     tcase_add_test(tc, exit_with_the_registry_held_by_another_thread_does_not_hang);
     suite_add_tcase(s, tc);
