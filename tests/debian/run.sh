@@ -91,11 +91,6 @@ if [ -n "${MAGPOOL_DEBIAN_DEBS:-}" ]; then
 else
 # ------------------------------------------------------------------ build
 step build
-ver=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
-src=$T/build/magpool-$ver
-mkdir -p "$src"
-(cd "$here" && git ls-files -z --cached --others --exclude-standard |
-    tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$src"
 need=()
 for c in dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian debootstrap:debootstrap; do
     command -v "${c%%:*}" >/dev/null || need+=("${c#*:}")
@@ -104,6 +99,11 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "debian: installing ${need[*]}"
     apt-get install -y -qq "${need[@]}" </dev/null >/dev/null
 fi
+ver=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
+src=$T/build/magpool-$ver
+mkdir -p "$src"
+(cd "$here" && git ls-files -z --cached --others --exclude-standard |
+    tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$src"
 if ! (cd "$src" && dpkg-checkbuilddeps -Pnocheck) 2>/dev/null; then
     echo "debian: installing the build dependencies"
     (cd "$src" && apt-get build-dep -y -qq -Pnocheck ./ </dev/null >/dev/null)
