@@ -301,7 +301,10 @@ check_preload() {
 preflight() {
     local need=() p running
     [ "$(id -u)" = 0 ] || die "must run as root (glusterd, ip netns)"
-    for p in glusterfs-server glusterfs-client fio libglusterfs-dev "$@"; do
+    # uuid-dev and libssl-dev: glusterfs-api.pc requires uuid and
+    # GlusterFS's headers include openssl/sha.h, and libglusterfs-dev
+    # brings neither (./bootstrap's list says the same).
+    for p in glusterfs-server glusterfs-client fio libglusterfs-dev uuid-dev libssl-dev "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
             grep -q 'install ok installed' || need+=("$p")
     done

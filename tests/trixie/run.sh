@@ -13,15 +13,17 @@
 # made once with debootstrap from Debian's archive and kept outside the
 # clone, so that a second run reuses it and the packages installed in it;
 # a fresh machine makes it (about 75 s, 220 MB, plus what COMMAND
-# installs).  The command runs in a private mount namespace (unshare -m):
-# the root bound onto itself (so that / is a mount point inside, as ip
-# netns needs), /dev, /proc, /sys, a tmpfs /run and /tmp are mounted inside
-# the root there and vanish with the namespace.  Processes still running in the
-# root when the command ends (a GlusterFS daemon left by a failed test)
-# are killed.
+# installs; tests/debroot.sh, shared with tests/debian/run.sh).  The
+# command runs in a private mount namespace (unshare -m): the root bound
+# onto itself (so that / is a mount point inside, as ip netns needs), /dev,
+# /proc, /sys, a tmpfs /run and /tmp are mounted inside the root there and
+# vanish with the namespace.  Processes still running in the root when
+# the command ends (a GlusterFS daemon left by a failed test) are killed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/debroot.sh
+. "$here/tests/debroot.sh"
 root=${MAGPOOL_TRIXIE_ROOT:-/var/cache/magpool-ci/trixie}
 mirror=${MAGPOOL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -36,47 +38,18 @@ done
 [ $# -eq 1 ] || die "usage: $0 [--carry FILE]... COMMAND"
 cmd=$1
 
-if [ ! -e "$root/.magpool-root" ]; then
-    if ! command -v debootstrap >/dev/null; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap </dev/null
-    fi
-    rm -rf "$root.tmp"
-    mkdir -p "$(dirname "$root")"
-    t0=$(date +%s)
-    echo "trixie: debootstrap into $root"
-    debootstrap --variant=minbase --include=ca-certificates \
-        trixie "$root.tmp" "$mirror" >"$root.tmp.log" 2>&1 ||
-        { tail -n 20 "$root.tmp.log"; die "debootstrap failed"; }
-    # Packages installed in the root must not try to start services.
-    printf '#!/bin/sh\nexit 101\n' >"$root.tmp/usr/sbin/policy-rc.d"
-    chmod +x "$root.tmp/usr/sbin/policy-rc.d"
-    rm -rf "$root"
-    mv "$root.tmp" "$root"
-    touch "$root/.magpool-root"
-    echo "trixie: root made in $(( $(date +%s) - t0 )) s"
-fi
+debroot_make trixie trixie "$root" "$mirror" || die "no root"
 
 # The tree's tracked files, fresh each run.
 rm -rf "$root/root/magpool" "$root/root/carry"
 mkdir -p "$root/root/magpool" "$root/root/carry"
-(cd "$here" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$root/root/magpool"
+debroot_copy_tree "$here" "$root/root/magpool"
 for f in "${carry[@]}"; do
     cp -L "$f" "$root/root/carry/"
 done
 cp /etc/resolv.conf "$root/etc/resolv.conf" # the root's own copy
 
-kill_leftovers() {
-    local r pids=""
-    r=$(readlink -f "$root")
-    for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/root" 2>/dev/null)" = "$r" ] && pids="$pids ${p#/proc/}"
-    done
-    if [ -n "$pids" ]; then
-        echo "trixie: killing processes left in the root:$pids" >&2
-        # shellcheck disable=SC2086
-        kill -9 $pids 2>/dev/null || true
-    fi
-}
+kill_leftovers() { debroot_kill_leftovers trixie "$root"; }
 trap kill_leftovers EXIT
 
 rc=0
