@@ -1506,6 +1506,19 @@ static void child_takes_over(void)
     }
 }
 
+pid_t model_fork(void)
+{
+    model_urcu_fork_prepare_workers(workers, NWORKERS);
+    fflush(NULL);
+    model_urcu_fork_prepare();
+    pid_t pid = fork();
+    if (pid == 0)
+        model_urcu_fork_child();
+    else
+        model_urcu_fork_parent();
+    return pid;
+}
+
 static void op_fork(bool busy)
 {
     if (!opt_fork || (busy && !opt_burst))

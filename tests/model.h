@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,12 @@ extern double wd_seconds;
 /* The watchdog's deadline for the step running (monotonic seconds, 0:
  * none), which a step that waits on purpose may move. */
 void watchdog_extend(double seconds);
+
+/* fork() as liburcu asks of a program that uses call_rcu (the model's
+ * workers unregister, call_rcu_before_fork and its after-fork halves):
+ * a child that skips them hangs in liburcu 0.14+'s exit destructor,
+ * which stops a call_rcu thread the child does not have. */
+pid_t model_fork(void);
 
 /* model_urcu.c: the program's own use of liburcu (urcu-memb). */
 bool model_urcu_on(void);

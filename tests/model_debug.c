@@ -32,8 +32,7 @@ void op_debug_write_after_put(void)
     int fds[2];
     if (pipe(fds))
         fail("pipe: %s", strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
+    pid_t pid = model_fork(); /* the child exits through exit() */
     if (pid < 0)
         fail("fork: %s", strerror(errno));
     if (pid == 0) {
