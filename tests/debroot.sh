@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # tests/debroot.sh - Debian roots for the tests that run this tree, or its
 # packages, in another Debian than the host's: tests/trixie/run.sh
-# (Debian 13) and tests/debian/run.sh (the packages in Debian 12).
+# (Debian 13), tests/debian/run.sh (the packages in Debian 12) and
+# tests/arm64/run.sh (the arm64 cross build in Debian 12).
 # Sourced; bash.
 #
 # A root is made once with debootstrap (minbase) and kept outside the
@@ -55,4 +56,42 @@ debroot_kill_leftovers() {
         # shellcheck disable=SC2086
         kill -9 $pids 2>/dev/null || true
     fi
+}
+
+# debroot_overlay_run ROOT T APTDIR SRC SCRIPT [NAME=VALUE]...: run the
+# bash script SCRIPT (a path inside the root) as root, chrooted into an
+# overlay of ROOT (read only, the lower layer; what the script installs
+# or writes goes to T/upper), in private mount and PID namespaces: when
+# the script ends the kernel kills whatever it left running, and the
+# mounts vanish.  The tracked and untracked-not-ignored files of the tree
+# SRC are in /root/magpool; files the caller put under T/upper before the
+# call are there too.  APTDIR/archives and APTDIR/lists are bound onto
+# apt's cache and lists, so a second run downloads nothing it has.  The
+# environment is emptied but for HOME, PATH, TERM, LANG, CI and the
+# NAME=VALUE pairs given.
+debroot_overlay_run() {
+    local r=$1 T=$2 aptdir=$3 src=$4 script=$5
+    shift 5
+    mkdir -p "$T/upper" "$T/work" "$T/merged" \
+        "$aptdir/archives/partial" "$aptdir/lists/partial"
+    unshare -m -p -f --propagation private /bin/bash -c '
+        set -e
+        r=$1 T=$2 aptdir=$3 src=$4 script=$5 m=$2/merged
+        shift 5
+        mount -t overlay overlay -o "lowerdir=$r,upperdir=$T/upper,workdir=$T/work" "$m"
+        mkdir -p "$m/root/magpool"
+        (cd "$src" && git ls-files -z --cached --others --exclude-standard |
+            tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$m/root/magpool"
+        cp /etc/resolv.conf "$m/etc/resolv.conf"
+        mount --bind "$aptdir/archives" "$m/var/cache/apt/archives"
+        mount --bind "$aptdir/lists" "$m/var/lib/apt/lists"
+        mount --rbind /dev "$m/dev"
+        mount -t proc proc "$m/proc"
+        mount --rbind /sys "$m/sys"
+        mount -t tmpfs tmpfs "$m/run"
+        mount -t tmpfs tmpfs "$m/tmp"
+        exec chroot "$m" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+            PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+            DEBIAN_FRONTEND=noninteractive CI="${CI:-}" "$@" /bin/bash "$script"
+    ' debroot "$r" "$T" "$aptdir" "$src" "$script" "$@"
 }

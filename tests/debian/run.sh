@@ -132,34 +132,15 @@ fi
 # ------------------------------------------------------------------- root
 step root
 debroot_make debian bookworm "$root" "$mirror" || die "no root"
-mkdir -p "$aptdir/archives/partial" "$aptdir/lists/partial"
 
 # ------------------------------------------- the packages in the root
-mkdir -p "$T/upper" "$T/work" "$T/merged"
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+mkdir -p "$T/upper/root/debs"
+cp "$T"/debs/*.deb "$T/upper/root/debs/"
 step "" # inside.sh times its own steps
 rc=0
-unshare -m -p -f --propagation private /bin/bash -c '
-    set -e
-    r=$1 T=$2 aptdir=$3 here=$4 m=$2/merged
-    mount -t overlay overlay -o "lowerdir=$r,upperdir=$T/upper,workdir=$T/work" "$m"
-    mkdir -p "$m/root/magpool" "$m/root/debs"
-    (cd "$here" && git ls-files -z --cached --others --exclude-standard |
-        tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$m/root/magpool"
-    cp "$T"/debs/*.deb "$m/root/debs/"
-    cp /etc/resolv.conf "$m/etc/resolv.conf"
-    mount --bind "$aptdir/archives" "$m/var/cache/apt/archives"
-    mount --bind "$aptdir/lists" "$m/var/lib/apt/lists"
-    mount --rbind /dev "$m/dev"
-    mount -t proc proc "$m/proc"
-    mount --rbind /sys "$m/sys"
-    mount -t tmpfs tmpfs "$m/run"
-    mount -t tmpfs tmpfs "$m/tmp"
-    exec chroot "$m" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        DEBIAN_FRONTEND=noninteractive CI="${CI:-}" MULTIARCH="$5" \
-        /bin/bash /root/magpool/tests/debian/inside.sh
-' debian "$root" "$T" "$aptdir" "$here" "$ma" || rc=$?
+debroot_overlay_run "$root" "$T" "$aptdir" "$here" /root/magpool/tests/debian/inside.sh \
+    MULTIARCH="$ma" || rc=$?
 # inside.sh's step times (written in the overlay's upper layer).
 if [ -f "$T/upper/root/times" ]; then
     while read -r name secs failed; do
