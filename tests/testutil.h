@@ -142,4 +142,19 @@ static inline int run_suite(Suite *s)
 #define MP_TEST_SCALE 1
 #endif
 
+/* Under user-mode emulation (tests/arm64/inside.sh runs the arm64
+ * build's tests under qemu-user and sets MAGPOOL_TEST_EMULATOR to its
+ * name), a test of what the emulator does not emulate says so and
+ * passes without checking: the reason is printed, the test is counted
+ * by the runner as skipped. */
+#define MP_SKIP_IF_EMULATED(why)                                          \
+    do {                                                                  \
+        const char *emu_ = getenv("MAGPOOL_TEST_EMULATOR");               \
+        if (emu_ && *emu_) {                                              \
+            fprintf(stderr, "%s: skipped under %s: %s\n", __func__, emu_, \
+                    why);                                                 \
+            return;                                                       \
+        }                                                                 \
+    } while (0)
+
 #endif
