@@ -28,7 +28,7 @@
  *   No lock and no atomic read-modify-write is taken on the fast path;
  *   the slow paths take one exchange (take_prev), the depot's and slab's,
  *   and update the pool's magazine
- *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per 4096 depot
+ *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per MP_ADAPT_EVERY depot
  *   exchanges; any recent value makes a valid magazine).
  *   pool->passthrough_refs (MAGPOOL_DISABLE only): an atomic reference
  *   count; the put that drops it to zero frees the pool, under
@@ -346,10 +346,21 @@ void mp_put_slow(void *obj)
             cacheless_put(pool, obj, h);
             return;
         }
-        /* Both full: the smaller goes to the depot (see mp_get_slow). */
+        /* Both full: the smaller goes to the depot (see mp_get_slow), */
         larger_loaded(&loaded, &prev);
-        if (prev)
+        if (prev && prev->cap < empty->cap) {
+            /* unless it was made before the pool's magazines grew: then
+             * its rounds move into the new magazine (prev->n <= prev->cap
+             * < empty->cap: room to spare), which is loaded, and it is
+             * freed, so that no magazine of an earlier size enters the
+             * depot again. */
+            memcpy(&empty->rounds[1], &prev->rounds[1],
+                   prev->n * sizeof(void *));
+            empty->n = prev->n;
+            mp_mag_free_now(prev);
+        } else if (prev) {
             mp_depot_put_full(pool, prev);
+        }
         set_prev(s, loaded);
         loaded = empty;
     }

@@ -65,10 +65,14 @@
  * depot per cycle instead of 16 (perf/NOTES.md). */
 #define MP_MAG_GROW_BYTES (512u << 10)
 /* Depot exchanges per second above which a pool's magazines double, and
- * below which they halve again. */
+ * below which they halve again.  The rate is checked every
+ * MP_ADAPT_EVERY exchanges (a window of 12.8 ms at the growth rate): a
+ * pool that starts hot reaches its largest magazines after a few
+ * thousand exchanges, where one check per 4096 took two million
+ * get+put pairs (perf/NOTES.md, "A second thread from a cold start"). */
 #define MP_MAG_GROW_RATE 20000u
 #define MP_MAG_SHRINK_RATE 200u
-#define MP_ADAPT_EVERY 4096u
+#define MP_ADAPT_EVERY 256u
 #define MP_OBJ_ALIGN 16u
 #define MP_HDR_SIZE 8u
 

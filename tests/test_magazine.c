@@ -106,8 +106,8 @@ START_TEST(alternating_at_a_magazine_boundary_stays_local)
 END_TEST
 
 /* Cycle n objects of pool p until its magazine capacity has settled: no
- * change over two of the pool's growth checks (one per 4096 depot
- * exchanges), or 200 cycles with no exchange at all (or 20 s: growth is
+ * change over 8192 depot exchanges (32 of the pool's growth checks), or
+ * 200 cycles with no exchange at all (or 20 s: growth is
  * by depot traffic a second, so its pace depends on the machine).
  * Returns the capacity, 0 in a debug mode (no thread caches). */
 static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
