@@ -29,6 +29,9 @@
  * measure something else, and the other threads of the run would wait
  * for it forever.
  *
+ * The threads of a producer->consumer run are pinned, each to a CPU of
+ * its own where there are enough (wl_pin).
+ *
  * Synchronization: the pool tables are written by wl_register() before
  * any run.  In a threaded run thread 2k produces for thread 2k+1 through
  * wl_ring[k]; every thread runs the same number of iterations, so each
@@ -174,17 +177,52 @@ static void wl_batch(cbench_state *st, void *arg)
 
 #define WL_PC_STEP 256
 
+/* Pin the calling thread, thread t of a run, to the (t mod n)-th of the
+ * n CPUs it may use: producer 2k and consumer 2k+1 of a pair are never on
+ * one CPU when n >= 2 (with 2 CPUs: every producer on the first, every
+ * consumer on the second).  Unpinned, the rates were bimodal, by whether
+ * the scheduler had put the two threads of a pair on one CPU or on two.
+ * *saved receives the mask to give back with wl_unpin(): thread 0 is
+ * google-benchmark's main thread, which goes on to the next benchmarks
+ * and whose mask the threads of those inherit.  Returns 0 when it left
+ * the thread as it was (one CPU, or the calls failed). */
+static int wl_pin(int t, cpu_set_t *saved)
+{
+    cpu_set_t one;
+    int n, cpu, k;
+    if (pthread_getaffinity_np(pthread_self(), sizeof *saved, saved))
+        return 0;
+    n = CPU_COUNT(saved);
+    if (n < 2)
+        return 0;
+    k = t % n;
+    for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, saved) && k-- == 0)
+            break;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+}
+
+static void wl_unpin(const cpu_set_t *saved)
+{
+    (void)pthread_setaffinity_np(pthread_self(), sizeof *saved, saved);
+}
+
 /* Producer gets, consumer (another thread) puts: every put is remote.
- * Objects cross in runs of up to WL_PC_STEP.  Items are the objects
- * passed, counted once. */
+ * Objects cross in runs of up to WL_PC_STEP.  Each thread is pinned
+ * (wl_pin) before its first step.  Items are the objects passed, counted
+ * once. */
 static void wl_prodcons(cbench_state *st, void *arg)
 {
     bk_pool *p = wl_pool_for(cbench_range(st, 0));
     int t = cbench_thread_index(st);
     struct bench_ring *r = &wl_ring[t / 2];
     void *objs[WL_PC_STEP];
-    int first = 1;
+    cpu_set_t saved;
+    int first = 1, pinned;
     (void)arg;
+    pinned = wl_pin(t, &saved);
     while (cbench_keep_running_batch(st, WL_PC_STEP)) {
         if (first) {
             bench_wall_begin(&wl_wall, st);
@@ -200,6 +238,8 @@ static void wl_prodcons(cbench_state *st, void *arg)
         }
         bench_wall_end(&wl_wall, st);
     }
+    if (pinned)
+        wl_unpin(&saved);
     if (t % 2 == 0)
         cbench_set_items(st, cbench_iterations(st));
     bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
