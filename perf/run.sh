@@ -187,7 +187,7 @@ for line in $groups; do
     for label in $(labels_of "$line" | tr '|' ' '); do
         # magpool-inline registers only the fast-path workloads (workloads.h).
         [ "$label" = magpool-inline ] && continue
-        run_group "$line" "rss-$label" "^rss/$label/" \
+        run_group "$line" "rss-$label" "^rss/$label/" --rss_only \
             --rss_objects=$rss_objects --rss_seconds=$rss_seconds \
             --rss_out="$out/rss-%s.tsv" >/dev/null &
     done

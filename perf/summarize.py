@@ -171,7 +171,7 @@ class Results:
         # Forwarding modes (fwdmode.h): one entry per process, in run
         # order: (forced, group, {key: {backend: benchmark}}).
         self.procs = []
-        self.failed = []
+        self.failed = []    # (benchmark name, error message), per process
         self.runs = 0
         files = sorted(glob.glob(os.path.join(folder, "raw", "r*-s*-*.json")))
         previous = None     # the last magpool process: key -> backend -> rate
@@ -191,8 +191,7 @@ class Results:
                 if b.get("run_type", "iteration") != "iteration":
                     continue
                 if b.get("error_occurred"):
-                    self.failed.append("%s: %s" % (b["name"],
-                                                   b.get("error_message")))
+                    self.failed.append((b["name"], b.get("error_message")))
                     continue
                 w, backend, size, threads = parse_name(b["name"])
                 rate = rate_of(b)
@@ -279,8 +278,9 @@ class Results:
         return out
 
 
-def load_rss(folder):
-    """label -> (counters, [(t, bytes)])"""
+def load_rss(folder, failed=None):
+    """label -> (counters, [(t, bytes)]); a run that ended in an error
+    is left out, and (name, message) appended to failed."""
     out = {}
     for path in sorted(glob.glob(os.path.join(folder, "raw", "rss-*.json"))):
         label = os.path.basename(path)[len("rss-"):-len(".json")]
@@ -289,6 +289,8 @@ def load_rss(folder):
             continue
         bench = [b for b in data.get("benchmarks", [])
                  if b.get("run_type", "iteration") == "iteration"]
+        if bench and bench[0].get("error_occurred") and failed is not None:
+            failed.append((bench[0]["name"], bench[0].get("error_message")))
         if not bench or bench[0].get("error_occurred"):
             continue
         timeline = []
@@ -679,7 +681,8 @@ def mode_sections(res):
     return L
 
 
-def summary(folder, res, rss, pngs, image_prefix):
+def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
+    rss_failed = list(rss_failed)
     meta = read_meta(folder)
     stamp = os.path.basename(os.path.normpath(folder))
     backends = res.backends()
@@ -822,7 +825,17 @@ def summary(folder, res, rss, pngs, image_prefix):
     if os.path.exists(failures):
         with open(failures) as f:
             notes += [line.strip() for line in f if line.strip()]
-    notes += res.failed
+    # Cases that ended in an error (a backend that cannot run them says
+    # why), one line per message, with every case that gave it.
+    failed = res.failed + rss_failed
+    by_msg = {}
+    for name, msg in failed:
+        by_msg.setdefault(msg, []).append(name)
+    for msg, names in by_msg.items():
+        uniq = sorted(set(names))
+        notes.append("%s: %s%s" % (", ".join(uniq), msg,
+                                   " (%d runs)" % len(names)
+                                   if len(names) > len(uniq) else ""))
     L.append("## Runs")
     L.append("")
     L.append("%d benchmark processes, %d cases%s." % (
@@ -848,13 +861,15 @@ def main():
         print("summarize: no benchmark results in %s" % args.folder,
               file=sys.stderr)
         return 1
-    rss = load_rss(args.folder)
+    rss_failed = []
+    rss = load_rss(args.folder, rss_failed)
     pngs = make_plots(args.folder, res, rss)
     with open(os.path.join(args.folder, "summary.md"), "w") as f:
-        f.write(summary(args.folder, res, rss, pngs, ""))
+        f.write(summary(args.folder, res, rss, pngs, "", rss_failed))
     if args.latest:
         with open(os.path.join(args.latest, "LATEST.md"), "w") as f:
-            f.write(summary(args.folder, res, rss, pngs, "latest-"))
+            f.write(summary(args.folder, res, rss, pngs, "latest-",
+                            rss_failed))
         for png in pngs:
             shutil.copyfile(os.path.join(args.folder, png),
                             os.path.join(args.latest, "latest-" + png))
