@@ -66,24 +66,26 @@ mkdir -p "$out/raw"
 exec 3>&1
 
 # ---------------------------------------------------------------- groups
-# NAME|PRELOAD|PROGRAM|LABELS (regex of the backend labels it reports)
+# NAME|ENV|PROGRAM|LABELS: ENV is the process's extra environment
+# (VAR=VALUE words, no spaces inside one), LABELS the regex of the
+# backend labels it reports.
 groups="magpool||bench_magpool|magpool|magpool-gf|magpool-inline
 glibc||bench_malloc|glibc|mutex-list|tls-list"
+skipped() { echo "$1" | tee -a "$out/failures.txt" >&3; }
 for entry in $PERF_PRELOADS; do
     label=${entry%%:*} lib=$(perf_find_lib "${entry#*:}")
     if [ -n "$lib" ]; then
         groups="$groups
-$label|$lib|bench_malloc|$label"
+$label|LD_PRELOAD=$lib|bench_malloc|$label"
     else
-        echo "$label: ${entry#*:} is not installed; skipped" | tee -a "$out/failures.txt" >&3
+        skipped "$label: ${entry#*:} is not installed; skipped"
     fi
 done
 if [ -x "$builddir/perf/bench_glusterfs" ]; then
     groups="$groups
 glusterfs||bench_glusterfs|glusterfs"
 else
-    echo "glusterfs: perf/bench_glusterfs not built (libglusterfs-dev missing?); skipped" |
-        tee -a "$out/failures.txt" >&3
+    skipped "glusterfs: perf/bench_glusterfs not built (libglusterfs-dev missing?); skipped"
 fi
 
 field() { echo "$1" | cut -d'|' -f"$2"; }
@@ -113,9 +115,10 @@ EOF
 run_group() {
     line=$1 tag=$2 filter=$3
     shift 3
-    preload=$(field "$line" 2) prog=$builddir/perf/$(field "$line" 3)
+    envs=$(field "$line" 2) prog=$builddir/perf/$(field "$line" 3)
     t0=$(date +%s.%N)
-    if env ${preload:+LD_PRELOAD="$preload"} "$prog" \
+    # shellcheck disable=SC2086
+    if env $envs "$prog" \
         --benchmark_filter="$filter" --benchmark_min_time="$min_time" \
         --benchmark_out="$out/raw/$tag.json" --benchmark_out_format=json \
         --sizes=$sizes --threads=$threads --pairs=$pairs "$@" \
@@ -123,7 +126,7 @@ run_group() {
         :
     else
         rc=$?
-        echo "$tag: $(basename "$prog") ${preload:+(LD_PRELOAD=$preload) }exited with status $rc; see raw/$tag.log" |
+        echo "$tag: $(basename "$prog") ${envs:+($envs) }exited with status $rc; see raw/$tag.log" |
             tee -a "$out/failures.txt" >&3
         rm -f "$out/raw/$tag.json"
     fi
