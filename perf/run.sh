@@ -11,7 +11,9 @@
 #     sample taken under the same machine load just before it;
 #   - groups: magpool (both APIs), glibc (with the mutex and TLS lists),
 #     tcmalloc, jemalloc, mimalloc (each under LD_PRELOAD of bench_malloc),
-#     glusterfs (bench_glusterfs, when built);
+#     glusterfs (bench_glusterfs), gslice and gslice-malloc (bench_gslice,
+#     the second under G_SLICE=always-malloc); each of the last two
+#     programs when configure found its library;
 #   - then, each round, a pass in the S forwarding mode forced by
 #     --force_s (perf/fwdmode.h): the hot pair and the 1-2 thread batches
 #     of magpool and magpool-inline, tcmalloc and tls-list;
@@ -86,6 +88,23 @@ if [ -x "$builddir/perf/bench_glusterfs" ]; then
 glusterfs||bench_glusterfs|glusterfs"
 else
     skipped "glusterfs: perf/bench_glusterfs not built (libglusterfs-dev missing?); skipped"
+fi
+# The peers, each in a program of its own, built when configure found its
+# library.  bench_gslice names its backend after what GSlice does: GLib
+# 2.76 and later have no magazines (g_slice_* is malloc there), so only
+# gslice-malloc remains to measure.
+if [ -x "$builddir/perf/bench_gslice" ]; then
+    if "$builddir/perf/bench_gslice" --benchmark_list_tests \
+        --benchmark_filter='^pair/gslice/' >/dev/null 2>&1; then
+        groups="$groups
+gslice||bench_gslice|gslice"
+    else
+        skipped "gslice: this GLib has no magazines (2.76 or later: g_slice_* is malloc); only gslice-malloc measured"
+    fi
+    groups="$groups
+gslice-malloc|G_SLICE=always-malloc|bench_gslice|gslice-malloc"
+else
+    skipped "gslice: libglib2.0-dev is not installed (perf/bench_gslice not built); skipped"
 fi
 
 field() { echo "$1" | cut -d'|' -f"$2"; }
