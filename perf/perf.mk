@@ -14,7 +14,7 @@
 # per peer library, built when configure finds it, so that the library's
 # threads, settings and memory are in its own processes only:
 # bench_gslice (GLib's GSlice; G_SLICE=always-malloc makes it the
-# gslice-malloc backend).
+# gslice-malloc backend), bench_tbbmalloc (oneTBB's scalable allocator).
 
 # No builtin malloc/free: the compiler must not fold a get/put pair away;
 # no unrolling: a measured loop is one get+put per trip.
@@ -82,6 +82,9 @@ endif
 if HAVE_GLIB
 PERF_PEER_BENCH += perf/bench_gslice
 endif
+if HAVE_TBBMALLOC
+PERF_PEER_BENCH += perf/bench_tbbmalloc
+endif
 noinst_PROGRAMS += $(PERF_PEER_BENCH)
 endif
 
@@ -112,6 +115,12 @@ perf_bench_gslice_CFLAGS = $(PERF_CC_OPTS) $(GLIB_CFLAGS)
 perf_bench_gslice_CXXFLAGS = $(BENCHMARK_CFLAGS)
 perf_bench_gslice_LDFLAGS = $(PERF_LD_OPTS)
 perf_bench_gslice_LDADD = $(GLIB_LIBS) $(BENCHMARK_LIBS) -lpthread
+
+perf_bench_tbbmalloc_SOURCES = $(PERF_BENCH_COMMON) perf/bk_tbbmalloc.c
+perf_bench_tbbmalloc_CFLAGS = $(PERF_CC_OPTS)
+perf_bench_tbbmalloc_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_tbbmalloc_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_tbbmalloc_LDADD = $(TBBMALLOC_LIBS) $(BENCHMARK_LIBS) -lpthread
 
 dist_man_MANS += man/magpool-bench.1
 EXTRA_DIST += perf/instr.sh perf/run.sh perf/cold.sh perf/summarize.py perf/targets.tsv perf/lib.sh \

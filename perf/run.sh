@@ -12,8 +12,9 @@
 #   - groups: magpool (both APIs), glibc (with the mutex and TLS lists),
 #     tcmalloc, jemalloc, mimalloc (each under LD_PRELOAD of bench_malloc),
 #     glusterfs (bench_glusterfs), gslice and gslice-malloc (bench_gslice,
-#     the second under G_SLICE=always-malloc); each of the last two
-#     programs when configure found its library;
+#     the second under G_SLICE=always-malloc), tbbmalloc
+#     (bench_tbbmalloc); each of the last three programs when configure
+#     found its library;
 #   - then, each round, a pass in the S forwarding mode forced by
 #     --force_s (perf/fwdmode.h): the hot pair and the 1-2 thread batches
 #     of magpool and magpool-inline, tcmalloc and tls-list;
@@ -105,6 +106,12 @@ gslice||bench_gslice|gslice"
 gslice-malloc|G_SLICE=always-malloc|bench_gslice|gslice-malloc"
 else
     skipped "gslice: libglib2.0-dev is not installed (perf/bench_gslice not built); skipped"
+fi
+if [ -x "$builddir/perf/bench_tbbmalloc" ]; then
+    groups="$groups
+tbbmalloc||bench_tbbmalloc|tbbmalloc"
+else
+    skipped "tbbmalloc: libtbb-dev is not installed (perf/bench_tbbmalloc not built); skipped"
 fi
 
 field() { echo "$1" | cut -d'|' -f"$2"; }

@@ -34,8 +34,8 @@ import sys
 # Report order; magpool first, then the drop-in's rival, the mallocs, the
 # other pools and allocators users name beside them, the reference lists.
 BACKENDS = ["magpool", "magpool-gf", "magpool-inline", "glusterfs", "glibc", "tcmalloc",
-            "jemalloc", "mimalloc", "gslice", "gslice-malloc", "mutex-list",
-            "tls-list"]
+            "jemalloc", "mimalloc", "tbbmalloc", "gslice", "gslice-malloc",
+            "mutex-list", "tls-list"]
 COMPETITORS = [b for b in BACKENDS if not b.startswith("magpool")]
 # magpool-gf is GlusterFS's API on magpool: its rival is GlusterFS's pool.
 DROPIN = ("magpool-gf", "glusterfs")
@@ -45,7 +45,7 @@ STYLE = {  # gnuplot line style per backend: colour, width, dash
     "magpool-inline": ("#ff0080", 2, 3),
     "glusterfs": ("#228b22", 2, 1), "glibc": ("#1f4fbf", 2, 1),
     "tcmalloc": ("#8a2be2", 2, 1), "jemalloc": ("#8b4513", 2, 1),
-    "mimalloc": ("#00a0a0", 2, 1),
+    "mimalloc": ("#00a0a0", 2, 1), "tbbmalloc": ("#6b8e23", 2, 1),
     "gslice": ("#daa520", 2, 1), "gslice-malloc": ("#daa520", 2, 2),
     "mutex-list": ("#808080", 2, 1), "tls-list": ("#000000", 1, 3),
 }
