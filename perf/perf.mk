@@ -14,7 +14,8 @@
 # per peer library, built when configure finds it, so that the library's
 # threads, settings and memory are in its own processes only:
 # bench_gslice (GLib's GSlice; G_SLICE=always-malloc makes it the
-# gslice-malloc backend), bench_tbbmalloc (oneTBB's scalable allocator).
+# gslice-malloc backend), bench_tbbmalloc (oneTBB's scalable allocator),
+# bench_dpdk (DPDK's rte_mempool and its EAL).
 
 # No builtin malloc/free: the compiler must not fold a get/put pair away;
 # no unrolling: a measured loop is one get+put per trip.
@@ -85,6 +86,9 @@ endif
 if HAVE_TBBMALLOC
 PERF_PEER_BENCH += perf/bench_tbbmalloc
 endif
+if HAVE_DPDK
+PERF_PEER_BENCH += perf/bench_dpdk
+endif
 noinst_PROGRAMS += $(PERF_PEER_BENCH)
 endif
 
@@ -121,6 +125,14 @@ perf_bench_tbbmalloc_CFLAGS = $(PERF_CC_OPTS)
 perf_bench_tbbmalloc_CXXFLAGS = $(BENCHMARK_CFLAGS)
 perf_bench_tbbmalloc_LDFLAGS = $(PERF_LD_OPTS)
 perf_bench_tbbmalloc_LDADD = $(TBBMALLOC_LIBS) $(BENCHMARK_LIBS) -lpthread
+
+# DPDK's flags (-march=corei7, -include rte_config.h) for the C files
+# only: its inline get and put need them.
+perf_bench_dpdk_SOURCES = $(PERF_BENCH_COMMON) perf/bk_dpdk.c
+perf_bench_dpdk_CFLAGS = $(PERF_CC_OPTS) $(DPDK_CFLAGS)
+perf_bench_dpdk_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_dpdk_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_dpdk_LDADD = $(DPDK_LIBS) $(BENCHMARK_LIBS) -lpthread
 
 dist_man_MANS += man/magpool-bench.1
 EXTRA_DIST += perf/instr.sh perf/run.sh perf/cold.sh perf/summarize.py perf/targets.tsv perf/lib.sh \

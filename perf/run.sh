@@ -13,8 +13,9 @@
 #     tcmalloc, jemalloc, mimalloc (each under LD_PRELOAD of bench_malloc),
 #     glusterfs (bench_glusterfs), gslice and gslice-malloc (bench_gslice,
 #     the second under G_SLICE=always-malloc), tbbmalloc
-#     (bench_tbbmalloc); each of the last three programs when configure
-#     found its library;
+#     (bench_tbbmalloc), dpdk and dpdk-rts (bench_dpdk, the second under
+#     MAGPOOL_BENCH_DPDK_OPS=ring_mt_rts); each of the last four programs
+#     when configure found its library;
 #   - then, each round, a pass in the S forwarding mode forced by
 #     --force_s (perf/fwdmode.h): the hot pair and the 1-2 thread batches
 #     of magpool and magpool-inline, tcmalloc and tls-list;
@@ -113,6 +114,13 @@ tbbmalloc||bench_tbbmalloc|tbbmalloc"
 else
     skipped "tbbmalloc: libtbb-dev is not installed (perf/bench_tbbmalloc not built); skipped"
 fi
+if [ -x "$builddir/perf/bench_dpdk" ]; then
+    groups="$groups
+dpdk||bench_dpdk|dpdk
+dpdk-rts|MAGPOOL_BENCH_DPDK_OPS=ring_mt_rts|bench_dpdk|dpdk-rts"
+else
+    skipped "dpdk: libdpdk-dev is not installed (perf/bench_dpdk not built); skipped"
+fi
 
 field() { echo "$1" | cut -d'|' -f"$2"; }
 labels_of() { echo "$1" | cut -d'|' -f4-; }
@@ -133,7 +141,9 @@ kernel: $(uname -sr)
 cpus: $(nproc)
 cpu: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)
 packages: $(dpkg-query -W -f='${Package} ${Version}, ' libc6 libtcmalloc-minimal4 \
-    libjemalloc2 libmimalloc2.0 libglusterfs0 libbenchmark-dev 2>/dev/null || true)
+    libtcmalloc-minimal4t64 libjemalloc2 libmimalloc2.0 libmimalloc3 libglusterfs0 \
+    libglib2.0-0 libglib2.0-0t64 libtbbmalloc2 librte-mempool23 librte-mempool25 \
+    libbenchmark-dev 2>/dev/null || true)
 EOF
 
 # run_group GROUP-LINE TAG FILTER [EXTRA-ARGS...]: one process; its JSON

@@ -35,7 +35,7 @@ import sys
 # other pools and allocators users name beside them, the reference lists.
 BACKENDS = ["magpool", "magpool-gf", "magpool-inline", "glusterfs", "glibc", "tcmalloc",
             "jemalloc", "mimalloc", "tbbmalloc", "gslice", "gslice-malloc",
-            "mutex-list", "tls-list"]
+            "dpdk", "dpdk-rts", "mutex-list", "tls-list"]
 COMPETITORS = [b for b in BACKENDS if not b.startswith("magpool")]
 # magpool-gf is GlusterFS's API on magpool: its rival is GlusterFS's pool.
 DROPIN = ("magpool-gf", "glusterfs")
@@ -47,6 +47,7 @@ STYLE = {  # gnuplot line style per backend: colour, width, dash
     "tcmalloc": ("#8a2be2", 2, 1), "jemalloc": ("#8b4513", 2, 1),
     "mimalloc": ("#00a0a0", 2, 1), "tbbmalloc": ("#6b8e23", 2, 1),
     "gslice": ("#daa520", 2, 1), "gslice-malloc": ("#daa520", 2, 2),
+    "dpdk": ("#4682b4", 2, 1), "dpdk-rts": ("#4682b4", 2, 2),
     "mutex-list": ("#808080", 2, 1), "tls-list": ("#000000", 1, 3),
 }
 

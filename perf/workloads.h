@@ -28,7 +28,7 @@
  * A get that fails aborts the program: a run that skipped it would
  * measure something else, and the other threads of the run would wait
  * for it forever.  A backend whose pools hold a fixed number of objects
- * sizes them with wl_pool_peak() and wl_pool_threads(); one that
+ * (dpdk) sizes them with wl_pool_peak() and wl_pool_threads(); one that
  * cannot run some cases defines BK_HAVE_UNFIT and
  *     const char *bk_unfit(bk_pool *const *pools, int npools, int threads)
  * which says why a case on those pools with that many threads (its own
@@ -762,8 +762,8 @@ static void wl_register(const char *label)
     cbench *b;
 
     /* --rss_only: the rss workload alone, and no pool made beforehand (a
-     * backend whose pools take their memory when made would have them
-     * counted in the RSS it reports). */
+     * backend whose pools take their memory when made, dpdk, would have
+     * them counted in the RSS it reports). */
     if (bench_opt.rss_only) {
         wl_register_rss(label);
         return;
