@@ -2,7 +2,7 @@
 # run.sh - the comparison behind `make bench` and `make bench-quick`.
 #
 #   run.sh --full|--quick --builddir=DIR --srcdir=DIR --results=DIR
-#          [--version=V] [--rounds=N] [--min-time=S]
+#          [--version=V] [--rounds=N] [--prodcons-rounds=N] [--min-time=S]
 #
 # Owns the process model and the order of runs:
 #   - every competitor group runs in its own process, right after a
@@ -16,6 +16,10 @@
 #     (bench_tbbmalloc), dpdk and dpdk-rts (bench_dpdk, the second under
 #     MAGPOOL_BENCH_DPDK_OPS=ring_mt_rts); each of the last four programs
 #     when configure found its library;
+#   - the full mode runs the producer->consumer workload for more rounds
+#     than the others (7 against 5): after the rounds of every workload,
+#     rounds of that workload alone, the same pairs of processes in the
+#     same rotation (its pairs of threads are the noisiest figures);
 #   - then, each round, a pass in the S forwarding mode forced by
 #     --force_s (perf/fwdmode.h): the hot pair and the 1-2 thread batches
 #     of magpool and magpool-inline, tcmalloc and tls-list;
@@ -30,6 +34,7 @@
 set -eu
 
 mode="" builddir=. srcdir=. results="" version=unknown rounds="" min_time=""
+pc_rounds=""
 for a in "$@"; do
     case $a in
     --full | --quick) mode=${a#--} ;;
@@ -38,6 +43,7 @@ for a in "$@"; do
     --results=*) results=${a#*=} ;;
     --version=*) version=${a#*=} ;;
     --rounds=*) rounds=${a#*=} ;;
+    --prodcons-rounds=*) pc_rounds=${a#*=} ;;
     --min-time=*) min_time=${a#*=} ;;
     *) echo "run.sh: unknown argument $a" >&2; exit 2 ;;
     esac
@@ -50,9 +56,11 @@ done
 # one on 2 cores; both cover every workload and backend.
 if [ "$mode" = full ]; then
     : "${rounds:=5}" "${min_time:=0.04}"
+    : "${pc_rounds:=$((rounds > 7 ? rounds : 7))}"
     rss_seconds=10
 else
     : "${rounds:=1}" "${min_time:=0.01}"
+    : "${pc_rounds:=$rounds}"
     rss_seconds=3
 fi
 sizes=64,256,512,2048 threads=1,2,4,8,16 pairs=1,2,4
@@ -130,6 +138,7 @@ date: $(date '+%Y-%m-%d %H:%M:%S %z')
 mode: $mode
 magpool: $version
 rounds: $rounds
+prodcons_rounds: $pc_rounds
 min_time: $min_time
 sizes: $sizes
 threads: $threads
@@ -185,11 +194,22 @@ else
 fi
 ncomp=$(echo "$competitors" | wc -l)
 start=$(date +%s)
-echo "perf: $mode run, $rounds round(s), writing $out"
+all_rounds=$((pc_rounds > rounds ? pc_rounds : rounds))
+if [ "$all_rounds" -gt "$rounds" ]; then
+    echo "perf: $mode run, $rounds round(s), then $((all_rounds - rounds)) of producer->consumer alone, writing $out"
+else
+    echo "perf: $mode run, $rounds round(s), writing $out"
+fi
 r=1
-while [ "$r" -le "$rounds" ]; do
+while [ "$r" -le "$all_rounds" ]; do
     seq=0
-    printf 'round %d/%d:' "$r" "$rounds"
+    # Past the rounds of every workload: producer->consumer alone, with
+    # no forced-S pass (it has no such case).
+    wl=$workloads note=""
+    if [ "$r" -gt "$rounds" ]; then
+        wl=prodcons note=" (producer->consumer)"
+    fi
+    printf 'round %d/%d%s:' "$r" "$all_rounds" "$note"
     # Rotate the competitors' order each round.
     rot=$(( (r - 1) % ncomp ))
     order=$( (echo "$competitors" | tail -n +$((rot + 1)); echo "$competitors" | head -n "$rot") )
@@ -197,16 +217,16 @@ while [ "$r" -le "$rounds" ]; do
         name=$(field "$line" 1)
         seq=$((seq + 1))
         tag=$(printf 'r%02d-s%02d-magpool' "$r" "$seq")
-        t=$(run_group "$magpool_line" "$tag" "^($workloads)/($(labels_of "$magpool_line"))/")
+        t=$(run_group "$magpool_line" "$tag" "^($wl)/($(labels_of "$magpool_line"))/")
         printf ' magpool %s,' "$t"
         seq=$((seq + 1))
         tag=$(printf 'r%02d-s%02d-%s' "$r" "$seq" "$name")
-        t=$(run_group "$line" "$tag" "^($workloads)/($(labels_of "$line"))/")
+        t=$(run_group "$line" "$tag" "^($wl)/($(labels_of "$line"))/")
         printf ' %s %s,' "$name" "$t"
     done
     # The S mode on demand (fwdmode.h): the hot pair and 1-2 thread
     # batches of magpool, then tcmalloc's and the bare list's.
-    if [ -n "$forced_groups" ]; then
+    if [ -n "$forced_groups" ] && [ "$r" -le "$rounds" ]; then
         for line in $forced_groups; do
             name=$(field "$line" 1) labels=$(labels_of "$line")
             seq=$((seq + 1))

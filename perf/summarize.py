@@ -695,11 +695,17 @@ def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
     L.append("# magpool performance comparison: %s (%s run)"
              % (stamp, meta.get("mode", "?")))
     L.append("")
-    L.append("magpool %s; %s; %s CPUs (%s); %s rounds, google-benchmark "
+    rounds = meta.get("rounds", "?")
+    if meta.get("prodcons_rounds", rounds) != rounds:
+        rounds = "%s rounds (producer->consumer %s)" % (
+            rounds, meta["prodcons_rounds"])
+    else:
+        rounds += " rounds"
+    L.append("magpool %s; %s; %s CPUs (%s); %s, google-benchmark "
              "min time %s s per case; MAGPOOL_SWEEP_MS=%s."
              % (meta.get("magpool", "?"), meta.get("kernel", "?"),
                 meta.get("cpus", "?"), meta.get("cpu", "?"),
-                meta.get("rounds", "?"), meta.get("min_time", "?"),
+                rounds, meta.get("min_time", "?"),
                 meta.get("MAGPOOL_SWEEP_MS", "?")))
     if meta.get("packages"):
         L.append("Packages: %s." % meta["packages"].rstrip(", "))
