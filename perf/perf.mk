@@ -1,9 +1,9 @@
 # Performance harness (perf/).  Included from the top-level Makefile.am.
 # Benchmarks are never run by `make check`.  See magpool-bench(1).
 #
-#   make bench          full comparison, ~10 min: perf/results/DATE/ and
+#   make bench          full comparison, ~15 min: perf/results/DATE/ and
 #                       perf/results/LATEST.md + latest-*.png
-#   make bench-quick    the same, smaller, ~1 min
+#   make bench-quick    the same, smaller, ~3 min
 #   make bench-instr    instructions per get+put pair, per backend
 #
 # Several benchmark programs share perf/workloads.h, because the process

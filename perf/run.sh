@@ -52,8 +52,8 @@ done
     { echo "usage: run.sh --full|--quick --builddir=DIR --srcdir=DIR --results=DIR" >&2; exit 2; }
 . "$srcdir/perf/lib.sh"
 
-# Sized so that `make bench` stays under 10 minutes and bench-quick under
-# one on 2 cores; both cover every workload and backend.
+# Sized so that `make bench` takes about 15 minutes and bench-quick about
+# 3 on 2 cores; both cover every workload and backend.
 if [ "$mode" = full ]; then
     : "${rounds:=5}" "${min_time:=0.04}"
     : "${pc_rounds:=$((rounds > 7 ? rounds : 7))}"
