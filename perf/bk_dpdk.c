@@ -13,17 +13,18 @@
  *
  * "dpdk" is rte_mempool_create() as it comes: the ring_mp_mc ops, a
  * ring whose every operation, once it has claimed its slots, waits for
- * the operations that claimed slots before it to finish.  DPDK's guide
- * (Ring Mempool Driver) says so: right for one thread per core; where
- * threads share cores, a thread preempted inside a ring operation leaves
- * the others spinning.  Measured here, 4 threads of the batch workload
- * on 2 CPUs took 8 ms per 1000 gets and puts per thread instead of 10
- * us, so "dpdk" skips the cases with more threads than the CPUs the
- * process may use (bk_unfit).  "dpdk-rts" (MAGPOOL_BENCH_DPDK_OPS=
- * ring_mt_rts: rte_mempool_create_empty, rte_mempool_set_ops_byname,
- * rte_mempool_populate_default) is the ops that guide names for threads
- * that share cores: relaxed tail sync, where the last operation to
- * finish moves the tail, and it runs every case.
+ * the operations that claimed slots before it to finish, so a thread
+ * preempted inside one leaves the others spinning.  DPDK's guide (Ring
+ * Mempool Driver) calls it the right ops for one thread per core and
+ * names ring_mt_rts or ring_mt_hts where threads share cores.  On the
+ * project's 2-CPU VM, with other jobs running, 4 threads of the batch
+ * workload took 8 ms per 1000 gets and puts per thread with ring_mp_mc
+ * and 9 us with ring_mt_rts (one case of 64 B ran 31 s), so "dpdk"
+ * skips the cases with more threads than the CPUs the process may use
+ * (bk_unfit).  "dpdk-rts" (MAGPOOL_BENCH_DPDK_OPS=ring_mt_rts:
+ * rte_mempool_create_empty, rte_mempool_set_ops_byname,
+ * rte_mempool_populate_default) has relaxed tail sync, where the last
+ * operation to finish moves the tail, and runs every case.
  *
  * The EAL is initialised once per process, by bk_init(), for a machine
  * without hugepages: --no-huge (anonymous 4 KiB pages) with -m sized
