@@ -12,6 +12,8 @@
  *   --rss_seconds=S      RSS timeline after put-back (10)
  *   --rss_interval=S     timeline sampling period (0.5)
  *   --rss_out=FILE       timeline file; "%s" becomes the backend label
+ *   --rss_only           register the rss workload alone, and make no
+ *                        pool before it runs (perf/run.sh's rss runs)
  *   --force_s            disable speculative store bypass (prctl) before
  *                        any thread starts: every chunk in the S
  *                        forwarding mode (fwdmode.h); refused where the
@@ -244,6 +246,10 @@ static int parse_option(const char *a)
         return (bench_opt.rss_interval = atof(v)) > 0 ? 0 : -1;
     if (strcmp(a, "--force_s") == 0) {
         bench_opt.force_s = 1;
+        return 0;
+    }
+    if (strcmp(a, "--rss_only") == 0) {
+        bench_opt.rss_only = 1;
         return 0;
     }
     if (OPT("--rss_out")) {

@@ -39,6 +39,7 @@ struct bench_opts {
     double rss_seconds;      /* length of the RSS timeline after put-back */
     double rss_interval;     /* seconds between RSS samples */
     const char *rss_out;     /* timeline file ("%s": backend label) */
+    int rss_only;            /* --rss_only: the rss workload alone */
     int force_s;             /* --force_s: speculative store bypass off */
 };
 extern struct bench_opts bench_opt;

@@ -1,16 +1,21 @@
 # Performance harness (perf/).  Included from the top-level Makefile.am.
 # Benchmarks are never run by `make check`.  See magpool-bench(1).
 #
-#   make bench          full comparison, ~10 min: perf/results/DATE/ and
+#   make bench          full comparison, ~15 min: perf/results/DATE/ and
 #                       perf/results/LATEST.md + latest-*.png
-#   make bench-quick    the same, smaller, ~1 min
+#   make bench-quick    the same, smaller, ~3 min
 #   make bench-instr    instructions per get+put pair, per backend
 #
-# Three benchmark programs share perf/workloads.h, because the process
+# Several benchmark programs share perf/workloads.h, because the process
 # model forbids one: bench_magpool (magpool, both APIs), bench_malloc
 # (malloc - glibc's, or tcmalloc/jemalloc/mimalloc under LD_PRELOAD - and
 # the mutex and TLS reference lists) and bench_glusterfs (GlusterFS's own
-# pool, whose symbols are magpool's GlusterFS names).
+# pool, whose symbols are magpool's GlusterFS names); then one program
+# per peer library, built when configure finds it, so that the library's
+# threads, settings and memory are in its own processes only:
+# bench_gslice (GLib's GSlice; G_SLICE=always-malloc makes it the
+# gslice-malloc backend), bench_tbbmalloc (oneTBB's scalable allocator),
+# bench_dpdk (DPDK's rte_mempool and its EAL).
 
 # No builtin malloc/free: the compiler must not fold a get/put pair away;
 # no unrolling: a measured loop is one get+put per trip.
@@ -68,11 +73,23 @@ perf_instr_glusterfs_CFLAGS = $(PERF_CC_OPTS)
 perf_instr_glusterfs_LDFLAGS = $(PERF_LD_OPTS)
 perf_instr_glusterfs_LDADD = -lglusterfs
 
+# The peers' programs, each when its library is installed.
+PERF_PEER_BENCH =
 if HAVE_BENCHMARK
 noinst_PROGRAMS += perf/bench_magpool perf/bench_malloc
 if HAVE_GLUSTERFS
 noinst_PROGRAMS += perf/bench_glusterfs
 endif
+if HAVE_GLIB
+PERF_PEER_BENCH += perf/bench_gslice
+endif
+if HAVE_TBBMALLOC
+PERF_PEER_BENCH += perf/bench_tbbmalloc
+endif
+if HAVE_DPDK
+PERF_PEER_BENCH += perf/bench_dpdk
+endif
+noinst_PROGRAMS += $(PERF_PEER_BENCH)
 endif
 
 perf_bench_magpool_SOURCES = $(PERF_BENCH_COMMON) perf/bk_magpool.c \
@@ -97,6 +114,26 @@ perf_bench_glusterfs_CXXFLAGS = $(BENCHMARK_CFLAGS)
 perf_bench_glusterfs_LDFLAGS = $(PERF_LD_OPTS)
 perf_bench_glusterfs_LDADD = -lglusterfs $(BENCHMARK_LIBS) -lpthread
 
+perf_bench_gslice_SOURCES = $(PERF_BENCH_COMMON) perf/bk_gslice.c
+perf_bench_gslice_CFLAGS = $(PERF_CC_OPTS) $(GLIB_CFLAGS)
+perf_bench_gslice_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_gslice_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_gslice_LDADD = $(GLIB_LIBS) $(BENCHMARK_LIBS) -lpthread
+
+perf_bench_tbbmalloc_SOURCES = $(PERF_BENCH_COMMON) perf/bk_tbbmalloc.c
+perf_bench_tbbmalloc_CFLAGS = $(PERF_CC_OPTS)
+perf_bench_tbbmalloc_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_tbbmalloc_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_tbbmalloc_LDADD = $(TBBMALLOC_LIBS) $(BENCHMARK_LIBS) -lpthread
+
+# DPDK's flags (-march=corei7, -include rte_config.h) for the C files
+# only: its inline get and put need them.
+perf_bench_dpdk_SOURCES = $(PERF_BENCH_COMMON) perf/bk_dpdk.c
+perf_bench_dpdk_CFLAGS = $(PERF_CC_OPTS) $(DPDK_CFLAGS)
+perf_bench_dpdk_CXXFLAGS = $(BENCHMARK_CFLAGS)
+perf_bench_dpdk_LDFLAGS = $(PERF_LD_OPTS)
+perf_bench_dpdk_LDADD = $(DPDK_LIBS) $(BENCHMARK_LIBS) -lpthread
+
 dist_man_MANS += man/magpool-bench.1
 EXTRA_DIST += perf/instr.sh perf/run.sh perf/cold.sh perf/summarize.py perf/targets.tsv perf/lib.sh \
 	perf/results/README.md perf/NOTES.md
@@ -108,17 +145,18 @@ PERF_RUN = $(SHELL) $(srcdir)/perf/run.sh --builddir=$(builddir) \
 	--srcdir=$(srcdir) --results=$(srcdir)/perf/results
 
 # The GlusterFS programs are optional: without libglusterfs-dev the
-# comparison goes on without that backend (run.sh says so).
+# comparison goes on without that backend (run.sh says so); so are the
+# peers' (PERF_PEER_BENCH, above).
 if HAVE_GLUSTERFS
 PERF_GF_BENCH = perf/bench_glusterfs
 PERF_GF_INSTR = perf/instr_glusterfs
 endif
 
 if HAVE_BENCHMARK
-bench: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH)
+bench: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH) $(PERF_PEER_BENCH)
 	$(PERF_RUN) --full
 
-bench-quick: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH)
+bench-quick: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH) $(PERF_PEER_BENCH)
 	$(PERF_RUN) --quick
 else
 bench bench-quick:

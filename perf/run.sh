@@ -2,7 +2,7 @@
 # run.sh - the comparison behind `make bench` and `make bench-quick`.
 #
 #   run.sh --full|--quick --builddir=DIR --srcdir=DIR --results=DIR
-#          [--version=V] [--rounds=N] [--min-time=S]
+#          [--version=V] [--rounds=N] [--prodcons-rounds=N] [--min-time=S]
 #
 # Owns the process model and the order of runs:
 #   - every competitor group runs in its own process, right after a
@@ -11,7 +11,15 @@
 #     sample taken under the same machine load just before it;
 #   - groups: magpool (both APIs), glibc (with the mutex and TLS lists),
 #     tcmalloc, jemalloc, mimalloc (each under LD_PRELOAD of bench_malloc),
-#     glusterfs (bench_glusterfs, when built);
+#     glusterfs (bench_glusterfs), gslice and gslice-malloc (bench_gslice,
+#     the second under G_SLICE=always-malloc), tbbmalloc
+#     (bench_tbbmalloc), dpdk and dpdk-rts (bench_dpdk, the second under
+#     MAGPOOL_BENCH_DPDK_OPS=ring_mt_rts); each of the last four programs
+#     when configure found its library;
+#   - the full mode runs the producer->consumer workload for more rounds
+#     than the others (7 against 5): after the rounds of every workload,
+#     rounds of that workload alone, the same pairs of processes in the
+#     same rotation (its pairs of threads are the noisiest figures);
 #   - then, each round, a pass in the S forwarding mode forced by
 #     --force_s (perf/fwdmode.h): the hot pair and the 1-2 thread batches
 #     of magpool and magpool-inline, tcmalloc and tls-list;
@@ -26,6 +34,7 @@
 set -eu
 
 mode="" builddir=. srcdir=. results="" version=unknown rounds="" min_time=""
+pc_rounds=""
 for a in "$@"; do
     case $a in
     --full | --quick) mode=${a#--} ;;
@@ -34,6 +43,7 @@ for a in "$@"; do
     --results=*) results=${a#*=} ;;
     --version=*) version=${a#*=} ;;
     --rounds=*) rounds=${a#*=} ;;
+    --prodcons-rounds=*) pc_rounds=${a#*=} ;;
     --min-time=*) min_time=${a#*=} ;;
     *) echo "run.sh: unknown argument $a" >&2; exit 2 ;;
     esac
@@ -42,13 +52,15 @@ done
     { echo "usage: run.sh --full|--quick --builddir=DIR --srcdir=DIR --results=DIR" >&2; exit 2; }
 . "$srcdir/perf/lib.sh"
 
-# Sized so that `make bench` stays under 10 minutes and bench-quick under
-# one on 2 cores; both cover every workload and backend.
+# Sized so that `make bench` takes about 15 minutes and bench-quick about
+# 3 on 2 cores; both cover every workload and backend.
 if [ "$mode" = full ]; then
     : "${rounds:=5}" "${min_time:=0.04}"
+    : "${pc_rounds:=$((rounds > 7 ? rounds : 7))}"
     rss_seconds=10
 else
     : "${rounds:=1}" "${min_time:=0.01}"
+    : "${pc_rounds:=$rounds}"
     rss_seconds=3
 fi
 sizes=64,256,512,2048 threads=1,2,4,8,16 pairs=1,2,4
@@ -66,24 +78,56 @@ mkdir -p "$out/raw"
 exec 3>&1
 
 # ---------------------------------------------------------------- groups
-# NAME|PRELOAD|PROGRAM|LABELS (regex of the backend labels it reports)
+# NAME|ENV|PROGRAM|LABELS: ENV is the process's extra environment
+# (VAR=VALUE words, no spaces inside one), LABELS the regex of the
+# backend labels it reports.
 groups="magpool||bench_magpool|magpool|magpool-gf|magpool-inline
 glibc||bench_malloc|glibc|mutex-list|tls-list"
+skipped() { echo "$1" | tee -a "$out/failures.txt" >&3; }
 for entry in $PERF_PRELOADS; do
     label=${entry%%:*} lib=$(perf_find_lib "${entry#*:}")
     if [ -n "$lib" ]; then
         groups="$groups
-$label|$lib|bench_malloc|$label"
+$label|LD_PRELOAD=$lib|bench_malloc|$label"
     else
-        echo "$label: ${entry#*:} is not installed; skipped" | tee -a "$out/failures.txt" >&3
+        skipped "$label: ${entry#*:} is not installed; skipped"
     fi
 done
 if [ -x "$builddir/perf/bench_glusterfs" ]; then
     groups="$groups
 glusterfs||bench_glusterfs|glusterfs"
 else
-    echo "glusterfs: perf/bench_glusterfs not built (libglusterfs-dev missing?); skipped" |
-        tee -a "$out/failures.txt" >&3
+    skipped "glusterfs: perf/bench_glusterfs not built (libglusterfs-dev missing?); skipped"
+fi
+# The peers, each in a program of its own, built when configure found its
+# library.  bench_gslice names its backend after what GSlice does: GLib
+# 2.76 and later have no magazines (g_slice_* is malloc there), so only
+# gslice-malloc remains to measure.
+if [ -x "$builddir/perf/bench_gslice" ]; then
+    if "$builddir/perf/bench_gslice" --benchmark_list_tests \
+        --benchmark_filter='^pair/gslice/' >/dev/null 2>&1; then
+        groups="$groups
+gslice||bench_gslice|gslice"
+    else
+        skipped "gslice: this GLib has no magazines (2.76 or later: g_slice_* is malloc); only gslice-malloc measured"
+    fi
+    groups="$groups
+gslice-malloc|G_SLICE=always-malloc|bench_gslice|gslice-malloc"
+else
+    skipped "gslice: libglib2.0-dev is not installed (perf/bench_gslice not built); skipped"
+fi
+if [ -x "$builddir/perf/bench_tbbmalloc" ]; then
+    groups="$groups
+tbbmalloc||bench_tbbmalloc|tbbmalloc"
+else
+    skipped "tbbmalloc: libtbb-dev is not installed (perf/bench_tbbmalloc not built); skipped"
+fi
+if [ -x "$builddir/perf/bench_dpdk" ]; then
+    groups="$groups
+dpdk||bench_dpdk|dpdk
+dpdk-rts|MAGPOOL_BENCH_DPDK_OPS=ring_mt_rts|bench_dpdk|dpdk-rts"
+else
+    skipped "dpdk: libdpdk-dev is not installed (perf/bench_dpdk not built); skipped"
 fi
 
 field() { echo "$1" | cut -d'|' -f"$2"; }
@@ -94,6 +138,7 @@ date: $(date '+%Y-%m-%d %H:%M:%S %z')
 mode: $mode
 magpool: $version
 rounds: $rounds
+prodcons_rounds: $pc_rounds
 min_time: $min_time
 sizes: $sizes
 threads: $threads
@@ -105,7 +150,9 @@ kernel: $(uname -sr)
 cpus: $(nproc)
 cpu: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)
 packages: $(dpkg-query -W -f='${Package} ${Version}, ' libc6 libtcmalloc-minimal4 \
-    libjemalloc2 libmimalloc2.0 libglusterfs0 libbenchmark-dev 2>/dev/null || true)
+    libtcmalloc-minimal4t64 libjemalloc2 libmimalloc2.0 libmimalloc3 libglusterfs0 \
+    libglib2.0-0 libglib2.0-0t64 libtbbmalloc2 librte-mempool23 librte-mempool25 \
+    libbenchmark-dev 2>/dev/null || true)
 EOF
 
 # run_group GROUP-LINE TAG FILTER [EXTRA-ARGS...]: one process; its JSON
@@ -113,9 +160,10 @@ EOF
 run_group() {
     line=$1 tag=$2 filter=$3
     shift 3
-    preload=$(field "$line" 2) prog=$builddir/perf/$(field "$line" 3)
+    envs=$(field "$line" 2) prog=$builddir/perf/$(field "$line" 3)
     t0=$(date +%s.%N)
-    if env ${preload:+LD_PRELOAD="$preload"} "$prog" \
+    # shellcheck disable=SC2086
+    if env $envs "$prog" \
         --benchmark_filter="$filter" --benchmark_min_time="$min_time" \
         --benchmark_out="$out/raw/$tag.json" --benchmark_out_format=json \
         --sizes=$sizes --threads=$threads --pairs=$pairs "$@" \
@@ -123,7 +171,7 @@ run_group() {
         :
     else
         rc=$?
-        echo "$tag: $(basename "$prog") ${preload:+(LD_PRELOAD=$preload) }exited with status $rc; see raw/$tag.log" |
+        echo "$tag: $(basename "$prog") ${envs:+($envs) }exited with status $rc; see raw/$tag.log" |
             tee -a "$out/failures.txt" >&3
         rm -f "$out/raw/$tag.json"
     fi
@@ -146,11 +194,22 @@ else
 fi
 ncomp=$(echo "$competitors" | wc -l)
 start=$(date +%s)
-echo "perf: $mode run, $rounds round(s), writing $out"
+all_rounds=$((pc_rounds > rounds ? pc_rounds : rounds))
+if [ "$all_rounds" -gt "$rounds" ]; then
+    echo "perf: $mode run, $rounds round(s), then $((all_rounds - rounds)) of producer->consumer alone, writing $out"
+else
+    echo "perf: $mode run, $rounds round(s), writing $out"
+fi
 r=1
-while [ "$r" -le "$rounds" ]; do
+while [ "$r" -le "$all_rounds" ]; do
     seq=0
-    printf 'round %d/%d:' "$r" "$rounds"
+    # Past the rounds of every workload: producer->consumer alone, with
+    # no forced-S pass (it has no such case).
+    wl=$workloads note=""
+    if [ "$r" -gt "$rounds" ]; then
+        wl=prodcons note=" (producer->consumer)"
+    fi
+    printf 'round %d/%d%s:' "$r" "$all_rounds" "$note"
     # Rotate the competitors' order each round.
     rot=$(( (r - 1) % ncomp ))
     order=$( (echo "$competitors" | tail -n +$((rot + 1)); echo "$competitors" | head -n "$rot") )
@@ -158,16 +217,16 @@ while [ "$r" -le "$rounds" ]; do
         name=$(field "$line" 1)
         seq=$((seq + 1))
         tag=$(printf 'r%02d-s%02d-magpool' "$r" "$seq")
-        t=$(run_group "$magpool_line" "$tag" "^($workloads)/($(labels_of "$magpool_line"))/")
+        t=$(run_group "$magpool_line" "$tag" "^($wl)/($(labels_of "$magpool_line"))/")
         printf ' magpool %s,' "$t"
         seq=$((seq + 1))
         tag=$(printf 'r%02d-s%02d-%s' "$r" "$seq" "$name")
-        t=$(run_group "$line" "$tag" "^($workloads)/($(labels_of "$line"))/")
+        t=$(run_group "$line" "$tag" "^($wl)/($(labels_of "$line"))/")
         printf ' %s %s,' "$name" "$t"
     done
     # The S mode on demand (fwdmode.h): the hot pair and 1-2 thread
     # batches of magpool, then tcmalloc's and the bare list's.
-    if [ -n "$forced_groups" ]; then
+    if [ -n "$forced_groups" ] && [ "$r" -le "$rounds" ]; then
         for line in $forced_groups; do
             name=$(field "$line" 1) labels=$(labels_of "$line")
             seq=$((seq + 1))
@@ -187,7 +246,7 @@ for line in $groups; do
     for label in $(labels_of "$line" | tr '|' ' '); do
         # magpool-inline registers only the fast-path workloads (workloads.h).
         [ "$label" = magpool-inline ] && continue
-        run_group "$line" "rss-$label" "^rss/$label/" \
+        run_group "$line" "rss-$label" "^rss/$label/" --rss_only \
             --rss_objects=$rss_objects --rss_seconds=$rss_seconds \
             --rss_out="$out/rss-%s.tsv" >/dev/null &
     done

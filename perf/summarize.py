@@ -31,9 +31,11 @@ import statistics
 import subprocess
 import sys
 
-# Report order; magpool first, then the drop-in's rival, then the rest.
+# Report order; magpool first, then the drop-in's rival, the mallocs, the
+# other pools and allocators users name beside them, the reference lists.
 BACKENDS = ["magpool", "magpool-gf", "magpool-inline", "glusterfs", "glibc", "tcmalloc",
-            "jemalloc", "mimalloc", "mutex-list", "tls-list"]
+            "jemalloc", "mimalloc", "tbbmalloc", "gslice", "gslice-malloc",
+            "dpdk", "dpdk-rts", "mutex-list", "tls-list"]
 COMPETITORS = [b for b in BACKENDS if not b.startswith("magpool")]
 # magpool-gf is GlusterFS's API on magpool: its rival is GlusterFS's pool.
 DROPIN = ("magpool-gf", "glusterfs")
@@ -43,8 +45,10 @@ STYLE = {  # gnuplot line style per backend: colour, width, dash
     "magpool-inline": ("#ff0080", 2, 3),
     "glusterfs": ("#228b22", 2, 1), "glibc": ("#1f4fbf", 2, 1),
     "tcmalloc": ("#8a2be2", 2, 1), "jemalloc": ("#8b4513", 2, 1),
-    "mimalloc": ("#00a0a0", 2, 1), "mutex-list": ("#808080", 2, 1),
-    "tls-list": ("#000000", 1, 3),
+    "mimalloc": ("#00a0a0", 2, 1), "tbbmalloc": ("#6b8e23", 2, 1),
+    "gslice": ("#daa520", 2, 1), "gslice-malloc": ("#daa520", 2, 2),
+    "dpdk": ("#4682b4", 2, 1), "dpdk-rts": ("#4682b4", 2, 2),
+    "mutex-list": ("#808080", 2, 1), "tls-list": ("#000000", 1, 3),
 }
 
 WORKLOADS = {
@@ -171,7 +175,7 @@ class Results:
         # Forwarding modes (fwdmode.h): one entry per process, in run
         # order: (forced, group, {key: {backend: benchmark}}).
         self.procs = []
-        self.failed = []
+        self.failed = []    # (benchmark name, error message), per process
         self.runs = 0
         files = sorted(glob.glob(os.path.join(folder, "raw", "r*-s*-*.json")))
         previous = None     # the last magpool process: key -> backend -> rate
@@ -191,8 +195,7 @@ class Results:
                 if b.get("run_type", "iteration") != "iteration":
                     continue
                 if b.get("error_occurred"):
-                    self.failed.append("%s: %s" % (b["name"],
-                                                   b.get("error_message")))
+                    self.failed.append((b["name"], b.get("error_message")))
                     continue
                 w, backend, size, threads = parse_name(b["name"])
                 rate = rate_of(b)
@@ -279,8 +282,9 @@ class Results:
         return out
 
 
-def load_rss(folder):
-    """label -> (counters, [(t, bytes)])"""
+def load_rss(folder, failed=None):
+    """label -> (counters, [(t, bytes)]); a run that ended in an error
+    is left out, and (name, message) appended to failed."""
     out = {}
     for path in sorted(glob.glob(os.path.join(folder, "raw", "rss-*.json"))):
         label = os.path.basename(path)[len("rss-"):-len(".json")]
@@ -289,6 +293,8 @@ def load_rss(folder):
             continue
         bench = [b for b in data.get("benchmarks", [])
                  if b.get("run_type", "iteration") == "iteration"]
+        if bench and bench[0].get("error_occurred") and failed is not None:
+            failed.append((bench[0]["name"], bench[0].get("error_message")))
         if not bench or bench[0].get("error_occurred"):
             continue
         timeline = []
@@ -679,7 +685,8 @@ def mode_sections(res):
     return L
 
 
-def summary(folder, res, rss, pngs, image_prefix):
+def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
+    rss_failed = list(rss_failed)
     meta = read_meta(folder)
     stamp = os.path.basename(os.path.normpath(folder))
     backends = res.backends()
@@ -688,11 +695,17 @@ def summary(folder, res, rss, pngs, image_prefix):
     L.append("# magpool performance comparison: %s (%s run)"
              % (stamp, meta.get("mode", "?")))
     L.append("")
-    L.append("magpool %s; %s; %s CPUs (%s); %s rounds, google-benchmark "
+    rounds = meta.get("rounds", "?")
+    if meta.get("prodcons_rounds", rounds) != rounds:
+        rounds = "%s rounds (producer->consumer %s)" % (
+            rounds, meta["prodcons_rounds"])
+    else:
+        rounds += " rounds"
+    L.append("magpool %s; %s; %s CPUs (%s); %s, google-benchmark "
              "min time %s s per case; MAGPOOL_SWEEP_MS=%s."
              % (meta.get("magpool", "?"), meta.get("kernel", "?"),
                 meta.get("cpus", "?"), meta.get("cpu", "?"),
-                meta.get("rounds", "?"), meta.get("min_time", "?"),
+                rounds, meta.get("min_time", "?"),
                 meta.get("MAGPOOL_SWEEP_MS", "?")))
     if meta.get("packages"):
         L.append("Packages: %s." % meta["packages"].rstrip(", "))
@@ -822,7 +835,17 @@ def summary(folder, res, rss, pngs, image_prefix):
     if os.path.exists(failures):
         with open(failures) as f:
             notes += [line.strip() for line in f if line.strip()]
-    notes += res.failed
+    # Cases that ended in an error (a backend that cannot run them says
+    # why), one line per message, with every case that gave it.
+    failed = res.failed + rss_failed
+    by_msg = {}
+    for name, msg in failed:
+        by_msg.setdefault(msg, []).append(name)
+    for msg, names in by_msg.items():
+        uniq = sorted(set(names))
+        notes.append("%s: %s%s" % (", ".join(uniq), msg,
+                                   " (%d runs)" % len(names)
+                                   if len(names) > len(uniq) else ""))
     L.append("## Runs")
     L.append("")
     L.append("%d benchmark processes, %d cases%s." % (
@@ -848,13 +871,15 @@ def main():
         print("summarize: no benchmark results in %s" % args.folder,
               file=sys.stderr)
         return 1
-    rss = load_rss(args.folder)
+    rss_failed = []
+    rss = load_rss(args.folder, rss_failed)
     pngs = make_plots(args.folder, res, rss)
     with open(os.path.join(args.folder, "summary.md"), "w") as f:
-        f.write(summary(args.folder, res, rss, pngs, ""))
+        f.write(summary(args.folder, res, rss, pngs, "", rss_failed))
     if args.latest:
         with open(os.path.join(args.latest, "LATEST.md"), "w") as f:
-            f.write(summary(args.folder, res, rss, pngs, "latest-"))
+            f.write(summary(args.folder, res, rss, pngs, "latest-",
+                            rss_failed))
         for png in pngs:
             shutil.copyfile(os.path.join(args.folder, png),
                             os.path.join(args.latest, "latest-" + png))

@@ -27,7 +27,18 @@
  *
  * A get that fails aborts the program: a run that skipped it would
  * measure something else, and the other threads of the run would wait
- * for it forever.
+ * for it forever.  A backend whose pools hold a fixed number of objects
+ * (dpdk) sizes them with wl_pool_peak() and wl_pool_threads(); one that
+ * cannot run some cases defines BK_HAVE_UNFIT and
+ *     const char *bk_unfit(bk_pool *const *pools, int npools, int threads)
+ * which says why a case on those pools with that many threads (its own
+ * and the ones it starts, main thread included) cannot run, or NULL.
+ * Such a case ends at once, skipped, with that reason in its JSON
+ * (summary.md lists it under Problems).  Without bk_unfit, a case whose
+ * pool could not be created is skipped the same way.
+ *
+ * The threads of a producer->consumer run are pinned, each to a CPU of
+ * its own where there are enough (wl_pin).
  *
  * Synchronization: the pool tables are written by wl_register() before
  * any run.  In a threaded run thread 2k produces for thread 2k+1 through
@@ -66,6 +77,15 @@ static bk_pool *wl_pool_for(int64_t size)
     return NULL;
 }
 
+/* Whether --sizes lists this size (its pool may still have failed). */
+static int wl_has_size(int64_t size)
+{
+    for (int i = 0; i < bench_opt.nsizes; i++)
+        if (bench_opt.sizes[i] == size)
+            return 1;
+    return 0;
+}
+
 #define WL_TOUCH(obj, v) (*(long *)(obj) = (long)(v))
 
 static __attribute__((noinline, noreturn)) void wl_get_failed(void)
@@ -79,6 +99,26 @@ static __attribute__((noinline, noreturn)) void wl_get_failed(void)
         if (__builtin_expect(!(obj), 0))                                       \
             wl_get_failed();                                                   \
     } while (0)
+
+/* End the run at once, skipped, when the backend cannot run it (see the
+ * top of this file); every thread of the run decides the same.  threads:
+ * those that use the pools at once, the main thread included. */
+static int wl_unfit(cbench_state *st, bk_pool *const *pools, int npools,
+                    int threads)
+{
+    const char *why = NULL;
+#ifdef BK_HAVE_UNFIT
+    why = bk_unfit(pools, npools, threads);
+#else
+    (void)threads;
+    for (int i = 0; i < npools && !why; i++)
+        if (!pools[i])
+            why = "the pool could not be created";
+#endif
+    if (why)
+        cbench_skip(st, why);
+    return why != NULL;
+}
 
 /* Get n objects into objs[], each written to: a producer's step. */
 static inline void wl_get_n(bk_pool *p, void **objs, int n)
@@ -122,6 +162,8 @@ static void wl_pair(cbench_state *st, void *arg)
     bk_pool *p = wl_pool_for(cbench_range(st, 0));
     struct fwd_chunks c = {0};
     (void)arg;
+    if (wl_unfit(st, &p, 1, 1))
+        return;
     while (cbench_keep_running_batch(st, WL_PAIR_CHUNK)) {
         fwd_chunk_begin(&c);
         for (int i = 0; i < WL_PAIR_CHUNK; i++) {
@@ -148,6 +190,8 @@ static void wl_batch(cbench_state *st, void *arg)
     struct fwd_chunks c = {0};
     int first = 1, in_chunk = 0;
     (void)arg;
+    if (wl_unfit(st, &p, 1, cbench_nthreads(st)))
+        return;
     while (cbench_keep_running(st)) {
         if (first) {
             bench_wall_begin(&wl_wall, st);
@@ -174,17 +218,54 @@ static void wl_batch(cbench_state *st, void *arg)
 
 #define WL_PC_STEP 256
 
+/* Pin the calling thread, thread t of a run, to the (t mod n)-th of the
+ * n CPUs it may use: producer 2k and consumer 2k+1 of a pair are never on
+ * one CPU when n >= 2 (with 2 CPUs: every producer on the first, every
+ * consumer on the second).  Unpinned, the rates were bimodal, by whether
+ * the scheduler had put the two threads of a pair on one CPU or on two.
+ * *saved receives the mask to give back with wl_unpin(): thread 0 is
+ * google-benchmark's main thread, which goes on to the next benchmarks
+ * and whose mask the threads of those inherit.  Returns 0 when it left
+ * the thread as it was (one CPU, or the calls failed). */
+static int wl_pin(int t, cpu_set_t *saved)
+{
+    cpu_set_t one;
+    int n, cpu, k;
+    if (pthread_getaffinity_np(pthread_self(), sizeof *saved, saved))
+        return 0;
+    n = CPU_COUNT(saved);
+    if (n < 2)
+        return 0;
+    k = t % n;
+    for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, saved) && k-- == 0)
+            break;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+}
+
+static void wl_unpin(const cpu_set_t *saved)
+{
+    (void)pthread_setaffinity_np(pthread_self(), sizeof *saved, saved);
+}
+
 /* Producer gets, consumer (another thread) puts: every put is remote.
- * Objects cross in runs of up to WL_PC_STEP.  Items are the objects
- * passed, counted once. */
+ * Objects cross in runs of up to WL_PC_STEP.  Each thread is pinned
+ * (wl_pin) before its first step.  Items are the objects passed, counted
+ * once. */
 static void wl_prodcons(cbench_state *st, void *arg)
 {
     bk_pool *p = wl_pool_for(cbench_range(st, 0));
     int t = cbench_thread_index(st);
     struct bench_ring *r = &wl_ring[t / 2];
     void *objs[WL_PC_STEP];
-    int first = 1;
+    cpu_set_t saved;
+    int first = 1, pinned;
     (void)arg;
+    if (wl_unfit(st, &p, 1, cbench_nthreads(st)))
+        return;
+    pinned = wl_pin(t, &saved);
     while (cbench_keep_running_batch(st, WL_PC_STEP)) {
         if (first) {
             bench_wall_begin(&wl_wall, st);
@@ -200,6 +281,8 @@ static void wl_prodcons(cbench_state *st, void *arg)
         }
         bench_wall_end(&wl_wall, st);
     }
+    if (pinned)
+        wl_unpin(&saved);
     if (t % 2 == 0)
         cbench_set_items(st, cbench_iterations(st));
     bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
@@ -235,6 +318,8 @@ static void wl_gfmix(cbench_state *st, void *arg)
     struct bench_ring *r = &wl_ring[0];
     int first = 1;
     (void)arg;
+    if (wl_unfit(st, wl_gf, GF_NPOOLS, cbench_nthreads(st)))
+        return;
     if (cbench_thread_index(st) == 0) {
         void *fly[WL_GF_INFLIGHT][BENCH_GF_GETS];
         while (cbench_keep_running_batch(st, WL_GF_STEP)) {
@@ -293,6 +378,8 @@ static void wl_manypools(cbench_state *st, void *arg)
     unsigned k = (unsigned)cbench_thread_index(st) * 1009u;
     int first = 1;
     (void)arg;
+    if (wl_unfit(st, wl_many, BENCH_MANY_POOLS, cbench_nthreads(st)))
+        return;
     while (cbench_keep_running_batch(st, WL_MANY_LIVE)) {
         if (first) {
             bench_wall_begin(&wl_wall, st);
@@ -319,6 +406,8 @@ static void wl_manypools(cbench_state *st, void *arg)
 
 /* ------------------------------------------------------------------ rss */
 
+#define WL_RSS_SIZE 512 /* bytes per object */
+
 /* Hold rss_objects objects (written all over), put them all back, then
  * sample the resident set every rss_interval seconds for rss_seconds:
  * what the allocator keeps, and whether it gives memory back by itself.
@@ -335,8 +424,12 @@ static void wl_rss(cbench_state *st, void *arg)
     long base = 0, held = 0, peak = 0, after = 0, last = 0;
     double fill_s = 0, put_s = 0;
     (void)arg;
-    if (!objs || !p) {
-        cbench_skip(st, "cannot set up");
+    if (!objs) {
+        cbench_skip(st, "cannot map the table of objects");
+        return;
+    }
+    if (wl_unfit(st, &p, 1, 1)) {
+        bench_unmap(objs, vbytes);
         return;
     }
     if (bench_opt.rss_out) {
@@ -434,6 +527,8 @@ static void wl_xmalloc(cbench_state *st, void *arg)
     void *objs[WL_XM_BATCH];
     int first = 1;
     (void)arg;
+    if (wl_unfit(st, &p, 1, cbench_nthreads(st)))
+        return;
     /* Every thread runs the same number of iterations and there are as
      * many consumers as producers, so the queue is empty at the end. */
     while (cbench_keep_running_batch(st, WL_XM_BATCH)) {
@@ -474,6 +569,8 @@ static void wl_larson(cbench_state *st, void *arg)
     uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(cbench_thread_index(st) + 1);
     int first = 1;
     (void)arg;
+    if (wl_unfit(st, &p, 1, cbench_nthreads(st)))
+        return;
     for (int i = 0; i < WL_LARSON_SLOTS; i++) {
         slot[i] = bk_get(p);
         WL_CHECK(slot[i]);
@@ -542,6 +639,9 @@ static void wl_churn(cbench_state *st, void *arg)
     static struct wl_churn_job jobs[WL_CHURN_THREADS];
     bk_pool *p = wl_pool_for(cbench_range(st, 0));
     (void)arg;
+    /* The main thread and the ones it starts. */
+    if (wl_unfit(st, &p, 1, 1 + WL_CHURN_THREADS))
+        return;
     for (int i = 0; i < WL_CHURN_THREADS; i++) {
         jobs[i].p = p;
         jobs[i].nleft = 0;
@@ -563,13 +663,111 @@ static void wl_churn(cbench_state *st, void *arg)
                              WL_CHURN_OBJS);
 }
 
+/* ----------------------------------------------- pools of a fixed size */
+
+/* For a backend whose pool holds a fixed number of objects: the pools
+ * by what they serve, told apart by the name given to bk_new(): "rss",
+ * "bench-SIZE" (the sized pools), or a GlusterFS pool name (gfmix and
+ * manypools). */
+enum wl_pool_kind { WL_POOL_SIZED, WL_POOL_SHAPED, WL_POOL_RSS };
+
+static inline enum wl_pool_kind wl_pool_kind_of(const char *name)
+{
+    if (strcmp(name, "rss") == 0)
+        return WL_POOL_RSS;
+    return strncmp(name, "bench-", 6) == 0 ? WL_POOL_SIZED : WL_POOL_SHAPED;
+}
+
+static inline long wl_max_opt(const int64_t *v, int n)
+{
+    long m = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i] > m)
+            m = (long)v[i];
+    return m;
+}
+
+/* The most objects the workloads hold at once from one pool of a kind,
+ * with the options of this process: got and not yet put, in threads'
+ * hands, rings and queues. */
+static inline long wl_pool_peak(enum wl_pool_kind k)
+{
+    long m, v;
+    switch (k) {
+    case WL_POOL_RSS:
+        return bench_opt.rss_objects;
+    case WL_POOL_SHAPED:
+        /* manypools: 256 live per thread, 1-2 threads, any of them from
+         * one pool; gfmix: the operations in flight, the ring and the
+         * putting thread's hand. */
+        m = 2L * WL_MANY_LIVE;
+        v = (long)WL_GF_INFLIGHT * BENCH_GF_GETS + BENCH_RING + WL_GF_REMOTE;
+        return v > m ? v : m;
+    case WL_POOL_SIZED:
+    default:
+        /* batch, prodcons (a ring and two hands per pair), xmalloc (the
+         * queue and four hands), larson, churn (each thread's objects
+         * and the half it leaves). */
+        m = wl_max_opt(bench_opt.threads, bench_opt.nthreads) * WL_BATCH;
+        v = wl_max_opt(bench_opt.pairs, bench_opt.npairs) *
+            (BENCH_RING + 2L * WL_PC_STEP);
+        m = v > m ? v : m;
+        v = (WL_XM_CAP + 4L) * WL_XM_BATCH;
+        m = v > m ? v : m;
+        v = 2L * WL_LARSON_SLOTS;
+        m = v > m ? v : m;
+        v = WL_CHURN_THREADS * (WL_CHURN_OBJS + WL_CHURN_OBJS / 2L);
+        return v > m ? v : m;
+    }
+}
+
+/* The most threads that use one pool of a kind at once (main thread
+ * included), with the options of this process. */
+static inline int wl_pool_threads(enum wl_pool_kind k)
+{
+    long m, v;
+    switch (k) {
+    case WL_POOL_RSS:
+        return 1;
+    case WL_POOL_SHAPED:
+        return 2;
+    case WL_POOL_SIZED:
+    default:
+        m = wl_max_opt(bench_opt.threads, bench_opt.nthreads);
+        v = 2 * wl_max_opt(bench_opt.pairs, bench_opt.npairs);
+        m = v > m ? v : m;
+        m = m > 4 ? m : 4; /* xmalloc */
+        v = 1 + WL_CHURN_THREADS;
+        return (int)(v > m ? v : m);
+    }
+}
+
 /* ------------------------------------------------------------- register */
+
+static void wl_register_rss(const char *label)
+{
+#ifndef WL_FAST_PATH_ONLY
+    char name[128];
+    snprintf(name, sizeof name, "rss/%s", label);
+    cbench *b = cbench_register(name, wl_rss, NULL);
+    cbench_unit_us(cbench_fixed_iterations(cbench_arg(b, WL_RSS_SIZE), 1));
+#else
+    (void)label;
+#endif
+}
 
 static void wl_register(const char *label)
 {
     char name[128];
     cbench *b;
 
+    /* --rss_only: the rss workload alone, and no pool made beforehand (a
+     * backend whose pools take their memory when made, dpdk, would have
+     * them counted in the RSS it reports). */
+    if (bench_opt.rss_only) {
+        wl_register_rss(label);
+        return;
+    }
     for (int i = 0; i < bench_opt.nsizes; i++) {
         snprintf(wl_sized_name[i], sizeof wl_sized_name[i], "bench-%lld",
                  (long long)bench_opt.sizes[i]);
@@ -579,12 +777,15 @@ static void wl_register(const char *label)
         wl_many[i] = bk_new(bench_many_pools[i].name, bench_many_pools[i].size);
     for (int i = 0; i < GF_NPOOLS; i++)
         wl_gf[i] = bk_new(bench_gf_pools[i].name, bench_gf_pools[i].size);
+#ifndef BK_HAVE_UNFIT
+    /* (With bk_unfit, the cases on such a pool are skipped instead.) */
     for (int i = 0; i < bench_opt.nsizes; i++)
         if (!wl_sized[i]) {
             fprintf(stderr, "%s: cannot create a pool of %lld bytes\n",
                     label, (long long)bench_opt.sizes[i]);
             exit(2);
         }
+#endif
 
     snprintf(name, sizeof name, "pair/%s", label);
     b = cbench_register(name, wl_pair, NULL);
@@ -623,7 +824,7 @@ static void wl_register(const char *label)
     snprintf(name, sizeof name, "xmalloc/%s", label);
     b = cbench_real_time(cbench_register(name, wl_xmalloc, NULL));
     for (unsigned i = 0; i < sizeof xm_sizes / sizeof *xm_sizes; i++)
-        if (wl_pool_for(xm_sizes[i]))
+        if (wl_has_size(xm_sizes[i]))
             cbench_arg(b, xm_sizes[i]);
     cbench_threads(cbench_threads(b, 2), 4);
 
@@ -632,7 +833,7 @@ static void wl_register(const char *label)
     snprintf(name, sizeof name, "larson/%s", label);
     b = cbench_real_time(cbench_register(name, wl_larson, NULL));
     for (unsigned i = 0; i < sizeof lc_sizes / sizeof *lc_sizes; i++)
-        if (wl_pool_for(lc_sizes[i]))
+        if (wl_has_size(lc_sizes[i]))
             cbench_arg(b, lc_sizes[i]);
     cbench_threads(cbench_threads(b, 1), 2);
 
@@ -640,12 +841,10 @@ static void wl_register(const char *label)
     snprintf(name, sizeof name, "churn/%s", label);
     b = cbench_real_time(cbench_register(name, wl_churn, NULL));
     for (unsigned i = 0; i < sizeof xm_sizes / sizeof *xm_sizes; i++)
-        if (wl_pool_for(xm_sizes[i]))
+        if (wl_has_size(xm_sizes[i]))
             cbench_arg(b, xm_sizes[i]);
 
-    snprintf(name, sizeof name, "rss/%s", label);
-    b = cbench_register(name, wl_rss, NULL);
-    cbench_unit_us(cbench_fixed_iterations(cbench_arg(b, 512), 1));
+    wl_register_rss(label);
 #else
     /* Not registered for this backend (see the top of this file). */
     (void)wl_prodcons;
