@@ -17,9 +17,7 @@
 #include <glib.h>
 #include <stdlib.h>
 
-typedef struct bk_gslice_pool {
-    gsize size;
-} bk_pool;
+#include "bk_sized.h"
 
 /* GLib 2.74 reads G_SLICE once, at its first slice call, with
  * g_parse_debug_string() and these keys ("all" sets both), and
@@ -41,18 +39,8 @@ static const char *bk_label(void)
 
 static void bk_init(void) {}
 
-static inline bk_pool *bk_new(const char *name, size_t size)
-{
-    bk_pool *p = malloc(sizeof *p);
-    (void)name;
-    if (p)
-        p->size = size;
-    return p;
-}
-
 static inline void *bk_get(bk_pool *p) { return g_slice_alloc(p->size); }
 static inline void *bk_get0(bk_pool *p) { return g_slice_alloc0(p->size); }
 static inline void bk_put(bk_pool *p, void *o) { g_slice_free1(p->size, o); }
-static inline void bk_destroy(bk_pool *p) { free(p); }
 
 #include "workloads.h"

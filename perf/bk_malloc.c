@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct bk_malloc_pool {
-    size_t size;
-} bk_pool;
+#include "bk_sized.h"
 
 /* Name the allocator by the library that provides malloc() to this
  * process: the preloaded one if it interposes, else glibc. */
@@ -34,15 +32,6 @@ static const char *bk_label(void)
 
 static void bk_init(void) {}
 
-static inline bk_pool *bk_new(const char *name, size_t size)
-{
-    bk_pool *p = malloc(sizeof *p);
-    (void)name;
-    if (p)
-        p->size = size;
-    return p;
-}
-
 static inline void *bk_get(bk_pool *p) { return malloc(p->size); }
 static inline void *bk_get0(bk_pool *p) { return calloc(1, p->size); }
 static inline void bk_put(bk_pool *p, void *o)
@@ -50,6 +39,5 @@ static inline void bk_put(bk_pool *p, void *o)
     (void)p;
     free(o);
 }
-static inline void bk_destroy(bk_pool *p) { free(p); }
 
 #include "workloads.h"

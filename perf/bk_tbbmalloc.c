@@ -10,22 +10,11 @@
 
 #include <tbb/scalable_allocator.h>
 
-typedef struct bk_tbb_pool {
-    size_t size;
-} bk_pool;
+#include "bk_sized.h"
 
 static const char *bk_label(void) { return "tbbmalloc"; }
 
 static void bk_init(void) {}
-
-static inline bk_pool *bk_new(const char *name, size_t size)
-{
-    bk_pool *p = malloc(sizeof *p);
-    (void)name;
-    if (p)
-        p->size = size;
-    return p;
-}
 
 static inline void *bk_get(bk_pool *p) { return scalable_malloc(p->size); }
 static inline void *bk_get0(bk_pool *p)
@@ -37,6 +26,5 @@ static inline void bk_put(bk_pool *p, void *o)
     (void)p;
     scalable_free(o);
 }
-static inline void bk_destroy(bk_pool *p) { free(p); }
 
 #include "workloads.h"

@@ -28,7 +28,7 @@ PERF_GF_DEFS = $(AM_CPPFLAGS) $(GLUSTERFS_CPPFLAGS)
 # and LD_PRELOAD apply to the measured program itself.
 PERF_LD_OPTS = $(AM_LDFLAGS) -no-install
 
-PERF_BENCH_COMMON = perf/cbench.h perf/cbench.cc perf/bench.h perf/bench.c \
+PERF_BENCH_COMMON = perf/cbench.h perf/cbench.cc perf/bench.h perf/bench.c perf/bk_sized.h \
 	perf/workloads.h perf/fwdmode.h
 
 noinst_PROGRAMS = perf/instr_pair perf/instr_malloc perf/hotpair perf/coldbatch
