@@ -176,6 +176,16 @@ static void give_back_empty(struct magpool *pool, struct mp_mag *mag)
         mp_depot_put_empty(pool, mag);
 }
 
+/* A magazine of an earlier size leaves circulation: its rounds move into
+ * dst, an empty magazine of a larger size (src->n <= src->cap < dst->cap),
+ * and it is freed. */
+static void absorb(struct mp_mag *dst, struct mp_mag *src)
+{
+    memcpy(&dst->rounds[1], &src->rounds[1], src->n * sizeof(void *));
+    dst->n = src->n;
+    mp_mag_free_now(src);
+}
+
 /* Of a thread's two magazines, both empty or both full, keep the one made
  * after the pool's magazines last grew as the loaded one: the other
  * (previous) is the one to trade or to phase out. */
@@ -226,10 +236,7 @@ void *mp_get_slow(struct magpool *pool)
              * magazine holds the threads that take it to trading with
              * the depot on every cycle of a working set their grown
              * magazines would hold. */
-            memcpy(&loaded->rounds[1], &full->rounds[1],
-                   full->n * sizeof(void *));
-            loaded->n = full->n;
-            mp_mag_free_now(full);
+            absorb(loaded, full);
             set_prev(s, prev);
         } else if (full) {
             /* Bonwick: the empty previous goes back to the depot (or is
@@ -354,10 +361,7 @@ void mp_put_slow(void *obj)
              * < empty->cap: room to spare), which is loaded, and it is
              * freed, so that no magazine of an earlier size enters the
              * depot again. */
-            memcpy(&empty->rounds[1], &prev->rounds[1],
-                   prev->n * sizeof(void *));
-            empty->n = prev->n;
-            mp_mag_free_now(prev);
+            absorb(empty, prev);
         } else if (prev) {
             mp_depot_put_full(pool, prev);
         }
