@@ -94,7 +94,9 @@ static unsigned long long now_ns(void)
            (unsigned long long)ts.tv_nsec;
 }
 
-/* n: the pool's depot exchanges so far, this one included. */
+/* n: the pool's depot exchanges so far, this one included, counted
+ * in the one depot->exchanges: gets and puts share it, so every window
+ * between two checks holds exactly MP_ADAPT_EVERY exchanges. */
 void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
 {
     if (n % MP_ADAPT_EVERY)
@@ -116,8 +118,7 @@ void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms)
 {
     struct mp_depot *d = &pool->depot;
     unsigned long ex =
-        atomic_load_explicit(&d->full_hits, memory_order_relaxed) +
-        atomic_load_explicit(&d->empty_hits, memory_order_relaxed);
+        atomic_load_explicit(&d->exchanges, memory_order_relaxed);
     unsigned long rate = (ex - pool->last_exchanges) * 1000ul /
                          (interval_ms ? interval_ms : 1);
     pool->last_exchanges = ex;
@@ -264,6 +265,7 @@ void mp_depot_init(struct mp_depot *d)
     atomic_init(&d->empty_low, 0);
     atomic_init(&d->full_hits, 0);
     atomic_init(&d->empty_hits, 0);
+    atomic_init(&d->exchanges, 0);
 }
 
 /* Lower *low to v if v is below it (a running minimum; relaxed because
@@ -336,6 +338,19 @@ static struct mp_mag *pop(struct __cds_lfs_stack *stack, bool may_wait)
     return mag;
 }
 
+/* A get or a put traded with the depot: count it in its kind's
+ * statistic and in the one count that paces the magazine size.  Both
+ * relaxed: counts, and fetch_add makes each exchange's number unique,
+ * so one caller owns each MP_ADAPT_EVERY boundary. */
+static void count_exchange(struct magpool *pool, atomic_ulong *hits)
+{
+    struct mp_depot *d = &pool->depot;
+    atomic_fetch_add_explicit(hits, 1, memory_order_relaxed);
+    mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
+                                   &d->exchanges, 1,
+                                   memory_order_relaxed) + 1);
+}
+
 /* Pop a full magazine; exchange: a get that ran dry trades for it (a
  * depot hit, which paces the pool's magazine size) rather than a thread
  * setting up its cache. */
@@ -351,9 +366,7 @@ static struct mp_mag *take_full(struct magpool *pool, bool exchange,
     lower_to(&d->full_low, left);
     atomic_fetch_sub_explicit(&d->rounds, mag->n, memory_order_relaxed);
     if (exchange)
-        mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
-                                       &d->full_hits, 1,
-                                       memory_order_relaxed) + 1);
+        count_exchange(pool, &d->full_hits);
     return mag;
 }
 
@@ -368,9 +381,7 @@ static struct mp_mag *take_empty(struct magpool *pool, bool exchange,
                                           memory_order_relaxed) - 1;
     lower_to(&d->empty_low, left);
     if (exchange)
-        mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
-                                       &d->empty_hits, 1,
-                                       memory_order_relaxed) + 1);
+        count_exchange(pool, &d->empty_hits);
     return mag;
 }
 
@@ -411,14 +422,17 @@ size_t mp_depot_shrink(struct magpool *pool, long full, long empty)
 {
     size_t unmapped = 0;
     struct mp_mag *mag;
-    /* Under mp_reg_lock: pops that never wait (see recycle). */
-    for (long i = 0; i < full && (mag = take_full(pool, true, false)); i++) {
+    /* Under mp_reg_lock: pops that never wait (see recycle), and not
+     * exchanges: trimming an idle pool must not look like traffic that
+     * grows its magazines. */
+    for (long i = 0; i < full && (mag = take_full(pool, false, false)); i++) {
         unmapped += mp_slab_free(pool, &mag->rounds[1], mag->n);
         atomic_fetch_add_explicit(&pool->swept, mag->n,
                                   memory_order_relaxed); /* a count */
         mp_mag_free_now(mag);
     }
-    for (long i = 0; i < empty && (mag = take_empty(pool, true, false)); i++)
+    for (long i = 0; i < empty && (mag = take_empty(pool, false, false));
+         i++)
         mp_mag_free_now(mag);
     return unmapped;
 }

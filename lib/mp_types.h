@@ -130,7 +130,10 @@ struct mp_depot {
     atomic_long rounds;         /* objects in the full stack's magazines */
     atomic_long full_low;       /* low-water mark of nfull this interval */
     atomic_long empty_low;      /* low-water mark of nempty this interval */
-    atomic_ulong full_hits, empty_hits;
+    atomic_ulong full_hits, empty_hits; /* statistics, per kind */
+    atomic_ulong exchanges;     /* full_hits + empty_hits as one count:
+                                   its multiples of MP_ADAPT_EVERY pace
+                                   the magazine size (depot.c) */
 };
 
 /* ---------------------------------------------------------------------

@@ -215,6 +215,126 @@ START_TEST(flush_cycles_neither_grow_magazines_nor_pile_them_up)
 }
 END_TEST
 
+/* Trimming takes magazines off the depot, but it is not traffic: a trim
+ * of an idle pool whose depot holds hundreds of full magazines must
+ * neither count depot hits nor double the size of its magazines (it
+ * did: each popped magazine counted as an exchange, and 600 of them in
+ * a microsecond looked like a pool trading millions a second). */
+START_TEST(trimming_an_idle_pool_is_not_traffic_that_grows_its_magazines)
+{
+    struct magpool *p = magpool_create("trim-idle", 64, NULL);
+    struct magpool_stats st = pool_stats(p);
+    size_t n = (size_t)st.mag_capacity * 600;
+    void **objs = malloc(n * sizeof(*objs));
+    ck_assert_ptr_nonnull(objs);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+    for (size_t i = 0; i < n; i++)
+        magpool_put(objs[i]);
+    free(objs);
+    if (pool_stats(p).in_threads == 0) {
+        /* A debug mode (valgrind): no magazines at all. */
+        st = pool_stats(p);
+        ck_assert_uint_eq(st.depot_full_hits + st.depot_empty_hits, 0);
+        magpool_destroy(p);
+        return;
+    }
+    magpool_thread_flush();
+    struct magpool_stats before = pool_stats(p);
+    ck_assert_uint_ge(before.in_depot, 512 * (size_t)before.mag_capacity);
+    ck_assert_uint_gt(magpool_trim(p), 0);
+    st = pool_stats(p);
+    ck_assert_uint_eq(st.in_depot, 0);
+    ck_assert_uint_eq(st.depot_full_hits, before.depot_full_hits);
+    ck_assert_uint_eq(st.depot_empty_hits, before.depot_empty_hits);
+    ck_assert_uint_eq(st.mag_capacity, before.mag_capacity);
+    magpool_destroy(p);
+}
+END_TEST
+
+/* A producer thread gets, a consumer thread puts: each magazine's worth
+ * of objects is one full-magazine hit (the producer) and one
+ * empty-magazine hit (the consumer).  Paced at about 1,000 magazines a
+ * second each way, 2,000 exchanges, a tenth of the rate that grows
+ * magazines (magpool(7)); the size must stay.  It did not: gets and puts
+ * each checked the rate at their own multiples of 256 against one
+ * shared clock, so the window measured was the gap between the two
+ * counters' crossings (often microseconds), and such a pool grew from
+ * 64 to 1024 in two seconds. */
+struct paced {
+    struct magpool *p;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    void **batch;           /* a batch handed to the consumer, or NULL */
+    size_t n;
+    bool done;
+};
+
+static void *paced_consumer(void *arg)
+{
+    struct paced *pc = arg;
+    pthread_mutex_lock(&pc->lock);
+    for (;;) {
+        while (!pc->batch && !pc->done)
+            pthread_cond_wait(&pc->cond, &pc->lock);
+        if (!pc->batch)
+            break;
+        for (size_t i = 0; i < pc->n; i++)
+            magpool_put(pc->batch[i]);
+        pc->batch = NULL;
+        pthread_cond_broadcast(&pc->cond);
+    }
+    pthread_mutex_unlock(&pc->lock);
+    return NULL;
+}
+
+START_TEST(a_pool_trading_2000_magazines_a_second_keeps_its_magazine_size)
+{
+    struct paced pc = { .p = magpool_create("paced", 64, NULL) };
+    pthread_mutex_init(&pc.lock, NULL);
+    pthread_cond_init(&pc.cond, NULL);
+    struct magpool_stats first = pool_stats(pc.p);
+    pc.n = first.mag_capacity;
+    void **objs = malloc(pc.n * sizeof(*objs));
+    ck_assert_ptr_nonnull(objs);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, paced_consumer, &pc), 0);
+    double t0 = now_s();
+    while (now_s() - t0 < 2.0) {
+        for (size_t i = 0; i < pc.n; i++)
+            objs[i] = magpool_get(pc.p);
+        pthread_mutex_lock(&pc.lock);
+        pc.batch = objs;
+        pthread_cond_broadcast(&pc.cond);
+        while (pc.batch)
+            pthread_cond_wait(&pc.cond, &pc.lock);
+        pthread_mutex_unlock(&pc.lock);
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+    pthread_mutex_lock(&pc.lock);
+    pc.done = true;
+    pthread_cond_broadcast(&pc.cond);
+    pthread_mutex_unlock(&pc.lock);
+    pthread_join(t, NULL);
+    free(objs);
+    struct magpool_stats st = pool_stats(pc.p);
+    uint64_t ex = st.depot_full_hits + st.depot_empty_hits;
+    double secs = now_s() - t0;
+    if (st.in_threads + st.in_depot == 0 && ex == 0) {
+        magpool_destroy(pc.p); /* a debug mode (valgrind): no magazines */
+        return;
+    }
+    /* Enough traffic for several of the pool's rate checks, all of it
+     * well below the growth rate. */
+    ck_assert_msg(ex >= 4 * 256, "%llu exchanges in %.1f s",
+                  (unsigned long long)ex, secs);
+    ck_assert_msg(ex / secs < 10000, "%.0f exchanges a second", ex / secs);
+    ck_assert_uint_eq(st.mag_capacity, first.mag_capacity);
+    magpool_destroy(pc.p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("depot");
@@ -225,6 +345,8 @@ static Suite *suite(void)
     tcase_add_test(tc, short_threads_leave_no_magazines_behind_without_a_sweeper);
     tcase_add_test(tc, short_threads_leave_no_magazines_behind_in_NOSWEEP_pools_with_the_sweeper_on);
     tcase_add_test(tc, flush_cycles_neither_grow_magazines_nor_pile_them_up);
+    tcase_add_test(tc, trimming_an_idle_pool_is_not_traffic_that_grows_its_magazines);
+    tcase_add_test(tc, a_pool_trading_2000_magazines_a_second_keeps_its_magazine_size);
     suite_add_tcase(s, tc);
     return s;
 }
