@@ -65,7 +65,7 @@ else
 fi
 sizes=64,256,512,2048 threads=1,2,4,8,16 pairs=1,2,4
 rss_objects=1000000
-workloads='pair|batch|prodcons|gfmix|manypools|xmalloc|larson|churn'
+workloads='pair|batch|prodcons|pcread|gfmix|manypools|xmalloc|larson|churn'
 # The sweeper interval is explicit, so the RSS timeline's time axis means
 # the same thing whatever the environment.
 MAGPOOL_SWEEP_MS=1000
@@ -207,7 +207,7 @@ while [ "$r" -le "$all_rounds" ]; do
     # no forced-S pass (it has no such case).
     wl=$workloads note=""
     if [ "$r" -gt "$rounds" ]; then
-        wl=prodcons note=" (producer->consumer)"
+        wl='prodcons|pcread' note=" (producer->consumer)"
     fi
     printf 'round %d/%d%s:' "$r" "$all_rounds" "$note"
     # Rotate the competitors' order each round.

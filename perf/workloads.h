@@ -253,7 +253,16 @@ static void wl_unpin(const cpu_set_t *saved)
 /* Producer gets, consumer (another thread) puts: every put is remote.
  * Objects cross in runs of up to WL_PC_STEP.  Each thread is pinned
  * (wl_pin) before its first step.  Items are the objects passed, counted
- * once. */
+ * once.  The producer writes each object's first word (WL_TOUCH); with
+ * arg non-NULL (the pcread workload) the consumer reads it before the
+ * put, as the receiver of a message does: then each object's line
+ * crosses to the consumer's CPU for every allocator.  Without the read,
+ * an allocator that stores nothing in a free object (DPDK's mempool)
+ * leaves the line on the producer's CPU, where one that writes a header
+ * or a free-list link at the put (magpool, the mallocs) moves it to the
+ * consumer's and back (perf/NOTES.md). */
+static volatile long wl_sink;
+
 static void wl_prodcons(cbench_state *st, void *arg)
 {
     bk_pool *p = wl_pool_for(cbench_range(st, 0));
@@ -262,7 +271,7 @@ static void wl_prodcons(cbench_state *st, void *arg)
     void *objs[WL_PC_STEP];
     cpu_set_t saved;
     int first = 1, pinned;
-    (void)arg;
+    const int reads = arg != NULL;
     if (wl_unfit(st, &p, 1, cbench_nthreads(st)))
         return;
     pinned = wl_pin(t, &saved);
@@ -276,8 +285,17 @@ static void wl_prodcons(cbench_state *st, void *arg)
             bench_ring_push(r, objs, WL_PC_STEP);
         } else {
             bench_ring_pop(r, objs, WL_PC_STEP);
-            for (int i = 0; i < WL_PC_STEP; i++)
-                bk_put(p, objs[i]);
+            if (reads) {
+                long sum = 0;
+                for (int i = 0; i < WL_PC_STEP; i++) {
+                    sum += *(volatile long *)objs[i];
+                    bk_put(p, objs[i]);
+                }
+                wl_sink += sum;
+            } else {
+                for (int i = 0; i < WL_PC_STEP; i++)
+                    bk_put(p, objs[i]);
+            }
         }
         bench_wall_end(&wl_wall, st);
     }
@@ -299,8 +317,10 @@ static void wl_prodcons(cbench_state *st, void *arg)
  * pools (a stack and three frames, a dict with four values, an RPC
  * request), several operations in flight; when one completes, half its
  * objects are put by this thread and half are handed to thread 1 to put,
- * as io-threads and epoll threads free what rpc threads allocated.
- * Items are file operations (BENCH_GF_GETS gets each). */
+ * as io-threads and epoll threads free what rpc threads allocated;
+ * thread 1 reads each object's first word before its put.  The two
+ * threads are pinned to different CPUs (wl_pin).  Items are file
+ * operations (BENCH_GF_GETS gets each). */
 static void wl_gfmix_fop_done(void **objs, struct bench_ring *r)
 {
     void *remote[WL_GF_REMOTE];
@@ -316,10 +336,13 @@ static void wl_gfmix_fop_done(void **objs, struct bench_ring *r)
 static void wl_gfmix(cbench_state *st, void *arg)
 {
     struct bench_ring *r = &wl_ring[0];
-    int first = 1;
+    int first = 1, pinned;
+    cpu_set_t saved;
     (void)arg;
     if (wl_unfit(st, wl_gf, GF_NPOOLS, cbench_nthreads(st)))
         return;
+    /* Pinned as producer->consumer's pairs are, for the same reason. */
+    pinned = wl_pin(cbench_thread_index(st), &saved);
     if (cbench_thread_index(st) == 0) {
         void *fly[WL_GF_INFLIGHT][BENCH_GF_GETS];
         while (cbench_keep_running_batch(st, WL_GF_STEP)) {
@@ -355,12 +378,19 @@ static void wl_gfmix(cbench_state *st, void *arg)
              * position (the odd gets of an operation, in order). */
             for (int f = 0; f < WL_GF_STEP; f++) {
                 bench_ring_pop(r, objs, WL_GF_REMOTE);
-                for (int g = 1; g < BENCH_GF_GETS; g += 2)
+                /* Each object is read before its put, as GlusterFS
+                 * reads what it frees (a frame's fields in
+                 * STACK_DESTROY, a dict's refcount in dict_unref). */
+                for (int g = 1; g < BENCH_GF_GETS; g += 2) {
+                    wl_sink += *(volatile long *)objs[g / 2];
                     bk_put(wl_gf[bench_gf_fop[g]], objs[g / 2]);
+                }
             }
             bench_wall_end(&wl_wall, st);
         }
     }
+    if (pinned)
+        wl_unpin(&saved);
     bench_wall_report(&wl_wall, st, (double)cbench_iterations(st));
 }
 
@@ -810,6 +840,16 @@ static void wl_register(const char *label)
         cbench_arg(b, bench_opt.sizes[i]);
     for (int i = 0; i < bench_opt.npairs; i++)
         cbench_threads(b, 2 * (int)bench_opt.pairs[i]);
+
+    /* The same with the consumer reading each object, one pair, at 64
+     * and 512 B (each only where --sizes has it). */
+    static const int64_t pr_sizes[] = { 64, 512 };
+    snprintf(name, sizeof name, "pcread/%s", label);
+    b = cbench_real_time(cbench_register(name, wl_prodcons, (void *)1));
+    for (unsigned i = 0; i < sizeof pr_sizes / sizeof *pr_sizes; i++)
+        if (wl_has_size(pr_sizes[i]))
+            cbench_arg(b, pr_sizes[i]);
+    cbench_threads(b, 2);
 
     snprintf(name, sizeof name, "gfmix/%s", label);
     cbench_threads(cbench_real_time(cbench_register(name, wl_gfmix, NULL)), 2);
