@@ -71,8 +71,10 @@ struct magpool_stats {
     uint64_t depot_full_hits;   /* get misses served by a full magazine */
     uint64_t depot_empty_hits;  /* put misses served by an empty magazine */
     uint64_t slab_refills;  /* get misses served from the slab layer */
-    uint64_t sweeps;        /* sweeper passes over this pool */
-    uint64_t swept_objects; /* objects the sweeper returned to the slab */
+    uint64_t sweeps;        /* sweeper passes and magpool_trim() calls
+                               over this pool */
+    uint64_t swept_objects; /* objects they returned from the depot to
+                               the slab */
     uint64_t double_puts;   /* puts of an object already free (ignored) */
     uint64_t alloc_count;   /* objects got, ever (every successful get) */
     uint64_t max_active;    /* most objects in use seen by a statistics

@@ -46,9 +46,9 @@
  *   counters             relaxed atomics: statistics and the sweeper's
  *                        estimate, never memory safety.
  *   pool->cap, adapt_ns  relaxed atomics, changed once per MP_ADAPT_EVERY
- *                        depot exchanges or by the sweeper: any recent
- *                        value makes a valid magazine.  last_exchanges:
- *                        the sweeper only.
+ *                        exchanges or by the sweeper: any recent value
+ *                        makes a valid magazine.  last_exchanges,
+ *                        rate_since_ns: the sweeper only.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -86,7 +86,7 @@ void mp_mag_free_now(struct mp_mag *mag) { free(mag); }
  * the sweeper sees it quiet, they halve again.  Old magazines are phased
  * out as threads take them from the depot (see mp_put_slow). */
 
-static unsigned long long now_ns(void)
+unsigned long long mp_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -94,15 +94,15 @@ static unsigned long long now_ns(void)
            (unsigned long long)ts.tv_nsec;
 }
 
-/* n: the pool's depot exchanges so far, this one included, counted
- * in the one depot->exchanges: gets and puts share it, so every window
- * between two checks holds exactly MP_ADAPT_EVERY exchanges. */
+/* n: the pool's exchanges so far, this one included, counted in the one
+ * depot->exchanges (mp_mag_note_trade): gets and puts share it, so every
+ * window between two checks holds exactly MP_ADAPT_EVERY exchanges. */
 void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
 {
     if (n % MP_ADAPT_EVERY)
         return;
     /* One caller per boundary (n is unique): relaxed is enough. */
-    unsigned long long now = now_ns();
+    unsigned long long now = mp_mono_ns();
     unsigned long long then = atomic_exchange_explicit(
         &pool->adapt_ns, now, memory_order_relaxed);
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
@@ -113,14 +113,39 @@ void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
     }
 }
 
-/* Sweeper: halve the magazine size of a pool that went quiet. */
-void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms)
+/* A thread whose two magazines were both exhausted went to the shared
+ * layer for another (from the depot, or a new one when the depot had
+ * none): one exchange, in the count that paces the magazine size.
+ * Relaxed: a count, and fetch_add makes each exchange's number unique,
+ * so one caller owns each MP_ADAPT_EVERY boundary. */
+void mp_mag_note_trade(struct magpool *pool)
+{
+    mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
+                                   &pool->depot.exchanges, 1,
+                                   memory_order_relaxed) + 1);
+}
+
+/* Sweeper, at each pass (now: mp_mono_ns()): halve the magazine size of
+ * a pool that went quiet, its rate measured over at least
+ * MP_SHRINK_WINDOW_NS of real time (one pass of a short sweep interval
+ * would see one exchange as a thousand a second, or none as zero). */
+void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned long long now)
 {
     struct mp_depot *d = &pool->depot;
     unsigned long ex =
         atomic_load_explicit(&d->exchanges, memory_order_relaxed);
-    unsigned long rate = (ex - pool->last_exchanges) * 1000ul /
-                         (interval_ms ? interval_ms : 1);
+    if (!pool->rate_since_ns) {
+        pool->rate_since_ns = now; /* the first look starts the window */
+        pool->last_exchanges = ex;
+        return;
+    }
+    unsigned long long span = now - pool->rate_since_ns;
+    if (span < MP_SHRINK_WINDOW_NS)
+        return;
+    unsigned long long rate =
+        (unsigned long long)(ex - pool->last_exchanges) * 1000000000ull /
+        span;
+    pool->rate_since_ns = now;
     pool->last_exchanges = ex;
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
     if (rate < MP_MAG_SHRINK_RATE && cap > pool->cap_min) {
@@ -338,23 +363,11 @@ static struct mp_mag *pop(struct __cds_lfs_stack *stack, bool may_wait)
     return mag;
 }
 
-/* A get or a put traded with the depot: count it in its kind's
- * statistic and in the one count that paces the magazine size.  Both
- * relaxed: counts, and fetch_add makes each exchange's number unique,
- * so one caller owns each MP_ADAPT_EVERY boundary. */
-static void count_exchange(struct magpool *pool, atomic_ulong *hits)
-{
-    struct mp_depot *d = &pool->depot;
-    atomic_fetch_add_explicit(hits, 1, memory_order_relaxed);
-    mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
-                                   &d->exchanges, 1,
-                                   memory_order_relaxed) + 1);
-}
-
-/* Pop a full magazine; exchange: a get that ran dry trades for it (a
- * depot hit, which paces the pool's magazine size) rather than a thread
- * setting up its cache. */
-static struct mp_mag *take_full(struct magpool *pool, bool exchange,
+/* Pop a full magazine; hit: a get that ran dry takes it (a depot hit,
+ * a statistic; relaxed, a count) rather than a thread setting up its
+ * cache or the sweeper taking it back.  The exchanges that pace the
+ * magazine size are counted by the slow paths (mp_mag_note_trade). */
+static struct mp_mag *take_full(struct magpool *pool, bool hit,
                                 bool may_wait)
 {
     struct mp_depot *d = &pool->depot;
@@ -365,12 +378,12 @@ static struct mp_mag *take_full(struct magpool *pool, bool exchange,
                                           memory_order_relaxed) - 1;
     lower_to(&d->full_low, left);
     atomic_fetch_sub_explicit(&d->rounds, mag->n, memory_order_relaxed);
-    if (exchange)
-        count_exchange(pool, &d->full_hits);
+    if (hit)
+        atomic_fetch_add_explicit(&d->full_hits, 1, memory_order_relaxed);
     return mag;
 }
 
-static struct mp_mag *take_empty(struct magpool *pool, bool exchange,
+static struct mp_mag *take_empty(struct magpool *pool, bool hit,
                                  bool may_wait)
 {
     struct mp_depot *d = &pool->depot;
@@ -380,8 +393,8 @@ static struct mp_mag *take_empty(struct magpool *pool, bool exchange,
     long left = atomic_fetch_sub_explicit(&d->nempty, 1,
                                           memory_order_relaxed) - 1;
     lower_to(&d->empty_low, left);
-    if (exchange)
-        count_exchange(pool, &d->empty_hits);
+    if (hit)
+        atomic_fetch_add_explicit(&d->empty_hits, 1, memory_order_relaxed);
     return mag;
 }
 
@@ -423,8 +436,7 @@ size_t mp_depot_shrink(struct magpool *pool, long full, long empty)
     size_t unmapped = 0;
     struct mp_mag *mag;
     /* Under mp_reg_lock: pops that never wait (see recycle), and not
-     * exchanges: trimming an idle pool must not look like traffic that
-     * grows its magazines. */
+     * depot hits. */
     for (long i = 0; i < full && (mag = take_full(pool, false, false)); i++) {
         unmapped += mp_slab_free(pool, &mag->rounds[1], mag->n);
         atomic_fetch_add_explicit(&pool->swept, mag->n,

@@ -227,7 +227,11 @@ void *mp_get_slow(struct magpool *pool)
         set_prev(s, loaded);
         loaded = prev;
     } else {
-        /* Both are empty: the larger is the one to fill. */
+        /* Both are empty (an exchange, counted to pace the magazine
+         * size), or this slot has only its first magazine yet. */
+        if (prev)
+            mp_mag_note_trade(pool);
+        /* The larger is the one to fill. */
         larger_loaded(&loaded, &prev);
         struct mp_mag *full = mp_depot_get_full(pool);
         if (full && full->cap < loaded->cap) {
@@ -337,6 +341,11 @@ void mp_put_slow(void *obj)
         set_prev(s, loaded);
         loaded = prev;
     } else {
+        /* Both are full (an exchange, counted to pace the magazine size,
+         * whether the depot has an empty one or a new one is made), or
+         * this slot has only its first magazine yet. */
+        if (prev)
+            mp_mag_note_trade(pool);
         struct mp_mag *empty = mp_depot_get_empty(pool);
         if (empty && empty->cap != atomic_load_explicit(&pool->cap,
                                                         memory_order_relaxed)) {

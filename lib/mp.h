@@ -62,8 +62,10 @@ void mp_pool_release_dead(struct magpool *pool) MP_HIDDEN;
 /* depot.c: magazines and their size; the depot. */
 struct mp_mag *mp_mag_new(struct magpool *pool) MP_HIDDEN;
 void mp_mag_free_now(struct mp_mag *mag) MP_HIDDEN;
+unsigned long long mp_mono_ns(void) MP_HIDDEN;
 void mp_mag_note_exchange(struct magpool *pool, unsigned long n) MP_HIDDEN;
-void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned interval_ms) MP_HIDDEN;
+void mp_mag_note_trade(struct magpool *pool) MP_HIDDEN;
+void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned long long now) MP_HIDDEN;
 void mp_depot_init(struct mp_depot *d) MP_HIDDEN;
 void mp_depot_put_full(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;
 void mp_depot_put_empty(struct magpool *pool, struct mp_mag *mag) MP_HIDDEN;

@@ -18,8 +18,9 @@
  *   struct magpool      immutable after creation except: depot (lock-free,
  *                       see depot.c), slab (slab.lock), dead state
  *                       (mp_reg_lock), cap (relaxed atomic: any recent
- *                       value makes a valid magazine), last_exchanges
- *                       (sweeper only), adapt_ns (relaxed atomic).
+ *                       value makes a valid magazine), last_exchanges,
+ *                       rate_since_ns (sweeper only), adapt_ns (relaxed
+ *                       atomic).
  *   mp_tcache, slots    created by the owner; linked, unlinked and freed
  *                       under mp_reg_lock; see tcache.c.
  *   mp_opt, mp_dbg      written once by options.c before the first pool
@@ -72,6 +73,8 @@
  * get+put pairs (perf/NOTES.md, "A second thread from a cold start"). */
 #define MP_MAG_GROW_RATE 20000u
 #define MP_MAG_SHRINK_RATE 200u
+/* The shortest span over which the sweeper measures that rate. */
+#define MP_SHRINK_WINDOW_NS 1000000000ull
 #define MP_ADAPT_EVERY 256u
 #define MP_OBJ_ALIGN 16u
 #define MP_HDR_SIZE 8u
@@ -131,9 +134,10 @@ struct mp_depot {
     atomic_long full_low;       /* low-water mark of nfull this interval */
     atomic_long empty_low;      /* low-water mark of nempty this interval */
     atomic_ulong full_hits, empty_hits; /* statistics, per kind */
-    atomic_ulong exchanges;     /* full_hits + empty_hits as one count:
-                                   its multiples of MP_ADAPT_EVERY pace
-                                   the magazine size (depot.c) */
+    atomic_ulong exchanges;     /* trips of threads whose two magazines
+                                   were exhausted, gets' and puts': its
+                                   multiples of MP_ADAPT_EVERY pace the
+                                   magazine size (depot.c) */
 };
 
 /* ---------------------------------------------------------------------
@@ -199,7 +203,8 @@ struct magpool {
                                        grow or shrink it; relaxed: any
                                        recent value makes a valid magazine) */
     unsigned cap_min, cap_max;      /* bounds of the adaptive capacity */
-    unsigned long last_exchanges;   /* sweeper only: depot hits last pass */
+    unsigned long last_exchanges;   /* sweeper only: exchanges at ... */
+    unsigned long long rate_since_ns; /* ... this time (0: not yet) */
     atomic_ullong adapt_ns;         /* when the last MP_ADAPT_EVERY depot
                                        exchanges began (magazine.c) */
     unsigned depot_max;

@@ -109,9 +109,10 @@ static void trim_heap(size_t unmapped, size_t swept_bytes)
 #endif
 }
 
-static void sweep_all(unsigned interval_ms)
+static void sweep_all(void)
 {
     size_t unmapped = 0, swept_bytes = 0;
+    unsigned long long now = mp_mono_ns();
     pthread_mutex_lock(&mp_reg_lock);
     unsigned long pass =
         atomic_load_explicit(&mp_sweep_passes, memory_order_relaxed) + 1;
@@ -121,7 +122,7 @@ static void sweep_all(unsigned interval_ms)
         if (!p || p->dead)
             continue;
         mp_stats_sample(p); /* max-active, sampled (stats.c) */
-        mp_mag_shrink_if_quiet(p, interval_ms);
+        mp_mag_shrink_if_quiet(p, now);
         if (!(p->flags & MAGPOOL_F_NOSWEEP)) {
             /* Idle threads' previous magazines into the depot first: the
              * estimate below starts counting them now and returns them
@@ -164,9 +165,8 @@ static void *sweeper_main(void *arg)
             rc = pthread_cond_timedwait(&sw_cond, &sw_lock, &ts);
         if (sw_stop || rc != ETIMEDOUT)
             continue; /* stopped, or the interval changed: re-arm */
-        unsigned interval_ms = sw_interval_ms;
         pthread_mutex_unlock(&sw_lock);
-        sweep_all(interval_ms);
+        sweep_all();
         pthread_mutex_lock(&sw_lock);
     }
     pthread_mutex_unlock(&sw_lock);

@@ -148,11 +148,26 @@ START_TEST(magazines_grow_with_fast_exchanges_and_shrink_when_quiet)
     ck_assert_uint_eq(m->cap, 40);
     ck_assert_ptr_eq(m->rounds[41], MP_END);
     mp_mag_free_now(m);
-    /* No exchange over an interval: halve, down to cap_min. */
-    mp_mag_shrink_if_quiet(p, 1000);
+    /* The sweeper's first look starts the window; a look sooner than
+     * MP_SHRINK_WINDOW_NS after it changes nothing. */
+    const unsigned long long w = MP_SHRINK_WINDOW_NS;
+    unsigned long long t = 5 * w;
+    mp_mag_shrink_if_quiet(p, t);
+    mp_mag_shrink_if_quiet(p, t + w / 2);
+    ck_assert_uint_eq(atomic_load(&p->cap), 40);
+    /* 300 exchanges over one window: above the shrink rate, kept. */
+    atomic_store(&p->depot.exchanges, 300);
+    mp_mag_shrink_if_quiet(p, t += w);
+    ck_assert_uint_eq(atomic_load(&p->cap), 40);
+    /* 150 more over 1.5 windows (100 a second): halved, once. */
+    atomic_store(&p->depot.exchanges, 450);
+    mp_mag_shrink_if_quiet(p, t += w + w / 2);
     ck_assert_uint_eq(atomic_load(&p->cap), 20);
-    mp_mag_shrink_if_quiet(p, 1000);
-    mp_mag_shrink_if_quiet(p, 1000);
+    /* No exchange over each window: halve, down to cap_min. */
+    mp_mag_shrink_if_quiet(p, t += w);
+    mp_mag_shrink_if_quiet(p, t += w);
+    ck_assert_uint_eq(atomic_load(&p->cap), 8);
+    mp_mag_shrink_if_quiet(p, t += w);
     ck_assert_uint_eq(atomic_load(&p->cap), 8);
     free_pool(p);
 }
