@@ -238,14 +238,25 @@ check-gluster-tcmalloc: all
 
 # Not a test: stock pool vs magpool (preloaded) vs passthrough+glibc vs
 # passthrough+tcmalloc vs magpool linked into glusterfsd, on the same two
-# workloads (about 12 minutes).
+# workloads, then brick multiplexing at 6 volumes (about 95 minutes).
 bench-gluster: all glusterfsd
 	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
 	MAGPOOL_GLUSTERFSD=$(abs_builddir)/gluster/glusterfsd-magpool \
 	$(SHELL) $(srcdir)/perf/gluster/bench.sh
+
+# Its brick-multiplexing part alone, as a curve: one round of every
+# configuration at 6, 12 and 24 volumes in one glusterfsd (results in
+# perf/results/gluster-mux; MAGPOOL_BENCH_MUX_VOLS and the other knobs of
+# bench.sh apply).
+bench-gluster-mux: all glusterfsd
+	MAGPOOL_BENCH_ONLY=mux \
+	MAGPOOL_PRELOAD=$(abs_builddir)/.libs/libmagpool-preload.so \
+	MAGPOOL_GLUSTERFSD=$(abs_builddir)/gluster/glusterfsd-magpool \
+	$(SHELL) $(srcdir)/perf/gluster/bench.sh
 else
-check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster:
+check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster bench-gluster-mux:
 	@echo "$@: GlusterFS headers not found (libglusterfs-dev); run ./bootstrap" >&2
 	@exit 1
 endif
-.PHONY: check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster
+.PHONY: check-gluster check-gluster-static check-gluster-tcmalloc bench-gluster \
+	bench-gluster-mux

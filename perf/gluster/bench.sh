@@ -31,16 +31,21 @@
 #              per-phase rates, brick CPU per 1000 operations, RSS peak,
 #              after the first idle and at the end; RSS over time plotted
 #              per configuration (metadata-*-rss.png).  0 files: skipped.
-#   mux        (a run of its own, after each configuration's run above; 0
-#              volumes: skipped) a glusterd with cluster.brick-multiplex
-#              on and $MAGPOOL_BENCH_MUX_VOLS one-brick volumes in one
+#   mux        (runs of their own, after the round's runs above: one
+#              per configuration and volume count N in
+#              $MAGPOOL_BENCH_MUX_VOLS; 0: none) a glusterd with
+#              cluster.brick-multiplex on and N one-brick volumes in one
 #              glusterfsd; metadata.c on each volume in turn (8 threads,
 #              $MAGPOOL_BENCH_MUX_FILES files, no idle phases), then
 #              $MAGPOOL_BENCH_MUX_IDLE s idle; the brick's RSS sampled
 #              every second (mux.samples), its threads, RSS before and
 #              after the load and after the idle time, its smaps then
 #              (smaps.load, smaps.end), a statedump after the idle time;
-#              plotted per configuration (mux-brick-rss.png)
+#              the seconds to start the N volumes, of the load and of the
+#              whole run; RSS over time plotted per configuration at the
+#              largest N (mux-brick-rss.png), and, with two counts or
+#              more, RSS after the load and after the idle time against N
+#              (mux-volumes.png)
 # and measures the brick (CPU seconds, utime + stime from /proc/PID/stat,
 # read 3 s after the last client ended and just before the volume stops;
 # peak RSS, VmHWM; RSS then, VmRSS) and each client process (CPU seconds
@@ -51,16 +56,37 @@
 # the brick's and both clients' pools.
 #
 # $MAGPOOL_BENCH_ROUNDS rounds run every configuration once, the order
-# rotated by one each round so that drifting noise hits all alike.  The
-# medians and ranges go to stdout and to RESULTS.md, every run's numbers
-# to RESULTS.csv (in $MAGPOOL_BENCH_OUT).
+# rotated by one each round so that drifting noise hits all alike, then
+# the brick-multiplexing runs: each volume count in turn, every
+# configuration at it, the order rotated by one per count and round.  The
+# medians and ranges go to stdout and to RESULTS.md (the brick
+# multiplexing: one row per volume count and configuration, with each
+# run's wall time and the total), every run's numbers to RESULTS.csv, one
+# row per run (in $MAGPOOL_BENCH_OUT).
 #
-# Run as root, from the repository root (`make bench-gluster`):
+# Run as root, from the repository root (`make bench-gluster`: 3 rounds,
+# brick multiplexing at 6 volumes, about 95 minutes with the static
+# configuration):
 #   MAGPOOL_PRELOAD=/abs/path/libmagpool-preload.so bash perf/gluster/bench.sh
+#
+# The brick-multiplexing curve alone (`make bench-gluster-mux`:
+# MAGPOOL_BENCH_ONLY=mux; one round at 6, 12 and 24 volumes, no
+# single-volume runs; results in perf/results/gluster-mux, so the full
+# run's report stays; about 95 minutes for the five configurations on
+# the 2-core VM, 60 on a quiet one):
+#   MAGPOOL_BENCH_ONLY=mux MAGPOOL_PRELOAD=... bash perf/gluster/bench.sh
+# A quick check of it (about 3 minutes):
+#   MAGPOOL_BENCH_ONLY=mux MAGPOOL_BENCH_CONFIGS="stock magpool" \
+#   MAGPOOL_BENCH_MUX_VOLS="2 3" MAGPOOL_BENCH_MUX_FILES=800 \
+#   MAGPOOL_BENCH_MUX_IDLE=5 MAGPOOL_BENCH_OUT=/tmp/mux MAGPOOL_PRELOAD=... \
+#   bash perf/gluster/bench.sh
 #
 # Environment:
 #   MAGPOOL_PRELOAD          the shim (required, absolute path)
-#   MAGPOOL_BENCH_ROUNDS     rounds (3)
+#   MAGPOOL_BENCH_ONLY       mux: the brick-multiplexing runs alone, and
+#                            the defaults below marked "curve" (empty:
+#                            everything)
+#   MAGPOOL_BENCH_ROUNDS     rounds (3; curve: 1)
 #   MAGPOOL_GLUSTERFSD       the rebuilt glusterfsd (absolute path); the
 #                            static configuration runs only with it
 #   MAGPOOL_BENCH_CONFIGS    configurations to run, in round-1 order
@@ -70,16 +96,19 @@
 #   MAGPOOL_BENCH_FILES      smallfiles files per thread and round (200)
 #   MAGPOOL_BENCH_MD_FILES   metadata files in all (50000; 0: no metadata)
 #   MAGPOOL_BENCH_MD_IDLE    metadata idle phases, seconds (60)
-#   MAGPOOL_BENCH_MUX_VOLS   volumes in the multiplexed brick (6; 0: no
+#   MAGPOOL_BENCH_MUX_VOLS   volume counts of the multiplexed brick, a
+#                            list, one run per configuration, count and
+#                            round ("6"; curve: "6 12 24"; "0": no
 #                            brick-multiplexing runs)
 #   MAGPOOL_BENCH_MUX_FILES  metadata files per volume there (8000)
 #   MAGPOOL_BENCH_MUX_IDLE   idle time after that load, seconds (60)
-#   MAGPOOL_BENCH_OUT        where RESULTS.md and RESULTS.csv go
-#                            (this directory)
+#   MAGPOOL_BENCH_OUT        where RESULTS.md, RESULTS.csv and the plots
+#                            go (../results/gluster; curve:
+#                            ../results/gluster-mux)
 #   MAGPOOL_GLUSTER_KEEP     1: keep the working directory (logs of each run)
 #
 # `bench.sh --one CONFIG DIR SMALLFILES METADATA` and `bench.sh --mux
-# CONFIG DIR METADATA` are the internal entries of one run.
+# CONFIG DIR METADATA VOLUMES` are the internal entries of one run.
 #
 # A run that fails (a crash, a client error, a configuration that is not
 # what it claims) is reported and left out of the medians; the others go
@@ -96,19 +125,31 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../../tests/gluster/lib.sh"
 PRELOAD=${MAGPOOL_PRELOAD-}
 TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
-ROUNDS=${MAGPOOL_BENCH_ROUNDS:-3}
+ONLY=${MAGPOOL_BENCH_ONLY-}
+if [ "$ONLY" = mux ]; then
+    # The brick-multiplexing curve alone: one round, three volume counts,
+    # its own results directory (the full run's report stays).
+    ROUNDS=${MAGPOOL_BENCH_ROUNDS:-1}
+    MUX_VOLS=${MAGPOOL_BENCH_MUX_VOLS:-6 12 24}
+    OUT=${MAGPOOL_BENCH_OUT:-$HERE/../results/gluster-mux}
+else
+    ROUNDS=${MAGPOOL_BENCH_ROUNDS:-3}
+    MUX_VOLS=${MAGPOOL_BENCH_MUX_VOLS:-6}
+    OUT=${MAGPOOL_BENCH_OUT:-$HERE/../results/gluster}
+fi
+# The volume counts, in the order given; "0" (alone): none.
+read -r -a MUX_LIST <<<"$MUX_VOLS"
+[ "${MUX_LIST[*]}" != 0 ] || MUX_LIST=()
 GLUSTERFSD=${MAGPOOL_GLUSTERFSD-}
 DEFAULT_CONFIGS="stock magpool passthrough tcmalloc${GLUSTERFSD:+ static}"
 read -r -a CONFIGS <<<"${MAGPOOL_BENCH_CONFIGS:-$DEFAULT_CONFIGS}"
 FIO_SECS=${MAGPOOL_BENCH_FIO_SECS:-10}
 FILES=${MAGPOOL_BENCH_FILES:-200}
-OUT=${MAGPOOL_BENCH_OUT:-$HERE/../results/gluster}
 KEEP=${MAGPOOL_GLUSTER_KEEP:-0}
 SF_THREADS=4
 MD_FILES=${MAGPOOL_BENCH_MD_FILES:-50000}
 MD_IDLE=${MAGPOOL_BENCH_MD_IDLE:-60}
 MD_THREADS=8
-MUX_VOLS=${MAGPOOL_BENCH_MUX_VOLS:-6}
 MUX_FILES=${MAGPOOL_BENCH_MUX_FILES:-8000}
 MUX_IDLE=${MAGPOOL_BENCH_MUX_IDLE:-60}
 SF_ROUNDS=2
@@ -406,31 +447,33 @@ one_run() {
 }
 
 # ===================================================================
-# One brick-multiplexing run (bench.sh --mux CONFIG DIR METADATA): a
-# glusterd with cluster.brick-multiplex on, $MUX_VOLS volumes in one
+# One brick-multiplexing run (bench.sh --mux CONFIG DIR METADATA VOLUMES):
+# a glusterd with cluster.brick-multiplex on, VOLUMES volumes in one
 # glusterfsd, metadata.c on each volume in turn, then idle; the brick's RSS
-# sampled every second (DIR/mux.samples); writes DIR/result.
+# sampled every second (DIR/mux.samples); writes DIR/result (mux_ keys).
 # ===================================================================
 
 # threads PID: the number of threads of process PID.
 threads_of() { awk '$1 == "Threads:" { print $2 }' "/proc/$1/status"; }
 
 mux_run() {
-    local md=$3 t_start=$SECONDS i v
+    local md=$3 nvols=$4 t_start=$SECONDS i v
     run_begin "$1" "$2"
-    say "$CFG: brick multiplexing, $MUX_VOLS volumes; working directory $W, namespace $NS"
-    gf_start_mux "$MUX_VOLS"
+    say "$CFG: brick multiplexing, $nvols volumes; working directory $W, namespace $NS"
+    gf_start_mux "$nvols"
+    local start_s=$((SECONDS - t_start))
     check_config
     local threads0 rss0 cpu0
     threads0=$(threads_of "$BRICK") rss0=$(vm_kib "$BRICK" VmRSS)
     cpu0=$(cpu_secs "$BRICK")
-    say "  brick $BRICK: $threads0 threads, VmRSS $rss0 KiB before any load"
+    say "  brick $BRICK: $threads0 threads, VmRSS $rss0 KiB before any load" \
+        "($nvols volumes started in $start_s s)"
 
     : >"$W/cpid.none"
     sample_rss "$W/mux.samples" "$BRICK" "$W/cpid.none" &
     local sampler=$! t_load=$SECONDS
     : >"$W/mux.phases"
-    for ((i = 1; i <= MUX_VOLS; i++)); do
+    for ((i = 1; i <= nvols; i++)); do
         v=$VOL-$i
         client "mux$i" 900 "$md" "$HOST" "$v" "$W/log/mux$i.log" \
             "$MD_THREADS" $((MUX_FILES / MD_THREADS)) 0
@@ -445,22 +488,25 @@ mux_run() {
     cp "/proc/$BRICK/smaps" "$W/smaps.load" 2>/dev/null || true
     say "  after the load ($load_s s): $threads_load threads, VmRSS $rss_load KiB, VmHWM $hwm_load KiB"
     sleep "$MUX_IDLE"
-    local rss_end cpu_end
+    # The peak: over the load and the idle time (the RSS can grow there).
+    local rss_end cpu_end hwm_end
     rss_end=$(vm_kib "$BRICK" VmRSS) cpu_end=$(cpu_secs "$BRICK")
+    hwm_end=$(vm_kib "$BRICK" VmHWM)
     cp "/proc/$BRICK/smaps" "$W/smaps.end" 2>/dev/null || true
     # After the figures: a statedump itself grows the brick by 2-4 MiB.
     gcli volume statedump "$VOL-1" >/dev/null || say "statedump failed"
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
-    say "  after $MUX_IDLE s idle: VmRSS $rss_end KiB"
+    say "  after $MUX_IDLE s idle: VmRSS $rss_end KiB, VmHWM $hwm_end KiB"
     local ops errors
     ops=$(awk '$2 == "phase" { n += $6 } END { print n + 0 }' "$W/mux.phases")
     errors=$(awk '$2 == "phase" { n += $7 } END { print n + 0 }' "$W/mux.phases")
     [ "$errors" = 0 ] || die "metadata reported $errors errors"
 
-    local brick=$BRICK
+    local brick=$BRICK t_stop=$SECONDS version=
     teardown
     alive "$brick" && die "brick $brick survived the teardown"
+    local stop_s=$((SECONDS - t_stop))
     local crashes
     crashes=$(crash_logs)
     [ -z "$crashes" ] || die "crash reported in: $crashes"
@@ -470,23 +516,30 @@ mux_run() {
         [ -s "$W/stats.$brick" ] || die "no MAGPOOL_STATS file for the brick"
         [ "$(served_by_magpool "$W/stats.$brick")" = "$want" ] ||
             die "the brick's MAGPOOL_STATS: magpool mapped chunks: $(served_by_magpool "$W/stats.$brick"), want $want"
+        version=$(sed -n '1s/^# magpool \([^ ]*\) statistics.*/\1/p' "$W/stats.$brick")
     fi
     {
-        echo "config=$CFG"
-        echo "status=ok"
-        echo "mux_volumes=$MUX_VOLS"
+        echo "mux_status=ok"
+        echo "mux_volumes=$nvols"
         echo "mux_ops=$ops"
         echo "mux_ops_s=$(awk -v n="$ops" -v s="$load_s" 'BEGIN { printf "%.0f", n / (s > 0 ? s : 1) }')"
         echo "mux_brick_cpu_per_kop=$(awk -v a="$cpu_load" -v b="$cpu0" -v n="$ops" 'BEGIN { printf "%.3f", (a - b) * 1000 / n }')"
+        echo "mux_brick_threads_start=$threads0"
         echo "mux_brick_threads=$threads_load"
         echo "mux_brick_rss_start_kib=$rss0"
         echo "mux_brick_rss_load_kib=$rss_load"
-        echo "mux_brick_hwm_kib=$hwm_load"
+        echo "mux_brick_hwm_load_kib=$hwm_load"
+        echo "mux_brick_hwm_kib=$hwm_end"
         echo "mux_brick_rss_end_kib=$rss_end"
         echo "mux_brick_cpu_s=$cpu_end"
-        echo "run_s=$((SECONDS - t_start))"
+        echo "mux_start_s=$start_s"
+        echo "mux_load_s=$load_s"
+        echo "mux_stop_s=$stop_s"
+        echo "mux_run_s=$((SECONDS - t_start))"
+        echo "magpool_version=$version"
     } >"$W/result"
-    say "$CFG: done in $((SECONDS - t_start)) s"
+    say "$CFG: $nvols volumes done in $((SECONDS - t_start)) s" \
+        "(start $start_s, load $load_s, idle $MUX_IDLE, teardown $stop_s)"
 }
 
 if [ "${1-}" = --one ]; then
@@ -504,7 +557,10 @@ fi
 # The benchmark: rounds of runs, then the tables.
 # ===================================================================
 
-# Every run's columns in RESULTS.csv, after round, position and config.
+# RESULTS.csv: one row per run, "round,position,config,run,volumes" (run:
+# single or mux; volumes: the brick-multiplexing run's), then the columns
+# below: a single-volume run's, then a brick-multiplexing run's (a row
+# leaves the other kind's empty).
 COLUMNS=(status fio_iops fio_read_iops fio_write_iops fio_ios
          sf_files_per_s sf_ops_per_s sf_files sf_ops sf_secs
          brick_cpu_s brick_cpu_fio_s brick_cpu_sf_s
@@ -514,10 +570,13 @@ COLUMNS=(status fio_iops fio_read_iops fio_write_iops fio_ios
          md_brick_cpu_per_kop md_brick_rss_peak_kib md_brick_rss_idle_kib
          md_brick_rss_end_kib md_client_rss_peak_kib md_client_rss_idle_kib
          md_client_rss_end_kib
-         run_s
-         mux_status mux_volumes mux_ops mux_ops_s mux_brick_cpu_per_kop
-         mux_brick_threads mux_brick_rss_start_kib mux_brick_rss_load_kib
-         mux_brick_hwm_kib mux_brick_rss_end_kib mux_run_s)
+         run_s)
+MUX_COLUMNS=(mux_status mux_ops mux_ops_s mux_brick_cpu_per_kop
+             mux_brick_threads_start mux_brick_threads mux_brick_rss_start_kib
+             mux_brick_rss_load_kib mux_brick_hwm_load_kib mux_brick_hwm_kib
+             mux_brick_rss_end_kib
+             mux_brick_cpu_s mux_start_s mux_load_s mux_stop_s mux_run_s
+             mux_wall_s)
 
 TOP=
 bench_on_exit() {
@@ -539,11 +598,21 @@ trap 'die "interrupted"' INT TERM
 
 [ -n "$PRELOAD" ] || die "MAGPOOL_PRELOAD must name the shim (an absolute path)"
 check_preload
+case $ONLY in '' | mux) ;; *) die "bad MAGPOOL_BENCH_ONLY '$ONLY' (empty, or mux)" ;; esac
 case $ROUNDS in '' | *[!0-9]* | 0) die "bad MAGPOOL_BENCH_ROUNDS '$ROUNDS'" ;; esac
-for v in MUX_VOLS MUX_FILES MUX_IDLE MD_FILES MD_IDLE; do
+for v in MUX_FILES MUX_IDLE MD_FILES MD_IDLE; do
     case ${!v} in '' | *[!0-9]*) die "bad MAGPOOL_BENCH_$v '${!v}' (a number)" ;; esac
 done
-[ "$MUX_VOLS" = 0 ] || [ "$MUX_FILES" -ge "$MD_THREADS" ] ||
+for v in "${MUX_LIST[@]}"; do
+    case $v in '' | *[!0-9]* | 0*)
+        die "bad MAGPOOL_BENCH_MUX_VOLS '$MUX_VOLS' (volume counts from 1, or 0 alone)" ;;
+    esac
+done
+[ "$(printf '%s\n' "${MUX_LIST[@]}" | sort | uniq -d)" = "" ] ||
+    die "MAGPOOL_BENCH_MUX_VOLS '$MUX_VOLS' names a volume count twice"
+[ "$ONLY" != mux ] || [ ${#MUX_LIST[@]} -gt 0 ] ||
+    die "MAGPOOL_BENCH_ONLY=mux needs volume counts in MAGPOOL_BENCH_MUX_VOLS"
+[ ${#MUX_LIST[@]} = 0 ] || [ "$MUX_FILES" -ge "$MD_THREADS" ] ||
     die "MAGPOOL_BENCH_MUX_FILES must be at least $MD_THREADS"
 for c in "${CONFIGS[@]}"; do
     case $c in stock | magpool | passthrough | tcmalloc) ;;
@@ -554,118 +623,167 @@ for c in "${CONFIGS[@]}"; do
         ;;
     *) die "unknown configuration '$c' in MAGPOOL_BENCH_CONFIGS" ;; esac
 done
+[ "$(printf '%s\n' "${CONFIGS[@]}" | sort | uniq -d)" = "" ] ||
+    die "MAGPOOL_BENCH_CONFIGS names a configuration twice"
 preflight time libtcmalloc-minimal4
 [ -f "$TCMALLOC" ] || die "no $TCMALLOC"
 mkdir -p "$OUT"
 
 # The command as given, for RESULTS.md.
 COMMAND="MAGPOOL_PRELOAD=$PRELOAD"
-for v in MAGPOOL_GLUSTERFSD MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS MAGPOOL_BENCH_FIO_SECS \
-         MAGPOOL_BENCH_FILES MAGPOOL_BENCH_MD_FILES MAGPOOL_BENCH_MD_IDLE \
+for v in MAGPOOL_GLUSTERFSD MAGPOOL_BENCH_ONLY MAGPOOL_BENCH_ROUNDS MAGPOOL_BENCH_CONFIGS \
+         MAGPOOL_BENCH_FIO_SECS MAGPOOL_BENCH_FILES MAGPOOL_BENCH_MD_FILES MAGPOOL_BENCH_MD_IDLE \
          MAGPOOL_BENCH_MUX_VOLS MAGPOOL_BENCH_MUX_FILES MAGPOOL_BENCH_MUX_IDLE MAGPOOL_BENCH_OUT; do
     [ -n "${!v+set}" ] && COMMAND+=" $v=${!v@Q}"
 done
 COMMAND+=" bash perf/gluster/bench.sh"
+MAKE_TARGET=bench-gluster
+[ "$ONLY" != mux ] || MAKE_TARGET=bench-gluster-mux
 
 TOP=$(mktemp -d /tmp/magpool-bench.XXXXXX)
-build_smallfiles "$TOP/smallfiles"
+[ "$ONLY" = mux ] || build_smallfiles "$TOP/smallfiles"
 build_metadata "$TOP/metadata"
+CSV_COLUMNS=()
+[ "$ONLY" = mux ] || CSV_COLUMNS+=("${COLUMNS[@]}")
+[ ${#MUX_LIST[@]} = 0 ] || CSV_COLUMNS+=("${MUX_COLUMNS[@]}")
 CSV=$TOP/results.csv
 {
-    printf 'round,position,config'
-    printf ',%s' "${COLUMNS[@]}"
+    printf 'round,position,config,run,volumes'
+    printf ',%s' "${CSV_COLUMNS[@]}"
     echo
 } >"$CSV"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-say "$ROUNDS round(s) of ${CONFIGS[*]}; fio ${FIO_SECS} s," \
-    "smallfiles $SF_THREADS x $FILES x $SF_ROUNDS; working directory $TOP"
+if [ "$ONLY" = mux ]; then
+    say "$ROUNDS round(s) of ${CONFIGS[*]}: brick multiplexing only, at" \
+        "${MUX_LIST[*]} volumes; working directory $TOP"
+else
+    say "$ROUNDS round(s) of ${CONFIGS[*]}; fio ${FIO_SECS} s," \
+        "smallfiles $SF_THREADS x $FILES x $SF_ROUNDS; brick multiplexing at" \
+        "${MUX_LIST[*]:-no} volumes; working directory $TOP"
+fi
 
 # get KEY: a value from the current run's result file.
 get() { sed -n "s/^$1=//p" "$dir/result"; }
+
+# add_row ROUND POSITION CONFIG RUN VOLUMES: the current run's row.
+add_row() {
+    local row="$1,$2,$3,$4,$5" col
+    for col in "${CSV_COLUMNS[@]}"; do row+=",$(get "$col")"; done
+    echo "$row" >>"$CSV"
+}
+
+# launch_for CONFIG: what a run of the configuration starts under.
+launch_for() {
+    launch=()
+    if [ "$1" = static ]; then launch=(unshare --mount --propagation private); fi
+}
 
 NFAIL=0
 VERSION=
 n=${#CONFIGS[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
-    for ((k = 0; k < n; k++)); do
-        cfg=${CONFIGS[(k + round - 1) % n]}
-        dir=$TOP/r$round-$cfg
-        mkdir -p "$dir"
-        rc=0
-        launch=()
-        if [ "$cfg" = static ]; then launch=(unshare --mount --propagation private); fi
-        "${launch[@]}" bash "$HERE/bench.sh" --one "$cfg" "$dir" "$TOP/smallfiles" "$TOP/metadata" \
-            >"$TOP/r$round-$cfg.log" 2>&1 || rc=$?
-        if [ "$rc" = 0 ] && [ -s "$dir/result" ]; then
-            say "round $round/$ROUNDS $cfg: fio $(get fio_iops) IOPS," \
-                "smallfiles $(get sf_files_per_s) files/s," \
-                "brick $(get brick_cpu_s) CPU s, VmHWM $(get brick_hwm_kib) KiB," \
-                "VmRSS $(get brick_rss_kib) KiB ($(get run_s) s)"
-            v=$(get magpool_version)
-            [ -z "$v" ] || VERSION=$v
-        else
-            NFAIL=$((NFAIL + 1))
-            say "round $round/$ROUNDS $cfg: FAILED (exit status $rc); last lines:"
-            tail -n 25 "$TOP/r$round-$cfg.log" | sed 's/^/    /'
-            echo "status=failed" >"$dir/result"
-        fi
-        if [ "$MUX_VOLS" -gt 0 ]; then
-            mdir=$TOP/r$round-$cfg-mux
-            mkdir -p "$mdir"
+    if [ "$ONLY" != mux ]; then
+        for ((k = 0; k < n; k++)); do
+            cfg=${CONFIGS[(k + round - 1) % n]}
+            dir=$TOP/r$round-$cfg
+            mkdir -p "$dir"
             rc=0
-            "${launch[@]}" bash "$HERE/bench.sh" --mux "$cfg" "$mdir" "$TOP/metadata" \
-                >"$TOP/r$round-$cfg-mux.log" 2>&1 || rc=$?
-            if [ "$rc" = 0 ] && [ -s "$mdir/result" ]; then
-                sed -n -e 's/^status=/mux_status=/' -e 's/^run_s=/mux_run_s=/' -e '/^mux_/p' \
-                    "$mdir/result" >>"$dir/result"
-                say "round $round/$ROUNDS $cfg: brick multiplexing ($MUX_VOLS volumes):" \
-                    "$(get mux_ops_s) ops/s, $(get mux_brick_threads) threads," \
-                    "VmRSS $(get mux_brick_rss_load_kib) KiB after the load," \
-                    "$(get mux_brick_rss_end_kib) KiB after $MUX_IDLE s idle ($(get mux_run_s) s)"
+            launch_for "$cfg"
+            "${launch[@]}" bash "$HERE/bench.sh" --one "$cfg" "$dir" "$TOP/smallfiles" "$TOP/metadata" \
+                >"$TOP/r$round-$cfg.log" 2>&1 || rc=$?
+            if [ "$rc" = 0 ] && [ -s "$dir/result" ]; then
+                say "round $round/$ROUNDS $cfg: fio $(get fio_iops) IOPS," \
+                    "smallfiles $(get sf_files_per_s) files/s," \
+                    "brick $(get brick_cpu_s) CPU s, VmHWM $(get brick_hwm_kib) KiB," \
+                    "VmRSS $(get brick_rss_kib) KiB ($(get run_s) s)"
+                v=$(get magpool_version)
+                [ -z "$v" ] || VERSION=$v
             else
                 NFAIL=$((NFAIL + 1))
-                say "round $round/$ROUNDS $cfg: brick multiplexing FAILED (exit status $rc); last lines:"
-                tail -n 25 "$TOP/r$round-$cfg-mux.log" | sed 's/^/    /'
-                echo "mux_status=failed" >>"$dir/result"
+                say "round $round/$ROUNDS $cfg: FAILED (exit status $rc); last lines:"
+                tail -n 25 "$TOP/r$round-$cfg.log" | sed 's/^/    /'
+                echo "status=failed" >"$dir/result"
             fi
-        fi
-        row="$round,$((k + 1)),$cfg"
-        for col in "${COLUMNS[@]}"; do row+=",$(get "$col")"; done
-        echo "$row" >>"$CSV"
+            add_row "$round" $((k + 1)) "$cfg" single ""
+        done
+    fi
+    # The brick-multiplexing runs: each volume count in turn, every
+    # configuration at it, the order rotated by one per count and round.
+    for ((j = 0; j < ${#MUX_LIST[@]}; j++)); do
+        nv=${MUX_LIST[j]}
+        for ((k = 0; k < n; k++)); do
+            cfg=${CONFIGS[(k + round - 1 + j) % n]}
+            dir=$TOP/r$round-$cfg-mux$nv
+            mkdir -p "$dir"
+            rc=0
+            t_run=$SECONDS
+            launch_for "$cfg"
+            "${launch[@]}" bash "$HERE/bench.sh" --mux "$cfg" "$dir" "$TOP/metadata" "$nv" \
+                >"$dir.log" 2>&1 || rc=$?
+            if [ "$rc" = 0 ] && [ -s "$dir/result" ]; then
+                say "round $round/$ROUNDS $cfg: brick multiplexing, $nv volumes:" \
+                    "$(get mux_ops_s) ops/s, $(get mux_brick_threads) threads," \
+                    "VmRSS $(get mux_brick_rss_load_kib) KiB after the load," \
+                    "$(get mux_brick_rss_end_kib) KiB after $MUX_IDLE s idle" \
+                    "($((SECONDS - t_run)) s: start $(get mux_start_s), load $(get mux_load_s))"
+                v=$(get magpool_version)
+                [ -z "$v" ] || VERSION=$v
+            else
+                NFAIL=$((NFAIL + 1))
+                say "round $round/$ROUNDS $cfg: brick multiplexing, $nv volumes," \
+                    "FAILED (exit status $rc); last lines:"
+                tail -n 25 "$dir.log" | sed 's/^/    /'
+                echo "mux_status=failed" >"$dir/result"
+            fi
+            echo "mux_wall_s=$((SECONDS - t_run))" >>"$dir/result"
+            add_row "$round" $((k + 1)) "$cfg" mux "$nv"
+        done
     done
 done
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- tables
 
-# cell CONFIG COLUMN SCALE DECIMALS: "median (min-max)" of the column over
-# the configuration's successful runs, each value divided by SCALE (a
-# mux_ column: over its successful brick-multiplexing runs).
+# cell CONFIG COLUMN SCALE DECIMALS [VOLUMES [plain]]: "median (min-max)"
+# of the column over the configuration's successful runs, each value
+# divided by SCALE (a mux_ column: over its successful brick-multiplexing
+# runs with VOLUMES volumes); plain: the median alone, "" for none.
 cell() {
     local st=status
     case $2 in mux_*) st=mux_status ;; esac
-    awk -F, -v cfg="$1" -v col="$2" -v scale="$3" -v dec="$4" -v stcol="$st" '
-        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == col) c = i; if ($i == stcol) s = i }; next }
-        $3 == cfg && $s == "ok" { v[n++] = $c / scale }
+    awk -F, -v cfg="$1" -v col="$2" -v scale="$3" -v dec="$4" -v stcol="$st" \
+        -v vols="${5-}" -v plain="${6-}" '
+        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == col) c = i; if ($i == stcol) s = i; if ($i == "volumes") vc = i }; next }
+        c && s && $3 == cfg && $s == "ok" && (vols == "" || $vc == vols) { v[n++] = $c / scale }
         END {
-            if (n == 0) { print "-"; exit }
+            if (n == 0) { print (plain ? "" : "-"); exit }
             for (i = 0; i < n; i++)         # insertion sort: n is small
                 for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
                     t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
                 }
             med = n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
             f = "%." dec "f"
-            if (n == 1) printf f "\n", med
+            if (n == 1 || plain) printf f "\n", med
             else printf f " (" f "-" f ")\n", med, v[0], v[n - 1]
         }' "$CSV"
 }
 
-# ok_runs CONFIG [STATUS_COLUMN]: successful runs of the configuration.
+# ok_runs CONFIG [STATUS_COLUMN [VOLUMES]]: successful runs of the
+# configuration (with VOLUMES volumes).
 ok_runs() {
-    awk -F, -v cfg="$1" -v stcol="${2:-status}" '
-        NR == 1 { for (i = 1; i <= NF; i++) if ($i == stcol) s = i; next }
-        $3 == cfg && $s == "ok"' "$CSV" | wc -l
+    awk -F, -v cfg="$1" -v stcol="${2:-status}" -v vols="${3-}" '
+        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == stcol) s = i; if ($i == "volumes") vc = i }; next }
+        s && $3 == cfg && $s == "ok" && (vols == "" || $vc == vols)' "$CSV" | wc -l
+}
+
+# mux_wall [VOLUMES]: "SECONDS RUNS", the wall time of the
+# brick-multiplexing runs (with VOLUMES volumes), failed ones included.
+mux_wall() {
+    awk -F, -v vols="${1-}" '
+        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "mux_wall_s") w = i; if ($i == "volumes") vc = i }; next }
+        w && $4 == "mux" && (vols == "" || $vc == vols) { s += $w; n++ }
+        END { printf "%d %d\n", s, n }' "$CSV"
 }
 
 describe() {
@@ -682,20 +800,9 @@ pkg_version() {
     dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"
 }
 
-report() {
+# The single-volume runs' tables.
+report_single() {
     local c
-    echo "# GlusterFS 10.3 on magpool: benchmark results"
-    echo
-    echo "- Date: $DATE; whole run $((SECONDS - T0)) s; $NFAIL failed run(s)."
-    echo "- Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
-         "$(awk '$1 == "MemTotal:" { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
-         "Linux $(uname -r); load average $LOAD0 at the start, $LOAD1 at the end."
-    echo "- Packages: glusterfs-server $(pkg_version glusterfs-server)," \
-         "libglusterfs0 $(pkg_version libglusterfs0), libgfapi0 $(pkg_version libgfapi0)," \
-         "fio $(pkg_version fio), libc6 $(pkg_version libc6)," \
-         "libtcmalloc-minimal4 $(pkg_version libtcmalloc-minimal4); magpool ${VERSION:-?}" \
-         "($PRELOAD)."
-    echo "- Command: \`$COMMAND\` (\`make bench-gluster\`)."
     echo "- Each run: a fresh glusterd and one-brick volume on 127.0.0.2 in a" \
          "private network namespace; fio (gfapi, \`--thread\`): 16 MiB written" \
          "once, then 4k random read/write 50/50, iodepth 1, ${FIO_SECS} s;" \
@@ -751,34 +858,96 @@ report() {
             echo "| $c | $(cell "$c" md_create_ops_s 1 0) | $(cell "$c" md_stat_ops_s 1 0) | $(cell "$c" md_list_ops_s 1 0) | $(cell "$c" md_unlink_ops_s 1 0) | $(cell "$c" md_brick_cpu_per_kop 1 3) | $(cell "$c" md_brick_rss_peak_kib 1024 1) | $(cell "$c" md_brick_rss_idle_kib 1024 1) | $(cell "$c" md_brick_rss_end_kib 1024 1) | $(cell "$c" md_client_rss_peak_kib 1024 1) | $(cell "$c" md_client_rss_idle_kib 1024 1) | $(cell "$c" md_client_rss_end_kib 1024 1) |"
         done
     fi
-    if [ "$MUX_VOLS" -gt 0 ]; then
-        echo
-        echo "Brick multiplexing (a separate run after each configuration's" \
-             "run above: a fresh glusterd with cluster.brick-multiplex on," \
-             "$MUX_VOLS one-brick volumes, all served by one glusterfsd;" \
-             "metadata.c on each volume in turn, $MD_THREADS threads x" \
-             "$((MUX_FILES / MD_THREADS)) files: create, stat, list, unlink;" \
-             "then $MUX_IDLE s idle): operations per second over the whole" \
-             "load, the brick's CPU seconds per 1000 operations, its thread" \
-             "count after the load, RSS in MiB before any load, right after" \
-             "the load on the last volume, its peak (VmHWM) and after the" \
-             "idle time. Over time: mux-brick-rss.png (round 1)."
-        echo
-        echo "| configuration | runs | ops/s | brick CPU s / 1000 ops | brick threads | brick RSS before | brick RSS after the load | brick peak RSS | brick RSS after idle |"
-        echo "|---|---|---|---|---|---|---|---|---|"
+}
+
+# The brick-multiplexing table: one row per volume count and
+# configuration; the wall times.
+report_mux() {
+    local c nv w
+    echo
+    echo "Brick multiplexing (a run of its own per configuration and volume" \
+         "count, after the round's single-volume runs if any: a fresh" \
+         "glusterd with cluster.brick-multiplex on, N one-brick volumes" \
+         "(N = ${MUX_LIST[*]}), all served by one glusterfsd; metadata.c" \
+         "on each volume in turn, $MD_THREADS threads x" \
+         "$((MUX_FILES / MD_THREADS)) files: create, stat, list, unlink; then" \
+         "$MUX_IDLE s idle). $ROUNDS round(s): in each, every volume count in" \
+         "turn, every configuration at it, the order rotated by one per" \
+         "count and round. Columns: operations per second over the whole" \
+         "load, the brick's CPU seconds per 1000 operations, its thread" \
+         "count after the load, RSS in MiB before any load, right after the" \
+         "load on the last volume, its peak (VmHWM, over the load and the" \
+         "idle time) and after the idle time;" \
+         "seconds to start glusterd and the N volumes, of the load, and of" \
+         "the whole run (wall: start, load, idle, statedump, teardown)."
+    [ "$ROUNDS" = 1 ] || echo "Median over the rounds (min-max in parentheses)."
+    echo
+    echo "| volumes | configuration | runs | ops/s | brick CPU s / 1000 ops | brick threads | brick RSS before | brick RSS after the load | brick peak RSS | brick RSS after idle | start s | load s | wall s |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    for nv in "${MUX_LIST[@]}"; do
         for c in "${CONFIGS[@]}"; do
-            echo "| $c | $(ok_runs "$c" mux_status) | $(cell "$c" mux_ops_s 1 0) | $(cell "$c" mux_brick_cpu_per_kop 1 3) | $(cell "$c" mux_brick_threads 1 0) | $(cell "$c" mux_brick_rss_start_kib 1024 1) | $(cell "$c" mux_brick_rss_load_kib 1024 1) | $(cell "$c" mux_brick_hwm_kib 1024 1) | $(cell "$c" mux_brick_rss_end_kib 1024 1) |"
+            echo "| $nv | $c | $(ok_runs "$c" mux_status "$nv") | $(cell "$c" mux_ops_s 1 0 "$nv") | $(cell "$c" mux_brick_cpu_per_kop 1 3 "$nv") | $(cell "$c" mux_brick_threads 1 0 "$nv") | $(cell "$c" mux_brick_rss_start_kib 1024 1 "$nv") | $(cell "$c" mux_brick_rss_load_kib 1024 1 "$nv") | $(cell "$c" mux_brick_hwm_kib 1024 1 "$nv") | $(cell "$c" mux_brick_rss_end_kib 1024 1 "$nv") | $(cell "$c" mux_start_s 1 0 "$nv") | $(cell "$c" mux_load_s 1 0 "$nv") | $(cell "$c" mux_wall_s 1 0 "$nv") |"
         done
+    done
+    echo
+    printf 'Wall time of the brick-multiplexing runs:'
+    for nv in "${MUX_LIST[@]}"; do
+        read -r -a w <<<"$(mux_wall "$nv")"
+        printf ' %s volumes %s s (%s run(s));' "$nv" "${w[0]}" "${w[1]}"
+    done
+    read -r -a w <<<"$(mux_wall)"
+    echo " ${w[0]} s in all; the whole benchmark $((SECONDS - T0)) s."
+    echo
+    local big=${MUX_LIST[0]}
+    for nv in "${MUX_LIST[@]}"; do [ "$nv" -le "$big" ] || big=$nv; done
+    if [ ${#MUX_LIST[@]} -gt 1 ]; then
+        echo "Brick RSS after the load and after the idle time against the" \
+             "volume count: mux-volumes.png (medians; mux-volumes.csv). Over" \
+             "time, at $big volumes: mux-brick-rss.png (round 1; every count" \
+             "in mux-rss.csv)."
+    else
+        echo "Over time: mux-brick-rss.png (round 1)."
+    fi
+}
+
+report() {
+    local c
+    if [ "$ONLY" = mux ]; then
+        echo "# GlusterFS 10.3 on magpool: brick multiplexing against the volume count"
+    else
+        echo "# GlusterFS 10.3 on magpool: benchmark results"
     fi
     echo
-    echo "Every run's numbers: RESULTS.csv (RSS in KiB, CPU and times in seconds)."
+    echo "- Date: $DATE; whole run $((SECONDS - T0)) s; $NFAIL failed run(s)."
+    echo "- Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
+         "$(awk '$1 == "MemTotal:" { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
+         "Linux $(uname -r); load average $LOAD0 at the start, $LOAD1 at the end."
+    echo "- Packages: glusterfs-server $(pkg_version glusterfs-server)," \
+         "libglusterfs0 $(pkg_version libglusterfs0), libgfapi0 $(pkg_version libgfapi0)," \
+         "fio $(pkg_version fio), libc6 $(pkg_version libc6)," \
+         "libtcmalloc-minimal4 $(pkg_version libtcmalloc-minimal4); magpool ${VERSION:-?}" \
+         "($PRELOAD)."
+    echo "- Command: \`$COMMAND\` (\`make $MAKE_TARGET\`)."
+    if [ "$ONLY" = mux ]; then
+        echo "- The environment (LD_PRELOAD, MAGPOOL_DISABLE," \
+             "MAGPOOL_SWEEP_MS=1000) is on glusterd, the brick and the clients."
+        echo
+        echo "Configurations:"
+        echo
+        for c in "${CONFIGS[@]}"; do echo "- $c: $(describe "$c")"; done
+    else
+        report_single
+    fi
+    [ ${#MUX_LIST[@]} = 0 ] || report_mux
+    echo
+    echo "Every run's numbers: RESULTS.csv (one row per run; RSS in KiB, CPU and times in seconds)."
 }
 
 # The metadata RSS timelines of round 1 (or the first good run of each
 # configuration): metadata-rss.csv and two gnuplot PNGs in $OUT.
 plot_metadata() {
     local c d f
-    [ "$MD_FILES" -gt 0 ] || return 0
+    [ "$ONLY" != mux ] && [ "$MD_FILES" -gt 0 ] || return 0
     echo "config,seconds,brick_rss_mib,client_rss_mib" >"$TOP/metadata-rss.csv"
     for c in "${CONFIGS[@]}"; do
         f=
@@ -824,23 +993,29 @@ plot_metadata() {
 plot_metadata
 
 # The brick-multiplexing RSS timelines of round 1 (or the first good run
-# of each configuration): mux-rss.csv and mux-brick-rss.png in $OUT.
+# of each configuration and volume count): mux-rss.csv, and
+# mux-brick-rss.png (the largest count) in $OUT.
 plot_mux() {
-    local c d f r
-    [ "$MUX_VOLS" -gt 0 ] || return 0
-    echo "config,seconds,brick_rss_mib" >"$TOP/mux-rss.csv"
-    for c in "${CONFIGS[@]}"; do
-        f=
-        for ((r = 1; r <= ROUNDS; r++)); do
-            d=$TOP/r$r-$c-mux
-            if grep -q '^status=ok' "$d/result" 2>/dev/null && [ -s "$d/mux.samples" ]; then
-                f=$d/mux.samples
-                break
-            fi
+    local c d f r nv big
+    [ ${#MUX_LIST[@]} -gt 0 ] || return 0
+    big=${MUX_LIST[0]}
+    for nv in "${MUX_LIST[@]}"; do [ "$nv" -le "$big" ] || big=$nv; done
+    echo "config,volumes,seconds,brick_rss_mib" >"$TOP/mux-rss.csv"
+    for nv in "${MUX_LIST[@]}"; do
+        for c in "${CONFIGS[@]}"; do
+            f=
+            for ((r = 1; r <= ROUNDS; r++)); do
+                d=$TOP/r$r-$c-mux$nv
+                if grep -q '^mux_status=ok' "$d/result" 2>/dev/null && [ -s "$d/mux.samples" ]; then
+                    f=$d/mux.samples
+                    break
+                fi
+            done
+            [ -n "$f" ] || continue
+            awk -v c="$c" -v nv="$nv" 'NR == 1 { t0 = $1 }
+                { printf "%s,%s,%.1f,%.2f\n", c, nv, $1 - t0, $2 / 1024 }' "$f" \
+                >>"$TOP/mux-rss.csv"
         done
-        [ -n "$f" ] || continue
-        awk -v c="$c" 'NR == 1 { t0 = $1 }
-            { printf "%s,%.1f,%.2f\n", c, $1 - t0, $2 / 1024 }' "$f" >>"$TOP/mux-rss.csv"
     done
     cp "$TOP/mux-rss.csv" "$OUT/mux-rss.csv"
     command -v gnuplot >/dev/null || { say "no gnuplot: no brick-multiplexing plot"; return 0; }
@@ -848,15 +1023,15 @@ plot_mux() {
         echo "set terminal pngcairo size 900,420 noenhanced"
         echo "set output '$OUT/mux-brick-rss.png'"
         echo "set datafile separator ','"
-        echo "set title 'GlusterFS 10.3, $MUX_VOLS volumes multiplexed in one brick: brick RSS (MiB) over time'"
+        echo "set title 'GlusterFS 10.3, $big volumes multiplexed in one brick: brick RSS (MiB) over time'"
         echo "set xlabel 'seconds'; set ylabel 'MiB'; set key outside right; set grid"
         printf "plot "
         local first=1
         for c in "${CONFIGS[@]}"; do
             [ "$first" = 1 ] || printf ", "
             first=0
-            printf "'%s' using (strcol(1) eq '%s' ? \$2 : NaN):3 with lines lw 2 title '%s'" \
-                "$TOP/mux-rss.csv" "$c" "$c"
+            printf "'%s' using ((strcol(1) eq '%s' && \$2 == %s) ? \$3 : NaN):4 with lines lw 2 title '%s'" \
+                "$TOP/mux-rss.csv" "$c" "$big" "$c"
         done
         echo
     } >"$TOP/plot-mux.gp"
@@ -864,6 +1039,51 @@ plot_mux() {
         say "gnuplot failed: $(head -n 3 "$TOP/plot-mux.err")"
 }
 plot_mux
+
+# The curve (two volume counts or more): the medians of the brick's RSS
+# after the load, at its peak and after the idle time, per configuration
+# and volume count (mux-volumes.csv), and mux-volumes.png: RSS after the
+# load (solid) and after the idle time (dashed) against the volume count,
+# one colour per configuration.
+plot_mux_volumes() {
+    local c nv load end i xtics
+    [ ${#MUX_LIST[@]} -gt 1 ] || return 0
+    echo "config,volumes,brick_rss_load_mib,brick_hwm_mib,brick_rss_idle_mib" >"$TOP/mux-volumes.csv"
+    for c in "${CONFIGS[@]}"; do
+        for nv in $(printf '%s\n' "${MUX_LIST[@]}" | sort -n); do
+            load=$(cell "$c" mux_brick_rss_load_kib 1024 2 "$nv" plain)
+            end=$(cell "$c" mux_brick_rss_end_kib 1024 2 "$nv" plain)
+            [ -n "$load" ] || continue
+            echo "$c,$nv,$load,$(cell "$c" mux_brick_hwm_kib 1024 2 "$nv" plain),$end"
+        done
+    done >>"$TOP/mux-volumes.csv"
+    cp "$TOP/mux-volumes.csv" "$OUT/mux-volumes.csv"
+    command -v gnuplot >/dev/null || { say "no gnuplot: no mux-volumes.png"; return 0; }
+    xtics=$(printf '%s\n' "${MUX_LIST[@]}" | sort -n | paste -sd, -)
+    {
+        echo "set terminal pngcairo size 1000,480 noenhanced"
+        echo "set output '$OUT/mux-volumes.png'"
+        echo "set datafile separator ','"
+        echo "set title 'GlusterFS 10.3 brick multiplexing: brick RSS (MiB) against volumes'"
+        echo "set xlabel 'volumes (one brick each, $MUX_FILES files of metadata load on each)'"
+        echo "set ylabel 'MiB'; set key outside right; set grid"
+        echo "set xtics ($xtics); set yrange [0:*]; set offsets graph 0.05, graph 0.05, 0, 0"
+        printf "plot "
+        i=0
+        for c in "${CONFIGS[@]}"; do
+            i=$((i + 1))
+            [ "$i" = 1 ] || printf ", "
+            printf "'%s' using (strcol(1) eq '%s' ? \$2 : NaN):3 with linespoints lw 2 lc %d dt 1 pt 7 title '%s after the load', " \
+                "$TOP/mux-volumes.csv" "$c" "$i" "$c"
+            printf "'' using (strcol(1) eq '%s' ? \$2 : NaN):5 with linespoints lw 2 lc %d dt 2 pt 6 title '%s after %s s idle'" \
+                "$c" "$i" "$c" "$MUX_IDLE"
+        done
+        echo
+    } >"$TOP/plot-mux-volumes.gp"
+    gnuplot "$TOP/plot-mux-volumes.gp" 2>"$TOP/plot-mux-volumes.err" ||
+        say "gnuplot failed: $(head -n 3 "$TOP/plot-mux-volumes.err")"
+}
+plot_mux_volumes
 
 report >"$TOP/RESULTS.md"
 cp "$TOP/RESULTS.md" "$OUT/RESULTS.md"
