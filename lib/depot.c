@@ -94,20 +94,39 @@ unsigned long long mp_mono_ns(void)
            (unsigned long long)ts.tv_nsec;
 }
 
+/* pool->adapt_ns holds when the last boundary was passed and which one:
+ * the time in units of 1024 ns in the high 44 bits (wrapping after 208
+ * days; differences are taken modulo 2^44), the boundary's number
+ * (n / MP_ADAPT_EVERY) in the low 20.  A thread can be preempted between
+ * taking its boundary's number and reading the clock, and pass its
+ * boundary after the next one's owner: the window it would measure from
+ * that later time is not MP_ADAPT_EVERY exchanges long, so a window
+ * counts only between consecutive boundaries. */
+#define ADAPT_SEQ_BITS 20
+#define ADAPT_SEQ_MASK ((1ull << ADAPT_SEQ_BITS) - 1)
+#define ADAPT_TIME_MASK ((1ull << (64 - ADAPT_SEQ_BITS)) - 1)
+
 /* n: the pool's exchanges so far, this one included, counted in the one
  * depot->exchanges (mp_mag_note_trade): gets and puts share it, so every
- * window between two checks holds exactly MP_ADAPT_EVERY exchanges. */
+ * window between two consecutive checks holds exactly MP_ADAPT_EVERY
+ * exchanges. */
 void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
 {
     if (n % MP_ADAPT_EVERY)
         return;
-    /* One caller per boundary (n is unique): relaxed is enough. */
-    unsigned long long now = mp_mono_ns();
+    unsigned long long seq = (n / MP_ADAPT_EVERY) & ADAPT_SEQ_MASK;
+    unsigned long long t = mp_mono_ns() >> 10;
+    /* Relaxed: one caller per boundary (n is unique), and the value
+     * carries its own boundary number, so no other order is needed. */
     unsigned long long then = atomic_exchange_explicit(
-        &pool->adapt_ns, now, memory_order_relaxed);
+        &pool->adapt_ns, (t << ADAPT_SEQ_BITS) | seq, memory_order_relaxed);
+    if (!then || (then & ADAPT_SEQ_MASK) != ((seq - 1) & ADAPT_SEQ_MASK))
+        return; /* the first boundary, or not the one just before */
+    unsigned long long window_ns =
+        ((t - (then >> ADAPT_SEQ_BITS)) & ADAPT_TIME_MASK) << 10;
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    if (then && cap < pool->cap_max &&
-        (now - then) * MP_MAG_GROW_RATE < MP_ADAPT_EVERY * 1000000000ull) {
+    if (cap < pool->cap_max &&
+        window_ns * MP_MAG_GROW_RATE < MP_ADAPT_EVERY * 1000000000ull) {
         cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
         atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
     }

@@ -28,7 +28,7 @@
  *   No lock and no atomic read-modify-write is taken on the fast path;
  *   the slow paths take one exchange (take_prev), the depot's and slab's,
  *   and update the pool's magazine
- *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per MP_ADAPT_EVERY depot
+ *   size (pool->cap, pool->adapt_ns: relaxed atomics, once per MP_ADAPT_EVERY
  *   exchanges; any recent value makes a valid magazine).
  *   pool->passthrough_refs (MAGPOOL_DISABLE only): an atomic reference
  *   count; the put that drops it to zero frees the pool, under

@@ -205,8 +205,9 @@ struct magpool {
     unsigned cap_min, cap_max;      /* bounds of the adaptive capacity */
     unsigned long last_exchanges;   /* sweeper only: exchanges at ... */
     unsigned long long rate_since_ns; /* ... this time (0: not yet) */
-    atomic_ullong adapt_ns;         /* when the last MP_ADAPT_EVERY depot
-                                       exchanges began (magazine.c) */
+    atomic_ullong adapt_ns;         /* when the last MP_ADAPT_EVERY
+                                       exchanges began, and the number
+                                       of that boundary (depot.c) */
     unsigned depot_max;
     unsigned flags;
     bool dead;                      /* destroyed with objects outstanding

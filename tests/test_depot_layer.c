@@ -144,6 +144,17 @@ START_TEST(magazines_grow_with_fast_exchanges_and_shrink_when_quiet)
     ck_assert_uint_eq(atomic_load(&p->cap), 32);
     mp_mag_note_exchange(p, 4 * MP_ADAPT_EVERY);
     ck_assert_uint_eq(atomic_load(&p->cap), 40); /* cap_max */
+    struct magpool *q = new_pool(32, 8, 40, 0);
+    /* A boundary's owner preempted past the next one: neither the late
+     * boundary nor the one after it measures a window. */
+    mp_mag_note_exchange(q, MP_ADAPT_EVERY);
+    mp_mag_note_exchange(q, 3 * MP_ADAPT_EVERY);
+    mp_mag_note_exchange(q, 2 * MP_ADAPT_EVERY); /* late */
+    mp_mag_note_exchange(q, 4 * MP_ADAPT_EVERY);
+    ck_assert_uint_eq(atomic_load(&q->cap), 8);
+    mp_mag_note_exchange(q, 5 * MP_ADAPT_EVERY); /* in order again */
+    ck_assert_uint_eq(atomic_load(&q->cap), 16);
+    free_pool(q);
     struct mp_mag *m = mp_mag_new(p);
     ck_assert_uint_eq(m->cap, 40);
     ck_assert_ptr_eq(m->rounds[41], MP_END);
