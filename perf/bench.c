@@ -6,7 +6,7 @@
  * Options of the workloads (stripped before google-benchmark sees argv;
  * every --benchmark_* option is passed on):
  *   --sizes=64,256,...   object sizes of the sized workloads
- *   --threads=1,2,...    thread counts of the "threads" workload
+ *   --threads=1,2,...    thread counts of "batch" and "larson"
  *   --pairs=1,2,...      producer/consumer pairs of "prodcons"
  *   --rss_objects=N      objects the "rss" workload holds (1000000)
  *   --rss_seconds=S      RSS timeline after put-back (10)

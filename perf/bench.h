@@ -31,7 +31,7 @@
 struct bench_opts {
     int64_t sizes[BENCH_MAX_LIST];   /* object sizes (bytes) */
     int nsizes;
-    int64_t threads[BENCH_MAX_LIST]; /* thread counts of "threads" */
+    int64_t threads[BENCH_MAX_LIST]; /* of "batch" and "larson" */
     int nthreads;
     int64_t pairs[BENCH_MAX_LIST];   /* producer/consumer pair counts */
     int npairs;

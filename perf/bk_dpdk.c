@@ -51,8 +51,8 @@
  * Size: a pool is made with a fixed number of objects, all carved at
  * creation.  Each holds wl_pool_peak() of its kind (workloads.h: the
  * most objects the workloads hold at once with this process's options:
- * --rss_objects for rss, 16,000 for the sized pools with batch's
- * default 16 threads, 1189 for the GlusterFS-shaped ones) plus two
+ * --rss_objects for rss, 16,000 for the sized pools with batch's and
+ * larson's default 16 threads, 1189 for the GlusterFS-shaped ones) plus two
  * caches' worth for each lcore that may use it (wl_pool_threads() + 1;
  * DPDK 22.11 flushes a cache past 1.5 times its size and fills it to
  * its size), so that no get of any workload fails, whatever the caches

@@ -89,6 +89,7 @@ HEADLINE = [
     ("xmalloc", 64, 2, "xmalloc-test, 64 B, 1 producer + 1 consumer"),
     ("xmalloc", 512, 4, "xmalloc-test, 512 B, 2 producers + 2 consumers"),
     ("larson", 2048, 2, "larson, 2048 B, 2 threads"),
+    ("larson", 64, 16, "larson, 64 B, 16 threads"),
     ("churn", 64, 1, "thread churn, 64 B"),
 ]
 
@@ -419,6 +420,16 @@ def make_plots(folder, res, rss):
             os.path.join(folder, "threads.png"), dat, blocks,
             "Throughput vs threads: 1000 gets then 1000 puts per thread "
             "(2 cores)", "threads", "M get+put pairs/s (all threads)", tics)
+
+    if res.keys("larson"):
+        dat = os.path.join(pdir, "larson-threads.dat")
+        blocks = plot_series(res, "larson", lambda k: k[2], dat)
+        tics = sorted({k[2] for k in res.keys("larson")})
+        scripts["larson-threads.png"] = multiplot(
+            os.path.join(folder, "larson-threads.png"), dat, blocks,
+            "Throughput vs threads: larson, 1000 live per thread, a random "
+            "one replaced each step (2 cores)", "threads",
+            "M replacements/s (all threads)", tics)
 
     if res.keys("prodcons"):
         dat = os.path.join(pdir, "prodcons.dat")
@@ -830,7 +841,7 @@ def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
         L += md_table(header, rows)
         L.append("")
         png = {"batch": "threads.png", "prodcons": "prodcons.png",
-               "pair": "pair.png"}.get(w)
+               "pair": "pair.png", "larson": "larson-threads.png"}.get(w)
         if png in pngs:
             L.append("![%s](%s%s)" % (title, image_prefix, png))
             L.append("")

@@ -13,10 +13,10 @@
  * as static inline wrappers that call the allocator's exported functions
  * directly, so that a measured loop is get-then-put through those
  * functions and nothing else (no indirect call the real callers lack).
- * A backend that defines WL_FAST_PATH_ONLY registers only the hot pair,
- * the 1-2 thread batches and larson (magpool-inline: the magpool process
- * runs before every competitor's, so each backend in it costs a full
- * pass).
+ * A backend that defines WL_FAST_PATH_ONLY registers only the hot pair
+ * and the 1-2 thread batches and larsons (magpool-inline: the magpool
+ * process runs before every competitor's, so each backend in it costs a
+ * full pass).
  *
  * Every object a workload gets is written to before it is put back (one
  * word, or all of it where memory is measured): real callers do, and an
@@ -744,7 +744,8 @@ static inline long wl_pool_peak(enum wl_pool_kind k)
         m = v > m ? v : m;
         v = (WL_XM_CAP + 4L) * WL_XM_BATCH;
         m = v > m ? v : m;
-        v = 2L * WL_LARSON_SLOTS;
+        v = wl_max_opt(bench_opt.threads, bench_opt.nthreads) *
+            (long)WL_LARSON_SLOTS;
         m = v > m ? v : m;
         v = WL_CHURN_THREADS * (WL_CHURN_OBJS + WL_CHURN_OBJS / 2L);
         return v > m ? v : m;
@@ -875,7 +876,11 @@ static void wl_register(const char *label)
     for (unsigned i = 0; i < sizeof lc_sizes / sizeof *lc_sizes; i++)
         if (wl_has_size(lc_sizes[i]))
             cbench_arg(b, lc_sizes[i]);
-    cbench_threads(cbench_threads(b, 1), 2);
+    for (int i = 0; i < bench_opt.nthreads; i++)
+#ifdef WL_FAST_PATH_ONLY
+        if (bench_opt.threads[i] <= 2)
+#endif
+            cbench_threads(b, (int)bench_opt.threads[i]);
 
 #ifndef WL_FAST_PATH_ONLY
     snprintf(name, sizeof name, "churn/%s", label);
