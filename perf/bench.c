@@ -293,6 +293,9 @@ int main(int argc, char **argv)
             strncat(labels, ",", sizeof labels - strlen(labels) - 1);
         strncat(labels, label, sizeof labels - strlen(labels) - 1);
     }
+    for (int i = 0; i < nbackends; i++)
+        if (backends[i]->register_late)
+            backends[i]->register_late(backends[i]->label());
     cbench_context("backends", labels);
     const char *preload = getenv("LD_PRELOAD");
     cbench_context("ld_preload", preload ? preload : "");

@@ -50,6 +50,10 @@ struct bench_backend {
     const char *(*label)(void); /* name in benchmark names and reports */
     void (*init)(void);         /* process set-up of the allocator */
     void (*register_all)(const char *label);
+    /* Called after every backend's register_all: what it registers runs
+     * after every other case of the process (google-benchmark runs them
+     * in registration order). */
+    void (*register_late)(const char *label);
 };
 void bench_add_backend(const struct bench_backend *b);
 

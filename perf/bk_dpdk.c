@@ -49,15 +49,19 @@
  * created (the reason in its JSON).
  *
  * Size: a pool is made with a fixed number of objects, all carved at
- * creation.  Each holds wl_pool_peak() of its kind (workloads.h: the
+ * creation.  Each holds wl_pool_peak() of its name (workloads.h: the
  * most objects the workloads hold at once with this process's options:
  * --rss_objects for rss, 16,000 for the sized pools with batch's and
- * larson's default 16 threads, 1189 for the GlusterFS-shaped ones) plus two
+ * larson's default 16 threads, 1189 for the GlusterFS-shaped ones,
+ * 2048, 86 or 8 for npools' first, next 23 and last 232) plus two
  * caches' worth for each lcore that may use it (wl_pool_threads() + 1;
  * DPDK 22.11 flushes a cache past 1.5 times its size and fills it to
  * its size), so that no get of any workload fails, whatever the caches
  * of idle lcores hold; with ring_mt_rts, more (bk_rts_objects).  A pool
- * that breaks those assumptions is not used (bk_misfit).
+ * that breaks those assumptions is not used (bk_misfit).  Every mempool
+ * with a cache also has RTE_MAX_LCORE of them in its header, about 1 MiB
+ * whatever its size, zeroed at creation: npools' 256 pools of 64 B add
+ * about 345 MiB to the process's resident set, most of it those caches.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -267,10 +271,9 @@ static unsigned long bk_rts_objects(unsigned long base)
 /* Objects of a pool by its name (see the top of this file). */
 static unsigned bk_objects(const char *name)
 {
-    enum wl_pool_kind k = wl_pool_kind_of(name);
-    unsigned long base = (unsigned long)wl_pool_peak(k) +
-                         (wl_pool_threads(k) + 1UL) * 2 * BK_CACHE;
-    if (bk_ops() && wl_pool_threads(k) > 1)
+    unsigned long base = (unsigned long)wl_pool_peak(name) +
+                         (wl_pool_threads(name) + 1UL) * 2 * BK_CACHE;
+    if (bk_ops() && wl_pool_threads(name) > 1)
         return (unsigned)bk_rts_objects(base);
     return (unsigned)base;
 }
@@ -284,7 +287,7 @@ static const char *bk_misfit(struct rte_mempool *mp, const char *name)
     unsigned lag;
     if (mp->local_cache[0].flushthresh > 2 * BK_CACHE)
         return "a cache may hold more than the pool's size allows for";
-    if (!bk_ops() || wl_pool_threads(wl_pool_kind_of(name)) < 2)
+    if (!bk_ops() || wl_pool_threads(name) < 2)
         return NULL;
     lag = rte_ring_get_prod_htd_max(r) > rte_ring_get_cons_htd_max(r)
               ? rte_ring_get_prod_htd_max(r)
@@ -330,6 +333,10 @@ static unsigned bk_eal_mib(void)
         b += bk_pool_bytes(bench_many_pools[i].name, bench_many_pools[i].size);
     for (int i = 0; i < GF_NPOOLS && !bench_opt.rss_only; i++)
         b += bk_pool_bytes(bench_gf_pools[i].name, bench_gf_pools[i].size);
+    for (int i = 0; i < WL_NP_MAX && !bench_opt.rss_only; i++) {
+        snprintf(name, sizeof name, "npools-%d", i);
+        b += bk_pool_bytes(name, WL_NP_SIZE);
+    }
     b += b / 8;
     b = (b >> 20) + 64;
     return (unsigned)(b < cap ? b : cap);

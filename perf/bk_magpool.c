@@ -33,3 +33,8 @@ static inline void bk_put(bk_pool *p, void *o)
 static inline void bk_destroy(bk_pool *p) { magpool_destroy(p); }
 
 #include "workloads.h"
+
+/* bench_magpool's three backends (this one, magpool-gf, magpool-inline)
+ * make their pools in one process. */
+_Static_assert(3 * WL_POOLS_MAX <= MAGPOOL_MAX_POOLS,
+               "bench_magpool makes more pools than magpool allows");

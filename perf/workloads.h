@@ -24,6 +24,8 @@
  *
  * Pools live for the whole process, as GlusterFS's do; the sized ones
  * are shared by the workloads that use the same size, in run order.
+ * The 256 pools of npools are made by its first run and it runs last
+ * (register_late), so that no other case runs beside them.
  *
  * A get that fails aborts the program: a run that skipped it would
  * measure something else, and the other threads of the run would wait
@@ -434,6 +436,92 @@ static void wl_manypools(cbench_state *st, void *arg)
                                         cbench_nthreads(st));
 }
 
+/* --------------------------------------------------------------- npools */
+
+/* The cost of a get+put pair against the number of pools in use, 1, 24
+ * or 256, all of 64 B: each thread holds WL_NP_OBJS objects, got round
+ * robin from the first N pools (object i from pool i mod N), then puts
+ * them back in the same order, again and again.  The total is fixed, so
+ * the objects' memory is the same at every N and only the pools change:
+ * 1024 from one pool (the batch workload, at 64 B), 43 (or 42) from each
+ * of 24, 4 from each of 256; what grows with N is each thread's state
+ * per pool that the pair walks (magpool: a magazine per pool and
+ * thread), and the depot traffic shrinks, since a pool's share then fits
+ * a thread's cache.  Items are get+put pairs, all threads together. */
+#define WL_NP_OBJS 1024
+#define WL_NP_MAX 256 /* pools made, the largest count */
+#define WL_NP_SIZE 64
+#define WL_NP_THREADS 2
+static const int64_t wl_np_counts[] = { 1, 24, WL_NP_MAX };
+#define WL_NP_NCOUNTS ((int)(sizeof wl_np_counts / sizeof *wl_np_counts))
+
+/* The most pools one backend makes in a process: the sized ones, the
+ * GlusterFS-shaped ones (manypools, gfmix), npools' and rss's. */
+#define WL_POOLS_MAX                                                           \
+    (BENCH_MAX_LIST + BENCH_MANY_POOLS + GF_NPOOLS + WL_NP_MAX + 1)
+
+static bk_pool *wl_np[WL_NP_MAX];
+static char wl_np_name[WL_NP_MAX][16];
+static pthread_once_t wl_np_once = PTHREAD_ONCE_INIT;
+
+/* At the first npools run, before its clock starts (the cases run after
+ * every other, register_late). */
+static void wl_np_make(void)
+{
+    for (int i = 0; i < WL_NP_MAX; i++) {
+        snprintf(wl_np_name[i], sizeof wl_np_name[i], "npools-%d", i);
+        wl_np[i] = bk_new(wl_np_name[i], WL_NP_SIZE);
+    }
+}
+
+/* One round: WL_NP_OBJS gets round robin over the first n pools, then
+ * their puts in the same order. */
+static inline void wl_np_round(void **objs, int n)
+{
+    int k = 0;
+    for (int i = 0; i < WL_NP_OBJS; i++) {
+        void *o = bk_get(wl_np[k]);
+        WL_CHECK(o);
+        WL_TOUCH(o, i);
+        objs[i] = o;
+        if (++k == n)
+            k = 0;
+    }
+    k = 0;
+    for (int i = 0; i < WL_NP_OBJS; i++) {
+        bk_put(wl_np[k], objs[i]);
+        if (++k == n)
+            k = 0;
+    }
+}
+
+static void wl_npools(cbench_state *st, void *arg)
+{
+    int n = (int)cbench_range(st, 0);
+    void *objs[WL_NP_OBJS];
+    int first = 1;
+    (void)arg;
+    pthread_once(&wl_np_once, wl_np_make);
+    if (wl_unfit(st, wl_np, n, cbench_nthreads(st)))
+        return;
+    /* Before the clock starts: a thread's first use of a pool (its cache
+     * made, the pool's first memory) is not what this measures, and a
+     * first timed round of 256 cold pools could alone outlast the
+     * minimum time and be the figure reported. */
+    wl_np_round(objs, n);
+    while (cbench_keep_running(st)) {
+        if (first) {
+            bench_wall_begin(&wl_wall, st);
+            first = 0;
+        }
+        wl_np_round(objs, n);
+        bench_wall_end(&wl_wall, st);
+    }
+    cbench_set_items(st, cbench_iterations(st) * WL_NP_OBJS);
+    bench_wall_report(&wl_wall, st, (double)cbench_iterations(st) *
+                                        WL_NP_OBJS * cbench_nthreads(st));
+}
+
 /* ------------------------------------------------------------------ rss */
 
 #define WL_RSS_SIZE 512 /* bytes per object */
@@ -697,14 +785,16 @@ static void wl_churn(cbench_state *st, void *arg)
 
 /* For a backend whose pool holds a fixed number of objects: the pools
  * by what they serve, told apart by the name given to bk_new(): "rss",
- * "bench-SIZE" (the sized pools), or a GlusterFS pool name (gfmix and
- * manypools). */
-enum wl_pool_kind { WL_POOL_SIZED, WL_POOL_SHAPED, WL_POOL_RSS };
+ * "bench-SIZE" (the sized pools), "npools-I" (the I-th pool of npools),
+ * or a GlusterFS pool name (gfmix and manypools). */
+enum wl_pool_kind { WL_POOL_SIZED, WL_POOL_SHAPED, WL_POOL_RSS, WL_POOL_NPOOLS };
 
 static inline enum wl_pool_kind wl_pool_kind_of(const char *name)
 {
     if (strcmp(name, "rss") == 0)
         return WL_POOL_RSS;
+    if (strncmp(name, "npools-", 7) == 0)
+        return WL_POOL_NPOOLS;
     return strncmp(name, "bench-", 6) == 0 ? WL_POOL_SIZED : WL_POOL_SHAPED;
 }
 
@@ -717,15 +807,24 @@ static inline long wl_max_opt(const int64_t *v, int n)
     return m;
 }
 
-/* The most objects the workloads hold at once from one pool of a kind,
- * with the options of this process: got and not yet put, in threads'
- * hands, rings and queues. */
-static inline long wl_pool_peak(enum wl_pool_kind k)
+/* The most objects the workloads hold at once from the pool of this
+ * name, with the options of this process: got and not yet put, in
+ * threads' hands, rings and queues. */
+static inline long wl_pool_peak(const char *name)
 {
     long m, v;
-    switch (k) {
+    switch (wl_pool_kind_of(name)) {
     case WL_POOL_RSS:
         return bench_opt.rss_objects;
+    case WL_POOL_NPOOLS:
+        /* Each thread's share of the case with the fewest pools that
+         * uses this one. */
+        v = atol(name + 7);
+        for (int i = 0; i < WL_NP_NCOUNTS; i++)
+            if (wl_np_counts[i] > v)
+                return WL_NP_THREADS * ((WL_NP_OBJS + wl_np_counts[i] - 1) /
+                                        wl_np_counts[i]);
+        return 0;
     case WL_POOL_SHAPED:
         /* manypools: 256 live per thread, 1-2 threads, any of them from
          * one pool; gfmix: the operations in flight, the ring and the
@@ -752,15 +851,16 @@ static inline long wl_pool_peak(enum wl_pool_kind k)
     }
 }
 
-/* The most threads that use one pool of a kind at once (main thread
+/* The most threads that use the pool of this name at once (main thread
  * included), with the options of this process. */
-static inline int wl_pool_threads(enum wl_pool_kind k)
+static inline int wl_pool_threads(const char *name)
 {
     long m, v;
-    switch (k) {
+    switch (wl_pool_kind_of(name)) {
     case WL_POOL_RSS:
         return 1;
     case WL_POOL_SHAPED:
+    case WL_POOL_NPOOLS:
         return 2;
     case WL_POOL_SIZED:
     default:
@@ -901,10 +1001,30 @@ static void wl_register(const char *label)
 #endif
 }
 
+/* After every backend's other cases (bench.h). */
+static void wl_register_late(const char *label)
+{
+#ifndef WL_FAST_PATH_ONLY
+    char name[128];
+    if (bench_opt.rss_only)
+        return;
+    snprintf(name, sizeof name, "npools/%s", label);
+    cbench *b = cbench_real_time(cbench_register(name, wl_npools, NULL));
+    for (int i = 0; i < WL_NP_NCOUNTS; i++)
+        cbench_arg(b, wl_np_counts[i]);
+    for (int t = 1; t <= WL_NP_THREADS; t++)
+        cbench_threads(b, t);
+#else
+    (void)label;
+    (void)wl_npools;
+#endif
+}
+
 static const struct bench_backend wl_backend = {
     .label = bk_label,
     .init = bk_init,
     .register_all = wl_register,
+    .register_late = wl_register_late,
 };
 
 __attribute__((constructor)) static void wl_add_backend(void)
