@@ -12,8 +12,12 @@
  *   --rss_seconds=S      RSS timeline after put-back (10)
  *   --rss_interval=S     timeline sampling period (0.5)
  *   --rss_out=FILE       timeline file; "%s" becomes the backend label
- *   --rss_only           register the rss workload alone, and make no
- *                        pool before it runs (perf/run.sh's rss runs)
+ *   --rss_only           register the memory workloads (rss, idle)
+ *                        alone, and make no pool before they run
+ *                        (perf/run.sh's memory runs)
+ *   --idle_threads=10,.. thread counts of the "idle" workload
+ *   --idle_wait=S        seconds "idle" waits after the last thread's
+ *                        touch before it reads the RSS (5)
  *   --force_s            disable speculative store bypass (prctl) before
  *                        any thread starts: every chunk in the S
  *                        forwarding mode (fwdmode.h); refused where the
@@ -44,6 +48,9 @@ struct bench_opts bench_opt = {
     .rss_seconds = 10,
     .rss_interval = 0.5,
     .rss_out = NULL,
+    .idle_threads = {10, 100, 1000},
+    .nidle = 3,
+    .idle_wait = 5,
 };
 
 /* ------------------------------------------------- GlusterFS's shapes */
@@ -242,6 +249,11 @@ static int parse_option(const char *a)
         return (bench_opt.rss_objects = atol(v)) > 0 ? 0 : -1;
     if (OPT("--rss_seconds"))
         return (bench_opt.rss_seconds = atof(v)) >= 0 ? 0 : -1;
+    if (OPT("--idle_threads"))
+        return parse_list(v, bench_opt.idle_threads, &bench_opt.nidle, 1,
+                          BENCH_MAX_IDLE);
+    if (OPT("--idle_wait"))
+        return (bench_opt.idle_wait = atof(v)) >= 0 ? 0 : -1;
     if (OPT("--rss_interval"))
         return (bench_opt.rss_interval = atof(v)) > 0 ? 0 : -1;
     if (strcmp(a, "--force_s") == 0) {

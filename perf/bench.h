@@ -27,6 +27,7 @@
 /* ------------------------------------------------------------- options */
 
 #define BENCH_MAX_LIST 16
+#define BENCH_MAX_IDLE 4096 /* the most threads of the "idle" workload */
 
 struct bench_opts {
     int64_t sizes[BENCH_MAX_LIST];   /* object sizes (bytes) */
@@ -39,7 +40,10 @@ struct bench_opts {
     double rss_seconds;      /* length of the RSS timeline after put-back */
     double rss_interval;     /* seconds between RSS samples */
     const char *rss_out;     /* timeline file ("%s": backend label) */
-    int rss_only;            /* --rss_only: the rss workload alone */
+    int rss_only;            /* --rss_only: the memory workloads alone */
+    int64_t idle_threads[BENCH_MAX_LIST]; /* thread counts of "idle" */
+    int nidle;
+    double idle_wait;        /* seconds from the last touch to the sample */
     int force_s;             /* --force_s: speculative store bypass off */
 };
 extern struct bench_opts bench_opt;

@@ -44,24 +44,25 @@
  * cache stay with its lcore id, for the next thread to get that id.
  * Beyond RTE_MAX_LCORE (128 in Debian's build) lcore ids,
  * rte_thread_register() fails with ENOMEM and leaves the thread with
- * LCORE_ID_ANY: it runs without a cache.  A case with more threads than
- * that is skipped (bk_unfit), as is a case whose pool could not be
- * created (the reason in its JSON).
+ * LCORE_ID_ANY: it runs without a cache.  A case with more live threads
+ * than that (idle's 1000) is skipped (bk_unfit), as is a case whose pool
+ * could not be created (the reason in its JSON).
  *
  * Size: a pool is made with a fixed number of objects, all carved at
  * creation.  Each holds wl_pool_peak() of its name (workloads.h: the
  * most objects the workloads hold at once with this process's options:
  * --rss_objects for rss, 16,000 for the sized pools with batch's and
  * larson's default 16 threads, 1189 for the GlusterFS-shaped ones,
- * 2048, 86 or 8 for npools' first, next 23 and last 232) plus two
- * caches' worth for each lcore that may use it (wl_pool_threads() + 1;
- * DPDK 22.11 flushes a cache past 1.5 times its size and fills it to
- * its size), so that no get of any workload fails, whatever the caches
- * of idle lcores hold; with ring_mt_rts, more (bk_rts_objects).  A pool
- * that breaks those assumptions is not used (bk_misfit).  Every mempool
- * with a cache also has RTE_MAX_LCORE of them in its header, about 1 MiB
- * whatever its size, zeroed at creation: npools' 256 pools of 64 B add
- * about 345 MiB to the process's resident set, most of it those caches.
+ * 2048, 86 or 8 for npools' first, next 23 and last 232, 64 for idle)
+ * plus two caches' worth for each lcore that may use it
+ * (wl_pool_threads() + 1, at most RTE_MAX_LCORE; DPDK 22.11 flushes a
+ * cache past 1.5 times its size and fills it to its size), so that no
+ * get of any workload fails, whatever the caches of idle lcores hold;
+ * with ring_mt_rts, more (bk_rts_objects).  A pool that breaks those
+ * assumptions is not used (bk_misfit).  Every mempool with a cache also
+ * has RTE_MAX_LCORE of them in its header, about 1 MiB whatever its
+ * size, zeroed at creation: npools' 256 pools of 64 B add about 345 MiB
+ * to the process's resident set, most of it those caches.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -216,23 +217,25 @@ static inline void bk_put(bk_pool *p, void *o)
 static inline void bk_destroy(bk_pool *p) { rte_mempool_free(p); }
 
 #define BK_HAVE_UNFIT 1
-static const char *bk_unfit(bk_pool *const *pools, int npools, int threads);
+static const char *bk_unfit(bk_pool *const *pools, int npools, int threads,
+                            int live);
 
 #include "workloads.h"
 
 static int bk_ncpus; /* CPUs this process may use (bk_init) */
 
-static const char *bk_unfit(bk_pool *const *pools, int npools, int threads)
+static const char *bk_unfit(bk_pool *const *pools, int npools, int threads,
+                            int live)
 {
     static __thread char why[256];
     for (int i = 0; i < npools; i++)
         if (!pools[i])
             return bk_failed[0] ? bk_failed : "no pool";
-    if (threads > RTE_MAX_LCORE) {
+    if (live > RTE_MAX_LCORE) {
         snprintf(why, sizeof why,
                  "%d threads: DPDK has %d lcore ids (RTE_MAX_LCORE); a "
                  "thread beyond them would run without a cache",
-                 threads, RTE_MAX_LCORE);
+                 live, RTE_MAX_LCORE);
         return why;
     }
     if (!bk_ops() && threads > bk_ncpus) {
@@ -268,11 +271,18 @@ static unsigned long bk_rts_objects(unsigned long base)
     }
 }
 
+/* The lcores that may hold a cache of the pool of this name. */
+static unsigned long bk_lcores(const char *name)
+{
+    unsigned long n = wl_pool_threads(name) + 1UL;
+    return n < RTE_MAX_LCORE ? n : RTE_MAX_LCORE;
+}
+
 /* Objects of a pool by its name (see the top of this file). */
 static unsigned bk_objects(const char *name)
 {
     unsigned long base = (unsigned long)wl_pool_peak(name) +
-                         (wl_pool_threads(name) + 1UL) * 2 * BK_CACHE;
+                         bk_lcores(name) * 2 * BK_CACHE;
     if (bk_ops() && wl_pool_threads(name) > 1)
         return (unsigned)bk_rts_objects(base);
     return (unsigned)base;
@@ -322,7 +332,8 @@ static unsigned bk_eal_mib(void)
     size_t cap = pages > 0 && psize > 0
                      ? (size_t)pages / 4 * 3 * (size_t)psize >> 20
                      : (size_t)-1;
-    size_t b = bk_pool_bytes("rss", WL_RSS_SIZE);
+    size_t b = bk_pool_bytes("rss", WL_RSS_SIZE) +
+               bk_pool_bytes("idle", WL_IDLE_SIZE);
     char name[24];
     for (int i = 0; i < bench_opt.nsizes && !bench_opt.rss_only; i++) {
         snprintf(name, sizeof name, "bench-%lld",

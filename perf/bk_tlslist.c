@@ -26,10 +26,12 @@ static inline void bk_destroy(bk_pool *p) { tlslist_destroy(p); }
  * are one static array): npools' 256 pools do not all fit beside the
  * others, and its cases on the missing ones are skipped. */
 #define BK_HAVE_UNFIT 1
-static const char *bk_unfit(bk_pool *const *pools, int npools, int threads)
+static const char *bk_unfit(bk_pool *const *pools, int npools, int threads,
+                            int live)
 {
     static __thread char why[96];
     (void)threads;
+    (void)live;
     for (int i = 0; i < npools; i++)
         if (!pools[i]) {
             snprintf(why, sizeof why, "a process has at most %d TLS lists "

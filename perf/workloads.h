@@ -32,9 +32,12 @@
  * for it forever.  A backend whose pools hold a fixed number of objects
  * (dpdk) sizes them with wl_pool_peak() and wl_pool_threads(); one that
  * cannot run some cases defines BK_HAVE_UNFIT and
- *     const char *bk_unfit(bk_pool *const *pools, int npools, int threads)
- * which says why a case on those pools with that many threads (its own
- * and the ones it starts, main thread included) cannot run, or NULL.
+ *     const char *bk_unfit(bk_pool *const *pools, int npools, int threads,
+ *                          int live)
+ * which says why a case on those pools cannot run, or NULL: threads is
+ * how many threads use them at once (its own and the ones it starts,
+ * main thread included), live how many have used them and are alive at
+ * once (more than threads only in idle, whose threads take turns).
  * Such a case ends at once, skipped, with that reason in its JSON
  * (summary.md lists it under Problems).  Without bk_unfit, a case whose
  * pool could not be created is skipped the same way.
@@ -53,6 +56,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,15 +108,17 @@ static __attribute__((noinline, noreturn)) void wl_get_failed(void)
 
 /* End the run at once, skipped, when the backend cannot run it (see the
  * top of this file); every thread of the run decides the same.  threads:
- * those that use the pools at once, the main thread included. */
-static int wl_unfit(cbench_state *st, bk_pool *const *pools, int npools,
-                    int threads)
+ * those that use the pools at once, the main thread included; live:
+ * those that have used them and are alive at once. */
+static int wl_unfit_live(cbench_state *st, bk_pool *const *pools, int npools,
+                         int threads, int live)
 {
     const char *why = NULL;
 #ifdef BK_HAVE_UNFIT
-    why = bk_unfit(pools, npools, threads);
+    why = bk_unfit(pools, npools, threads, live);
 #else
     (void)threads;
+    (void)live;
     for (int i = 0; i < npools && !why; i++)
         if (!pools[i])
             why = "the pool could not be created";
@@ -120,6 +126,12 @@ static int wl_unfit(cbench_state *st, bk_pool *const *pools, int npools,
     if (why)
         cbench_skip(st, why);
     return why != NULL;
+}
+
+static int wl_unfit(cbench_state *st, bk_pool *const *pools, int npools,
+                    int threads)
+{
+    return wl_unfit_live(st, pools, npools, threads, threads);
 }
 
 /* Get n objects into objs[], each written to: a producer's step. */
@@ -456,9 +468,9 @@ static const int64_t wl_np_counts[] = { 1, 24, WL_NP_MAX };
 #define WL_NP_NCOUNTS ((int)(sizeof wl_np_counts / sizeof *wl_np_counts))
 
 /* The most pools one backend makes in a process: the sized ones, the
- * GlusterFS-shaped ones (manypools, gfmix), npools' and rss's. */
+ * GlusterFS-shaped ones (manypools, gfmix), npools', rss's and idle's. */
 #define WL_POOLS_MAX                                                           \
-    (BENCH_MAX_LIST + BENCH_MANY_POOLS + GF_NPOOLS + WL_NP_MAX + 1)
+    (BENCH_MAX_LIST + BENCH_MANY_POOLS + GF_NPOOLS + WL_NP_MAX + 2)
 
 static bk_pool *wl_np[WL_NP_MAX];
 static char wl_np_name[WL_NP_MAX][16];
@@ -595,6 +607,153 @@ static void wl_rss(cbench_state *st, void *arg)
     cbench_counter(st, "put_seconds", put_s, 0);
     bk_destroy(p);
     bench_unmap(objs, vbytes);
+}
+
+/* ----------------------------------------------------------------- idle */
+
+/* The memory threads keep in the allocator once they have used a pool
+ * and gone idle: N threads (64 KiB stacks, so that 1000 fit) are
+ * started and wait; the RSS is read (the base: their stacks, the pool,
+ * everything but what touching it adds); then each thread in turn (the
+ * main thread lets one go and waits for it: at most WL_IDLE_OBJS objects
+ * out at once) gets WL_IDLE_OBJS objects of 64 B, writes them all over
+ * and puts them back, and blocks without exiting; the RSS is read right
+ * after the last one, and again idle_wait seconds later (time for a
+ * sweeper to act).  The main thread gets and puts as many first, before
+ * the base: the pool's first memory is not a per-thread cost.  What the
+ * allocator's own calls touch on a thread's stack counts as its cost;
+ * the benchmark's array of objects is written before the base.  Run it
+ * in a fresh process (--rss_only), one thread count per process: the
+ * figures are the process's.
+ *
+ * Semaphores, not a condition variable, hand the turns and the release
+ * out: a post wakes one thread, where a broadcast would wake all N for
+ * every turn. */
+#define WL_IDLE_SIZE 64
+#define WL_IDLE_OBJS 64
+#define WL_IDLE_STACK (64 << 10)
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t all_ready;
+    int ready;          /* threads started, under mu */
+    sem_t turn, done;   /* one thread's go, and its end */
+    sem_t release;      /* one thread's exit */
+    int skip;           /* not all could start: return without a touch */
+    bk_pool *p;
+} wl_idle_gate = { .mu = PTHREAD_MUTEX_INITIALIZER,
+                   .all_ready = PTHREAD_COND_INITIALIZER };
+
+static void wl_idle_touch(bk_pool *p, void **objs)
+{
+    for (int i = 0; i < WL_IDLE_OBJS; i++) {
+        objs[i] = bk_get(p);
+        WL_CHECK(objs[i]);
+        memset(objs[i], 0xa5, WL_IDLE_SIZE);
+    }
+    for (int i = 0; i < WL_IDLE_OBJS; i++)
+        bk_put(p, objs[i]);
+}
+
+/* sem_wait, again when a signal interrupts it. */
+static void wl_sem_wait(sem_t *s)
+{
+    while (sem_wait(s) && errno == EINTR)
+        ;
+}
+
+static void *wl_idle_thread(void *arg)
+{
+    void *objs[WL_IDLE_OBJS];
+    (void)arg;
+    /* Its stack is in the base: written now, and kept written. */
+    memset(objs, 0, sizeof objs);
+    __asm__ volatile("" : : "r"(objs) : "memory");
+    pthread_mutex_lock(&wl_idle_gate.mu);
+    wl_idle_gate.ready++;
+    pthread_cond_signal(&wl_idle_gate.all_ready);
+    pthread_mutex_unlock(&wl_idle_gate.mu);
+    /* The semaphores order skip and the pool before the reads. */
+    wl_sem_wait(&wl_idle_gate.turn);
+    if (!wl_idle_gate.skip) {
+        wl_idle_touch(wl_idle_gate.p, objs);
+        sem_post(&wl_idle_gate.done);
+    }
+    wl_sem_wait(&wl_idle_gate.release);
+    return NULL;
+}
+
+static void wl_idle(cbench_state *st, void *arg)
+{
+    int n = (int)cbench_range(st, 0), made = 0, err = 0;
+    size_t tbytes = (size_t)n * sizeof(pthread_t);
+    pthread_t *tid = bench_map(tbytes);
+    bk_pool *p = bk_new("idle", WL_IDLE_SIZE);
+    void *objs[WL_IDLE_OBJS];
+    pthread_attr_t attr;
+    long base = 0, touched = 0, idle = 0;
+    char why[128];
+    (void)arg;
+    if (!tid) {
+        cbench_skip(st, "cannot map the table of threads");
+        return;
+    }
+    /* Touched by one thread at a time; the main thread's lcore, cache
+     * or arena and the N threads' stay. */
+    if (wl_unfit_live(st, &p, 1, 1, n + 1)) {
+        bench_unmap(tid, tbytes);
+        return;
+    }
+    wl_idle_touch(p, objs);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WL_IDLE_STACK);
+    sem_init(&wl_idle_gate.turn, 0, 0);
+    sem_init(&wl_idle_gate.done, 0, 0);
+    sem_init(&wl_idle_gate.release, 0, 0);
+    wl_idle_gate.p = p;
+    while (cbench_keep_running(st)) {
+        wl_idle_gate.ready = 0;
+        for (made = 0; made < n; made++)
+            if ((err = pthread_create(&tid[made], &attr, wl_idle_thread,
+                                      NULL)))
+                break;
+        pthread_mutex_lock(&wl_idle_gate.mu);
+        while (wl_idle_gate.ready < made)
+            pthread_cond_wait(&wl_idle_gate.all_ready, &wl_idle_gate.mu);
+        pthread_mutex_unlock(&wl_idle_gate.mu);
+        wl_idle_gate.skip = made < n;
+        if (!wl_idle_gate.skip)
+            base = bench_rss_now();
+        for (int i = 0; i < made; i++) {
+            sem_post(&wl_idle_gate.turn);
+            if (!wl_idle_gate.skip)
+                wl_sem_wait(&wl_idle_gate.done);
+        }
+        if (!wl_idle_gate.skip) {
+            touched = bench_rss_now();
+            bench_sleep_until(bench_now() + bench_opt.idle_wait);
+            idle = bench_rss_now();
+        }
+        for (int i = 0; i < made; i++)
+            sem_post(&wl_idle_gate.release);
+        for (int i = 0; i < made; i++)
+            pthread_join(tid[i], NULL);
+    }
+    pthread_attr_destroy(&attr);
+    bench_unmap(tid, tbytes);
+    bk_destroy(p);
+    if (made < n) {
+        snprintf(why, sizeof why, "pthread_create, thread %d of %d "
+                 "(%d KiB stacks): %s", made + 1, n, WL_IDLE_STACK >> 10,
+                 strerror(err));
+        cbench_skip(st, why);
+        return;
+    }
+    cbench_counter(st, "threads", n, CBENCH_VALUE);
+    cbench_counter(st, "idle_wait", bench_opt.idle_wait, CBENCH_VALUE);
+    cbench_counter(st, "rss_base", (double)base, CBENCH_BYTES);
+    cbench_counter(st, "rss_touched", (double)touched, CBENCH_BYTES);
+    cbench_counter(st, "rss_idle", (double)idle, CBENCH_BYTES);
 }
 
 /* -------------------------------------------------------------- xmalloc */
@@ -785,14 +944,18 @@ static void wl_churn(cbench_state *st, void *arg)
 
 /* For a backend whose pool holds a fixed number of objects: the pools
  * by what they serve, told apart by the name given to bk_new(): "rss",
- * "bench-SIZE" (the sized pools), "npools-I" (the I-th pool of npools),
- * or a GlusterFS pool name (gfmix and manypools). */
-enum wl_pool_kind { WL_POOL_SIZED, WL_POOL_SHAPED, WL_POOL_RSS, WL_POOL_NPOOLS };
+ * "idle", "bench-SIZE" (the sized pools), "npools-I" (the I-th pool of
+ * npools), or a GlusterFS pool name (gfmix and manypools). */
+enum wl_pool_kind {
+    WL_POOL_SIZED, WL_POOL_SHAPED, WL_POOL_RSS, WL_POOL_IDLE, WL_POOL_NPOOLS
+};
 
 static inline enum wl_pool_kind wl_pool_kind_of(const char *name)
 {
     if (strcmp(name, "rss") == 0)
         return WL_POOL_RSS;
+    if (strcmp(name, "idle") == 0)
+        return WL_POOL_IDLE;
     if (strncmp(name, "npools-", 7) == 0)
         return WL_POOL_NPOOLS;
     return strncmp(name, "bench-", 6) == 0 ? WL_POOL_SIZED : WL_POOL_SHAPED;
@@ -816,6 +979,8 @@ static inline long wl_pool_peak(const char *name)
     switch (wl_pool_kind_of(name)) {
     case WL_POOL_RSS:
         return bench_opt.rss_objects;
+    case WL_POOL_IDLE:
+        return WL_IDLE_OBJS; /* one thread at a time */
     case WL_POOL_NPOOLS:
         /* Each thread's share of the case with the fewest pools that
          * uses this one. */
@@ -851,14 +1016,16 @@ static inline long wl_pool_peak(const char *name)
     }
 }
 
-/* The most threads that use the pool of this name at once (main thread
- * included), with the options of this process. */
+/* The most threads that use the pool of this name and are alive at
+ * once (main thread included), with the options of this process. */
 static inline int wl_pool_threads(const char *name)
 {
     long m, v;
     switch (wl_pool_kind_of(name)) {
     case WL_POOL_RSS:
         return 1;
+    case WL_POOL_IDLE:
+        return (int)wl_max_opt(bench_opt.idle_threads, bench_opt.nidle) + 1;
     case WL_POOL_SHAPED:
     case WL_POOL_NPOOLS:
         return 2;
@@ -875,6 +1042,7 @@ static inline int wl_pool_threads(const char *name)
 
 /* ------------------------------------------------------------- register */
 
+/* The memory workloads, rss and idle: each meant for a fresh process. */
 static void wl_register_rss(const char *label)
 {
 #ifndef WL_FAST_PATH_ONLY
@@ -882,6 +1050,11 @@ static void wl_register_rss(const char *label)
     snprintf(name, sizeof name, "rss/%s", label);
     cbench *b = cbench_register(name, wl_rss, NULL);
     cbench_unit_us(cbench_fixed_iterations(cbench_arg(b, WL_RSS_SIZE), 1));
+    snprintf(name, sizeof name, "idle/%s", label);
+    b = cbench_unit_us(cbench_fixed_iterations(
+        cbench_register(name, wl_idle, NULL), 1));
+    for (int i = 0; i < bench_opt.nidle; i++)
+        cbench_arg(b, bench_opt.idle_threads[i]);
 #else
     (void)label;
 #endif
@@ -892,9 +1065,9 @@ static void wl_register(const char *label)
     char name[128];
     cbench *b;
 
-    /* --rss_only: the rss workload alone, and no pool made beforehand (a
-     * backend whose pools take their memory when made, dpdk, would have
-     * them counted in the RSS it reports). */
+    /* --rss_only: the memory workloads alone, and no pool made beforehand
+     * (a backend whose pools take their memory when made, dpdk, would
+     * have them counted in the RSS it reports). */
     if (bench_opt.rss_only) {
         wl_register_rss(label);
         return;
@@ -996,6 +1169,7 @@ static void wl_register(const char *label)
     (void)wl_gfmix;
     (void)wl_manypools;
     (void)wl_rss;
+    (void)wl_idle;
     (void)wl_xmalloc;
     (void)wl_churn;
 #endif
