@@ -1,9 +1,11 @@
 # Performance harness (perf/).  Included from the top-level Makefile.am.
 # Benchmarks are never run by `make check`.  See magpool-bench(1).
 #
-#   make bench          full comparison, ~15 min: perf/results/DATE/ and
+#   make bench          full comparison, ~18 min: perf/results/DATE/ and
 #                       perf/results/LATEST.md + latest-*.png
 #   make bench-quick    the same, smaller, ~3 min
+#   make bench-growth   how the cost grows, alone (larson at 1-16 threads,
+#                       npools, idle), ~4 min: a dated folder only
 #   make bench-instr    instructions per get+put pair, per backend
 #
 # Several benchmark programs share perf/workloads.h, because the process
@@ -158,8 +160,11 @@ bench: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH) $(PERF_PEER_BEN
 
 bench-quick: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH) $(PERF_PEER_BENCH)
 	$(PERF_RUN) --quick
+
+bench-growth: all perf/bench_magpool perf/bench_malloc $(PERF_GF_BENCH) $(PERF_PEER_BENCH)
+	$(PERF_RUN) --full --rounds=3 --workloads='larson|npools' --steps=rounds,idle
 else
-bench bench-quick:
+bench bench-quick bench-growth:
 	@echo "google-benchmark was not found by configure: install" \
 	    "libbenchmark-dev (./bootstrap does) and re-run ./configure" >&2
 	@exit 1
@@ -177,4 +182,4 @@ bench-hotpair: perf/hotpair
 bench-cold: perf/coldbatch
 	$(SHELL) $(srcdir)/perf/cold.sh $(builddir)/perf/coldbatch
 
-.PHONY: bench bench-quick bench-instr bench-hotpair bench-cold
+.PHONY: bench bench-quick bench-growth bench-instr bench-hotpair bench-cold
