@@ -4,8 +4,9 @@
     summarize.py DIR [--latest RESULTS]
 
 Reads DIR/raw/rNN-sNN-GROUP.json (google-benchmark's JSON, one file per
-process, in run order), DIR/raw/rss-LABEL.json and DIR/rss-LABEL.tsv;
-writes DIR/summary.md and DIR/*.png (through gnuplot, from DIR/plot/).
+process, in run order), DIR/raw/rss-LABEL.json, DIR/rss-LABEL.tsv and
+DIR/raw/idle-LABEL-N.json; writes DIR/summary.md and DIR/*.png (through
+gnuplot, from DIR/plot/).
 With --latest, also RESULTS/LATEST.md and RESULTS/latest-*.png.
 
 Owns how figures are reduced:
@@ -16,7 +17,10 @@ Owns how figures are reduced:
     load), then reduced to a median with min and max;
   - the rate is the workload's "rate" counter (items over the run's wall
     clock, first thread start to last thread end) where it has one, else
-    google-benchmark's items_per_second (CPU time; the one-thread pair).
+    google-benchmark's items_per_second (CPU time; the one-thread pair);
+  - npools is shown as time per get+put pair and thread: threads / rate;
+  - an idle figure is RSS after the wait less RSS before any of the
+    threads touched the pool, one process per backend and thread count.
 Standard library only.
 """
 
@@ -70,6 +74,8 @@ WORKLOADS = {
     "larson": ("Larson, min = max size: 1000 live per thread, a random one "
                "replaced each step", "M replacements/s", 1e-6,
                "replacement"),
+    "npools": ("Pools in use: 1024 objects of 64 B per thread, round robin "
+               "over 1, 24 or 256 pools", "M pairs/s", 1e-6, "pair"),
     "churn": ("Thread churn (mstress-like): 4 threads started and joined "
               "per step, each getting 512 objects and leaving half to the "
               "next generation", "M gets/s", 1e-6, "get"),
@@ -90,6 +96,7 @@ HEADLINE = [
     ("xmalloc", 512, 4, "xmalloc-test, 512 B, 2 producers + 2 consumers"),
     ("larson", 2048, 2, "larson, 2048 B, 2 threads"),
     ("larson", 64, 16, "larson, 64 B, 16 threads"),
+    ("npools", 256, 1, "256 pools in use, 1 thread"),
     ("churn", 64, 1, "thread churn, 64 B"),
 ]
 
@@ -153,6 +160,10 @@ def fmt_ratio(values):
 def case_label(workload, size, threads):
     if workload == "gfmix":
         return "rpc thread + io thread"
+    if workload == "npools":
+        # The benchmark's argument is the count of pools, not a size.
+        return "%d pool%s, %d thread%s" % (size, "s" if size > 1 else "",
+                                          threads, "s" if threads > 1 else "")
     bits = []
     if size is not None:
         bits.append("%d B" % size)
@@ -314,6 +325,40 @@ def load_rss(folder, failed=None):
     return out
 
 
+def load_idle(folder, failed=None):
+    """label -> {threads: counters} of the idle workload; a run that
+    ended in an error (a backend that cannot run it says why) is left
+    out, and (name, message) appended to failed."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(folder, "raw", "idle-*.json"))):
+        data = load(path)
+        if not data:
+            continue
+        for b in data.get("benchmarks", []):
+            if b.get("run_type", "iteration") != "iteration":
+                continue
+            if b.get("error_occurred"):
+                if failed is not None:
+                    failed.append((b["name"], b.get("error_message")))
+                continue
+            _, label, n, _ = parse_name(b["name"])
+            out.setdefault(label, {})[n] = b
+    return out
+
+
+def idle_growth(c):
+    """KiB the touch added, right after it and after the wait."""
+    return ((c["rss_touched"] - c["rss_base"]) / 1024.0,
+            (c["rss_idle"] - c["rss_base"]) / 1024.0)
+
+
+def np_ns(res, key, backend):
+    """npools: nanoseconds per get+put pair and thread, one value per
+    process (a rate counts the pairs of all threads)."""
+    return [key[2] * 1e9 / r for r in res.samples.get(key, {}).get(backend, [])
+            if r > 0]
+
+
 def read_meta(folder):
     meta = {}
     path = os.path.join(folder, "meta.txt")
@@ -367,7 +412,8 @@ def plot_series(res, workload, x_of, path_dat):
     return blocks
 
 
-def multiplot(out, dat, blocks, title, xlabel, ylabel, xs):
+def multiplot(out, dat, blocks, title, xlabel, ylabel, xs,
+              panel="%s B objects"):
     xtics = ",".join(str(x) for x in xs)
     xmin, xmax = min(xs), max(xs)
     n = len(blocks)
@@ -392,7 +438,7 @@ def multiplot(out, dat, blocks, title, xlabel, ylabel, xs):
     ]
     index = 0
     for size, names in blocks:
-        lines.append("set title '%s B objects'" % size)
+        lines.append("set title '%s'" % (panel % size))
         parts = []
         for b in names:
             parts.append(gp_line(b, index) % dat)
@@ -402,7 +448,11 @@ def multiplot(out, dat, blocks, title, xlabel, ylabel, xs):
     return "\n".join(lines) + "\n"
 
 
-def make_plots(folder, res, rss):
+def meta_idle_wait(folder):
+    return read_meta(folder).get("idle_wait", "?")
+
+
+def make_plots(folder, res, rss, idle):
     """Writes the gnuplot inputs under folder/plot/ and runs gnuplot.
     Returns the names of the PNGs made."""
     if not shutil.which("gnuplot"):
@@ -430,6 +480,69 @@ def make_plots(folder, res, rss):
             "Throughput vs threads: larson, 1000 live per thread, a random "
             "one replaced each step (2 cores)", "threads",
             "M replacements/s (all threads)", tics)
+
+    if res.keys("npools"):
+        dat = os.path.join(pdir, "npools.dat")
+        keys = res.keys("npools")
+        blocks = []
+        with open(dat, "w") as f:
+            for threads in sorted({k[2] for k in keys}):
+                names = []
+                for b in res.backends():
+                    rows = []
+                    for k in keys:
+                        v = np_ns(res, k, b) if k[2] == threads else []
+                        if v:
+                            rows.append((k[1],) + stats(v))
+                    if not rows:
+                        continue
+                    f.write("# %d %s\n" % (threads, b))
+                    for r in sorted(rows):
+                        f.write("%g %g %g %g\n" % r)
+                    f.write("\n\n")
+                    names.append(b)
+                blocks.append(("%d thread%s" % (threads, "s" if threads > 1
+                                                 else ""), names))
+        scripts["npools.png"] = multiplot(
+            os.path.join(folder, "npools.png"), dat, blocks,
+            "Time per get+put pair vs pools in use: 1024 objects of 64 B "
+            "per thread, round robin over the pools (lower is better)",
+            "pools in use", "ns per pair, per thread",
+            sorted({k[1] for k in keys}), panel="%s")
+
+    if idle:
+        dat = os.path.join(pdir, "idle-rss.dat")
+        names = [b for b in BACKENDS if b in idle] + \
+            sorted(b for b in idle if b not in BACKENDS)
+        xs = sorted({n for per in idle.values() for n in per})
+        with open(dat, "w") as f:
+            for b in names:
+                f.write("# %s\n" % b)
+                for n in sorted(idle[b]):
+                    f.write("%d %g\n" % (n, idle_growth(idle[b][n])[1] / n))
+                f.write("\n\n")
+        parts = []
+        for i, b in enumerate(names):
+            colour, width, dash = STYLE.get(b, ("#555555", 1, 1))
+            parts.append("'%s' index %d using 1:2 with linespoints lc rgb "
+                         "'%s' lw %d dt %d pt 7 ps 0.6 title '%s'"
+                         % (dat, i, colour, width, dash, b))
+        scripts["idle-rss.png"] = "\n".join([
+            "set terminal pngcairo size 1100,560 font 'DejaVu Sans,10'",
+            "set output '%s'" % os.path.join(folder, "idle-rss.png"),
+            "set title 'Memory kept per idle thread: RSS growth / threads, "
+            "%s s after the last touch (lower is better)' font ',13'"
+            % meta_idle_wait(folder),
+            "set grid",
+            "set key outside right top font ',9'",
+            "set logscale x 10",
+            "set xtics (%s)" % ",".join(str(x) for x in xs),
+            "set xrange [%g:%g]" % (min(xs) / 1.5, max(xs) * 1.5),
+            "set xlabel 'idle threads'",
+            "set ylabel 'KiB per thread'",
+            "set yrange [0:*]",
+            "plot " + ", \\\n     ".join(parts),
+        ]) + "\n"
 
     if res.keys("prodcons"):
         dat = os.path.join(pdir, "prodcons.dat")
@@ -702,7 +815,118 @@ def mode_sections(res):
     return L
 
 
-def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
+def npools_section(res, competitors, pngs, image_prefix):
+    """Time per pair against the pools in use, as markdown lines."""
+    keys = res.keys("npools")
+    counts = sorted({k[1] for k in keys})
+    threads = sorted({k[2] for k in keys})
+    L = ["## %s" % WORKLOADS["npools"][0], "",
+         "How the cost of a get+put pair grows with the number of pools a "
+         "thread uses: each thread gets 1024 objects of 64 B, object i from "
+         "pool i mod N, then puts them back in the same order; the objects "
+         "are the same memory at every N, only the pools change (1 pool: "
+         "the batch workload at 64 B). Nanoseconds per pair and thread "
+         "(threads / the run's rate), median over processes; in brackets "
+         "magpool's rate / the backend's, per round as elsewhere (above "
+         "1.00x magpool is faster); *N/1*: the time at the most pools over "
+         "the time at one. For the malloc-like backends (glibc, tcmalloc, "
+         "jemalloc, mimalloc, tbbmalloc, gslice) a pool is only a size, so "
+         "N pools are one; GlusterFS's pool shares one per-thread list per "
+         "power-of-two size among its pools.", ""]
+    header = ["backend"]
+    for t in threads:
+        header += ["%d pool%s, %d thr" % (n, "s" if n > 1 else "", t)
+                   for n in counts]
+        if len(counts) > 1:
+            header.append("%d/%d, %d thr" % (counts[-1], counts[0], t))
+    rows = []
+    for b in res.backends():
+        if not any(res.samples.get(k, {}).get(b) for k in keys):
+            continue
+        row = [b]
+        for t in threads:
+            med = {}
+            for n in counts:
+                k = ("npools", n, t)
+                v = np_ns(res, k, b)
+                if not v:
+                    row.append("-")
+                    continue
+                med[n] = statistics.median(v)
+                cell = "%.1f" % med[n]
+                r = res.ratios.get(k, {}).get(b)
+                if b in competitors and r:
+                    cell += " (%.2fx)" % statistics.median(r)
+                row.append(cell)
+            if len(counts) > 1:
+                lo, hi = med.get(counts[0]), med.get(counts[-1])
+                row.append("%.2fx" % (hi / lo) if lo and hi else "-")
+        rows.append(row)
+    L += md_table(header, rows)
+    L.append("")
+    if "npools.png" in pngs:
+        L.append("![npools](%snpools.png)" % image_prefix)
+        L.append("")
+    return L
+
+
+def idle_section(idle, meta, pngs, image_prefix):
+    """RSS per idle thread, as markdown lines."""
+    if not idle:
+        return []
+    names = [b for b in BACKENDS if b in idle] + \
+        sorted(b for b in idle if b not in BACKENDS)
+    counts = sorted({n for per in idle.values() for n in per})
+    L = ["## Memory per idle thread: N threads touched a pool, then waited",
+         "",
+         "One fresh process per backend and N: N threads (64 KiB stacks) "
+         "start and wait; the RSS is read (the base: their stacks and the "
+         "pool, which the main thread has used first); then each in turn "
+         "gets 64 objects of 64 B, writes them, puts them back and blocks "
+         "without exiting. The growth over the base %s s after the last "
+         "thread's touch (MAGPOOL_SWEEP_MS=%s: magpool's sweeper has run; "
+         "GlusterFS's runs every 30 s and has not) is what the allocator "
+         "keeps for threads that went idle. KiB, total and (per thread); a "
+         "missing cell is a case the backend could not run (the reason "
+         "under Problems)."
+         % (meta.get("idle_wait", "?"), meta.get("MAGPOOL_SWEEP_MS", "?")),
+         ""]
+    after, right = {}, {}
+    for b in names:
+        for n in counts:
+            c = idle[b].get(n)
+            if c:
+                right[b, n], after[b, n] = idle_growth(c)
+    # Right after the touch only where the wait changed something (a
+    # page or more).
+    changed = [b for b in names
+               if any(abs(after[k] - right[k]) >= 4 for k in after
+                      if k[0] == b)]
+    cell = lambda v, n: "%.0f (%.1f)" % (v, v / n)
+    rows = []
+    for b in names:
+        row = [b] + [cell(after[b, n], n) if (b, n) in after else "-"
+                     for n in counts]
+        if changed:
+            row += [cell(right[b, n], n) if (b, n) in right else "-"
+                    for n in counts]
+        rows.append(row)
+    header = ["backend"] + ["%d threads" % n for n in counts]
+    if changed:
+        header += ["%d, right after the touch" % n for n in counts]
+    L += md_table(header, rows)
+    L.append("")
+    if not changed:
+        L.append("Right after the last touch the figures were the same: no "
+                 "backend gave any of it back during the wait.")
+        L.append("")
+    if "idle-rss.png" in pngs:
+        L.append("![RSS per idle thread](%sidle-rss.png)" % image_prefix)
+        L.append("")
+    return L
+
+
+def summary(folder, res, rss, idle, pngs, image_prefix, rss_failed=()):
     rss_failed = list(rss_failed)
     meta = read_meta(folder)
     stamp = os.path.basename(os.path.normpath(folder))
@@ -713,11 +937,13 @@ def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
              % (stamp, meta.get("mode", "?")))
     L.append("")
     rounds = meta.get("rounds", "?")
+    more = []
     if meta.get("prodcons_rounds", rounds) != rounds:
-        rounds = "%s rounds (producer->consumer %s)" % (
-            rounds, meta["prodcons_rounds"])
-    else:
-        rounds += " rounds"
+        more.append("producer->consumer %s" % meta["prodcons_rounds"])
+    if meta.get("growth_rounds", rounds) != rounds:
+        more.append("npools and larson beyond 2 threads %s"
+                    % meta["growth_rounds"])
+    rounds += " rounds" + (" (%s)" % "; ".join(more) if more else "")
     L.append("magpool %s; %s; %s CPUs (%s); %s, google-benchmark "
              "min time %s s per case; MAGPOOL_SWEEP_MS=%s."
              % (meta.get("magpool", "?"), meta.get("kernel", "?"),
@@ -726,6 +952,11 @@ def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
                 meta.get("MAGPOOL_SWEEP_MS", "?")))
     if meta.get("packages"):
         L.append("Packages: %s." % meta["packages"].rstrip(", "))
+    if meta.get("narrowed") == "yes":
+        L.append("A narrowed run (perf/run.sh --steps, --workloads, "
+                 "--backends): steps %s; workloads %s; groups %s."
+                 % (meta.get("steps", "?"), meta.get("workloads", "?"),
+                    meta.get("groups", "?").strip()))
     L.append("Raw data: `perf/results/%s/` (google-benchmark JSON in "
              "`raw/`); see magpool-bench(1)." % stamp)
     L.append("")
@@ -739,9 +970,8 @@ def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
              "over CPU time.")
     L.append("")
 
-    # Headline.
-    L.append("## Headline: magpool / competitor")
-    L.append("")
+    # Headline (none in a run of the memory workloads alone).
+    H = ["## Headline: magpool / competitor", ""]
     header = ["case"] + ["vs %s" % c for c in competitors]
     if DROPIN[1] in backends:
         header.append("%s vs %s" % DROPIN)
@@ -772,8 +1002,8 @@ def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
         g = geomean(dropin_all)
         row.append("**%.2fx**" % g if g else "-")
     rows.append(row)
-    L += md_table(header, rows)
-    L.append("")
+    if res.samples:
+        L += H + md_table(header, rows) + [""]
 
     L += mode_sections(res)
     L += instr_section(folder)
@@ -809,10 +1039,15 @@ def summary(folder, res, rss, pngs, image_prefix, rss_failed=()):
             L.append("![RSS timeline](%srss.png)" % image_prefix)
             L.append("")
 
+    L += idle_section(idle, meta, pngs, image_prefix)
+
     # Throughput tables.
     for w, (title, unit, scale, _) in WORKLOADS.items():
         keys = res.keys(w)
         if not keys:
+            continue
+        if w == "npools":
+            L += npools_section(res, competitors, pngs, image_prefix)
             continue
         L.append("## %s" % title)
         L.append("")
@@ -884,18 +1119,21 @@ def main():
                     help="also write RESULTS/LATEST.md and latest-*.png")
     args = ap.parse_args()
     res = Results(args.folder)
-    if not res.samples:
+    rss_failed = []
+    rss = load_rss(args.folder, rss_failed)
+    idle_failed = []
+    idle = load_idle(args.folder, idle_failed)
+    rss_failed += idle_failed
+    if not res.samples and not rss and not idle:
         print("summarize: no benchmark results in %s" % args.folder,
               file=sys.stderr)
         return 1
-    rss_failed = []
-    rss = load_rss(args.folder, rss_failed)
-    pngs = make_plots(args.folder, res, rss)
+    pngs = make_plots(args.folder, res, rss, idle)
     with open(os.path.join(args.folder, "summary.md"), "w") as f:
-        f.write(summary(args.folder, res, rss, pngs, "", rss_failed))
+        f.write(summary(args.folder, res, rss, idle, pngs, "", rss_failed))
     if args.latest:
         with open(os.path.join(args.latest, "LATEST.md"), "w") as f:
-            f.write(summary(args.folder, res, rss, pngs, "latest-",
+            f.write(summary(args.folder, res, rss, idle, pngs, "latest-",
                             rss_failed))
         for png in pngs:
             shutil.copyfile(os.path.join(args.folder, png),
