@@ -10,9 +10,8 @@
 # producer->consumer rounds run those of prodcons and pcread it names);
 # --backends: the competitor groups (by NAME, below; magpool always
 # runs); --steps: of rounds,forced,rss,idle,instr (default: all).  A run
-# narrowed by any of
-# the three leaves RESULTS/LATEST.md and latest-*.png alone.  The growth
-# parts alone (make bench-growth):
+# narrowed by any of the three leaves RESULTS/LATEST.md and latest-*.png
+# alone.  The growth parts alone (make bench-growth):
 #   --full --rounds=3 --workloads='larson|npools' --steps=rounds,idle
 #
 # Owns the process model and the order of runs:
