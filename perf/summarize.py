@@ -384,6 +384,17 @@ def gp_line(backend, index):
             % (index, colour, width, dash, backend))
 
 
+def gp_points(dat, names, ps):
+    """One plot clause per backend: block i of dat, x and y columns."""
+    parts = []
+    for i, b in enumerate(names):
+        colour, width, dash = STYLE.get(b, ("#555555", 1, 1))
+        parts.append("'%s' index %d using 1:2 with linespoints lc rgb "
+                     "'%s' lw %d dt %d pt 7 ps %s title '%s'"
+                     % (dat, i, colour, width, dash, ps, b))
+    return parts
+
+
 def plot_series(res, workload, x_of, path_dat):
     """Per size: a gnuplot data file with one block per backend.
     Returns [(size, [backend, ...])] for the plot commands."""
@@ -521,12 +532,7 @@ def make_plots(folder, res, rss, idle):
                 for n in sorted(idle[b]):
                     f.write("%d %g\n" % (n, idle_growth(idle[b][n])[1] / n))
                 f.write("\n\n")
-        parts = []
-        for i, b in enumerate(names):
-            colour, width, dash = STYLE.get(b, ("#555555", 1, 1))
-            parts.append("'%s' index %d using 1:2 with linespoints lc rgb "
-                         "'%s' lw %d dt %d pt 7 ps 0.6 title '%s'"
-                         % (dat, i, colour, width, dash, b))
+        parts = gp_points(dat, names, "0.6")
         scripts["idle-rss.png"] = "\n".join([
             "set terminal pngcairo size 1100,560 font 'DejaVu Sans,10'",
             "set output '%s'" % os.path.join(folder, "idle-rss.png"),
@@ -604,12 +610,7 @@ def make_plots(folder, res, rss, idle):
                 for t, v in rss[b][1]:
                     f.write("%g %g\n" % (t, v / 1048576.0))
                 f.write("\n\n")
-        parts = []
-        for i, b in enumerate(names):
-            colour, width, dash = STYLE.get(b, ("#555555", 1, 1))
-            parts.append("'%s' index %d using 1:2 with linespoints lc rgb "
-                         "'%s' lw %d dt %d pt 7 ps 0.5 title '%s'"
-                         % (dat, i, colour, width, dash, b))
+        parts = gp_points(dat, names, "0.5")
         scripts["rss.png"] = "\n".join([
             "set terminal pngcairo size 1100,560 font 'DejaVu Sans,10'",
             "set output '%s'" % os.path.join(folder, "rss.png"),
