@@ -386,7 +386,9 @@ START_TEST(a_1_ms_sweeper_keeps_the_magazines_of_a_pool_trading_2000_a_second)
         magpool_destroy(pc.p); /* a debug mode (valgrind): no magazines */
         return;
     }
-    ck_assert_msg(ex / secs > 1000, "%.0f exchanges a second", ex / secs);
+    /* Well above the shrink rate (200 a second), even on a loaded machine
+     * where the 1 ms pauses last longer. */
+    ck_assert_msg(ex / secs > 400, "%.0f exchanges a second", ex / secs);
     ck_assert_uint_eq(st.mag_capacity, grown);
     magpool_destroy(pc.p);
 }
