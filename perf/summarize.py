@@ -473,24 +473,23 @@ def make_plots(folder, res, rss, idle):
     os.makedirs(pdir, exist_ok=True)
     scripts = {}
 
-    if res.keys("batch"):
-        dat = os.path.join(pdir, "threads.dat")
-        blocks = plot_series(res, "batch", lambda k: k[2], dat)
-        tics = sorted({k[2] for k in res.keys("batch")})
-        scripts["threads.png"] = multiplot(
-            os.path.join(folder, "threads.png"), dat, blocks,
-            "Throughput vs threads: 1000 gets then 1000 puts per thread "
-            "(2 cores)", "threads", "M get+put pairs/s (all threads)", tics)
+    def series(png, workload, x_of, title, xlabel, ylabel):
+        """One multiplot of a workload's rates against x_of(case)."""
+        if not res.keys(workload):
+            return
+        dat = os.path.join(pdir, png.replace(".png", ".dat"))
+        blocks = plot_series(res, workload, x_of, dat)
+        tics = sorted({x_of(k) for k in res.keys(workload)})
+        scripts[png] = multiplot(os.path.join(folder, png), dat, blocks,
+                                 title, xlabel, ylabel, tics)
 
-    if res.keys("larson"):
-        dat = os.path.join(pdir, "larson-threads.dat")
-        blocks = plot_series(res, "larson", lambda k: k[2], dat)
-        tics = sorted({k[2] for k in res.keys("larson")})
-        scripts["larson-threads.png"] = multiplot(
-            os.path.join(folder, "larson-threads.png"), dat, blocks,
-            "Throughput vs threads: larson, 1000 live per thread, a random "
-            "one replaced each step (2 cores)", "threads",
-            "M replacements/s (all threads)", tics)
+    series("threads.png", "batch", lambda k: k[2],
+           "Throughput vs threads: 1000 gets then 1000 puts per thread "
+           "(2 cores)", "threads", "M get+put pairs/s (all threads)")
+    series("larson-threads.png", "larson", lambda k: k[2],
+           "Throughput vs threads: larson, 1000 live per thread, a random "
+           "one replaced each step (2 cores)", "threads",
+           "M replacements/s (all threads)")
 
     if res.keys("npools"):
         dat = os.path.join(pdir, "npools.dat")
@@ -550,14 +549,9 @@ def make_plots(folder, res, rss, idle):
             "plot " + ", \\\n     ".join(parts),
         ]) + "\n"
 
-    if res.keys("prodcons"):
-        dat = os.path.join(pdir, "prodcons.dat")
-        blocks = plot_series(res, "prodcons", lambda k: k[2] // 2, dat)
-        tics = sorted({k[2] // 2 for k in res.keys("prodcons")})
-        scripts["prodcons.png"] = multiplot(
-            os.path.join(folder, "prodcons.png"), dat, blocks,
-            "Producer -> consumer: gets in one thread, puts in another "
-            "(2 cores)", "producer/consumer pairs", "M objects/s", tics)
+    series("prodcons.png", "prodcons", lambda k: k[2] // 2,
+           "Producer -> consumer: gets in one thread, puts in another "
+           "(2 cores)", "producer/consumer pairs", "M objects/s")
 
     if res.keys("pair"):
         dat = os.path.join(pdir, "pair.dat")

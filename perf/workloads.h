@@ -1060,6 +1060,25 @@ static void wl_register_rss(const char *label)
 #endif
 }
 
+/* Register b at each of sizes[0..n) that --sizes has. */
+static void wl_args_sized(cbench *b, const int64_t *sizes, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (wl_has_size(sizes[i]))
+            cbench_arg(b, sizes[i]);
+}
+
+/* Register b at each of --threads' counts (a WL_FAST_PATH_ONLY backend:
+ * up to 2). */
+static void wl_threads_list(cbench *b)
+{
+    for (int i = 0; i < bench_opt.nthreads; i++)
+#ifdef WL_FAST_PATH_ONLY
+        if (bench_opt.threads[i] <= 2)
+#endif
+            cbench_threads(b, (int)bench_opt.threads[i]);
+}
+
 static void wl_register(const char *label)
 {
     char name[128];
@@ -1100,11 +1119,7 @@ static void wl_register(const char *label)
     b = cbench_real_time(cbench_register(name, wl_batch, NULL));
     for (int i = 0; i < bench_opt.nsizes; i++)
         cbench_arg(b, bench_opt.sizes[i]);
-    for (int i = 0; i < bench_opt.nthreads; i++)
-#ifdef WL_FAST_PATH_ONLY
-        if (bench_opt.threads[i] <= 2)
-#endif
-            cbench_threads(b, (int)bench_opt.threads[i]);
+    wl_threads_list(b);
 
 #ifndef WL_FAST_PATH_ONLY
 
@@ -1115,14 +1130,14 @@ static void wl_register(const char *label)
     for (int i = 0; i < bench_opt.npairs; i++)
         cbench_threads(b, 2 * (int)bench_opt.pairs[i]);
 
-    /* The same with the consumer reading each object, one pair, at 64
-     * and 512 B (each only where --sizes has it). */
-    static const int64_t pr_sizes[] = { 64, 512 };
+    /* The same with the consumer reading each object, one pair; pcread
+     * and the mimalloc-bench-style workloads run at 64 and 512 B (each
+     * only where --sizes has it). */
+    static const int64_t two_sizes[] = { 64, 512 };
+    const unsigned n2 = sizeof two_sizes / sizeof *two_sizes;
     snprintf(name, sizeof name, "pcread/%s", label);
     b = cbench_real_time(cbench_register(name, wl_prodcons, (void *)1));
-    for (unsigned i = 0; i < sizeof pr_sizes / sizeof *pr_sizes; i++)
-        if (wl_has_size(pr_sizes[i]))
-            cbench_arg(b, pr_sizes[i]);
+    wl_args_sized(b, two_sizes, n2);
     cbench_threads(b, 2);
 
     snprintf(name, sizeof name, "gfmix/%s", label);
@@ -1132,35 +1147,22 @@ static void wl_register(const char *label)
     b = cbench_real_time(cbench_register(name, wl_manypools, NULL));
     cbench_threads(cbench_threads(b, 1), 2);
 
-    /* The mimalloc-bench-style workloads, at 64 and 512 B (each only
-     * where --sizes has it). */
-    static const int64_t xm_sizes[] = { 64, 512 };
     snprintf(name, sizeof name, "xmalloc/%s", label);
     b = cbench_real_time(cbench_register(name, wl_xmalloc, NULL));
-    for (unsigned i = 0; i < sizeof xm_sizes / sizeof *xm_sizes; i++)
-        if (wl_has_size(xm_sizes[i]))
-            cbench_arg(b, xm_sizes[i]);
+    wl_args_sized(b, two_sizes, n2);
     cbench_threads(cbench_threads(b, 2), 4);
 
 #endif
     static const int64_t lc_sizes[] = { 64, 2048 };
     snprintf(name, sizeof name, "larson/%s", label);
     b = cbench_real_time(cbench_register(name, wl_larson, NULL));
-    for (unsigned i = 0; i < sizeof lc_sizes / sizeof *lc_sizes; i++)
-        if (wl_has_size(lc_sizes[i]))
-            cbench_arg(b, lc_sizes[i]);
-    for (int i = 0; i < bench_opt.nthreads; i++)
-#ifdef WL_FAST_PATH_ONLY
-        if (bench_opt.threads[i] <= 2)
-#endif
-            cbench_threads(b, (int)bench_opt.threads[i]);
+    wl_args_sized(b, lc_sizes, sizeof lc_sizes / sizeof *lc_sizes);
+    wl_threads_list(b);
 
 #ifndef WL_FAST_PATH_ONLY
     snprintf(name, sizeof name, "churn/%s", label);
     b = cbench_real_time(cbench_register(name, wl_churn, NULL));
-    for (unsigned i = 0; i < sizeof xm_sizes / sizeof *xm_sizes; i++)
-        if (wl_has_size(xm_sizes[i]))
-            cbench_arg(b, xm_sizes[i]);
+    wl_args_sized(b, two_sizes, n2);
 
     wl_register_rss(label);
 #else
