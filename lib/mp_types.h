@@ -281,6 +281,11 @@ struct mp_tcache {
      * pool->gets_gone and zeroed by the thread's exit, the fork child
      * (dead threads) and magpool_destroy (tcache.c). */
     uint64_t gets[MAGPOOL_MAX_POOLS];
+    /* Set by the sweeper when one of this thread's slots has been idle
+     * for two passes with a loaded magazine; the owner's next slow path
+     * clears it and gives such slots' magazines to their depots
+     * (tcache.c, drop_idle_slots).  Relaxed both ways: a hint. */
+    atomic_bool drop_idle;
 };
 _Static_assert(offsetof(struct mp_tcache, gets) ==
                    offsetof(struct mp_tcache, tops) +

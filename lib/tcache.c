@@ -14,8 +14,15 @@
  *   mp_tc (TLS)            the owner thread only.
  *   tc->slot[i]            set by the owner (release, so that a reader
  *                          under mp_reg_lock sees an initialized slot);
- *                          cleared and freed by magpool_destroy under
- *                          mp_reg_lock while no thread uses that pool.
+ *                          cleared and freed, under mp_reg_lock, by
+ *                          magpool_destroy while no thread uses that
+ *                          pool, or by the owner (magpool_thread_flush,
+ *                          thread exit, drop_idle_slots).
+ *   slot->loaded           only the owner takes it away (the fast path
+ *                          uses it without atomics); the sweeper only
+ *                          asks, by setting tc->drop_idle (relaxed: a
+ *                          hint), and the owner's next slow path gives
+ *                          the idle slots' magazines to the depots.
  *   slot->prev             claimed by the owner's slow paths with an
  *                          exchange and stored back with release
  *                          (magazine.c); taken by the sweeper from a slot
@@ -106,11 +113,17 @@ static struct mp_tcache *tcache_self(void)
     return tc;
 }
 
+static void drop_idle_slots(struct mp_tcache *tc, const struct magpool *busy);
+
 struct mp_tslot *mp_tslot_get(struct magpool *pool)
 {
     struct mp_tcache *tc = tcache_self();
     if (!tc)
         return NULL;
+    /* Relaxed: a hint from the sweeper; a late look costs a pass. */
+    if (MP_UNLIKELY(atomic_load_explicit(&tc->drop_idle,
+                                         memory_order_relaxed)))
+        drop_idle_slots(tc, pool);
     struct mp_tslot *s =
         atomic_load_explicit(&tc->slot[pool->idx], memory_order_relaxed);
     if (s)
@@ -281,15 +294,51 @@ uint64_t mp_tcache_rounds(const struct magpool *pool)
     return sum;
 }
 
+/* The owner, at the start of a slow path on pool busy, after the sweeper
+ * found one of its slots idle with a loaded magazine: give the magazines
+ * of every slot of a sweepable pool it has not taken a slow path on for
+ * two passes to their depots, and free the slot, as magpool_thread_flush
+ * does for all.  Only the owner may take a loaded magazine (its fast path
+ * uses it with plain loads and stores), and a thread in a slow path is in
+ * no fast path.  A brick thread that served one volume's inodes and then
+ * works for other volumes would otherwise keep a loaded magazine of free
+ * inodes, each pinning its page, for every volume it ever served.  A pool
+ * still hot on this thread without slow paths loses its magazine too: one
+ * slow path later it has a new one (at most once per two passes).
+ * mp_reg_lock: the sweeper and stats read the slots under it. */
+static MP_NOINLINE void drop_idle_slots(struct mp_tcache *tc,
+                                        const struct magpool *busy)
+{
+    pthread_mutex_lock(&mp_reg_lock);
+    atomic_store_explicit(&tc->drop_idle, false, memory_order_relaxed);
+    /* Relaxed: written by the sweeper under the lock held here. */
+    unsigned long pass =
+        atomic_load_explicit(&mp_sweep_passes, memory_order_relaxed);
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+        struct mp_tslot *s =
+            atomic_load_explicit(&tc->slot[i], memory_order_relaxed);
+        if (!s || s->pool == busy || (s->pool->flags & MAGPOOL_F_NOSWEEP))
+            continue;
+        /* Relaxed: this thread wrote it (take_prev). */
+        if (pass - atomic_load_explicit(&s->used_pass,
+                                        memory_order_relaxed) < 2)
+            continue;
+        mp_tslot_flush(tc, s);
+    }
+    pthread_mutex_unlock(&mp_reg_lock);
+}
+
 /* Sweeper, mp_reg_lock held, at pass number pass: take the previous
  * magazine of every thread that has not taken a slow path on pool for
  * two passes (a whole interval at least) and give it to the depot, where
  * the working-set estimate returns it to the slab if it stays unused.  A
  * thread blocked in the kernel for minutes would otherwise keep two
- * magazines of every pool it ever touched; the loaded one stays (the fast
- * path uses it with plain loads and stores).  The owner claims the same
- * pointer with an exchange at the start of its slow paths (magazine.c,
- * take_prev), so exactly one of them gets the magazine. */
+ * magazines of every pool it ever touched.  The loaded one only its owner
+ * may take (the fast path uses it with plain loads and stores): the
+ * thread is asked to, at its next slow path on any pool
+ * (drop_idle_slots).  The owner claims the previous magazine with an
+ * exchange at the start of its slow paths (magazine.c, take_prev), so
+ * exactly one of them gets it. */
 void mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
 {
     struct mp_tcache *tc;
@@ -301,6 +350,11 @@ void mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
         if (!s || pass - atomic_load_explicit(&s->used_pass,
                                               memory_order_relaxed) < 2)
             continue;
+        /* Relaxed: a hint to the owner (see the field). */
+        if (atomic_load_explicit(&s->loaded, memory_order_relaxed) &&
+            !atomic_load_explicit(&tc->drop_idle, memory_order_relaxed))
+            atomic_store_explicit(&tc->drop_idle, true,
+                                  memory_order_relaxed);
         if (!atomic_load_explicit(&s->prev, memory_order_relaxed))
             continue;
         /* Acquire: pairs with set_prev's release (the rounds and n). */

@@ -304,6 +304,94 @@ START_TEST(an_idle_threads_previous_magazine_goes_back_to_the_slab)
 }
 END_TEST
 
+/* ---- threads that move on to other pools ---- */
+
+enum { MOVE_POOLS = 8, MOVE_THREADS = 2 };
+static struct magpool *move_pool[MOVE_POOLS];
+static atomic_int move_parked;
+static atomic_int move_go_on;
+
+/* A brick thread under multiplexing: it serves one volume's pools for a
+ * while (bursts of gets then puts, with slow paths), then the next
+ * volume's, and so on; then it waits for work. */
+static void *serve_pools_in_turn(void *arg)
+{
+    (void)arg;
+    void *objs[200];
+    for (int k = 0; k < MOVE_POOLS; k++) {
+        double t0 = now_s();
+        while (now_s() - t0 < 0.25) {
+            for (int i = 0; i < 200; i++)
+                ck_assert_ptr_nonnull(objs[i] = magpool_get(move_pool[k]));
+            for (int i = 0; i < 200; i++)
+                magpool_put(objs[i]);
+            usleep(2000);
+        }
+    }
+    atomic_fetch_add(&move_parked, 1);
+    while (!atomic_load(&move_go_on))
+        usleep(1000);
+    return NULL;
+}
+
+START_TEST(a_thread_that_moved_on_to_other_pools_gives_back_its_loaded_magazines)
+{
+    struct magpool_options o = { .mag_capacity = 64 };
+    for (int k = 0; k < MOVE_POOLS; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "volume-%d", k);
+        ck_assert_ptr_nonnull(move_pool[k] = magpool_create(name, 1024, &o));
+    }
+    atomic_store(&move_parked, 0);
+    atomic_store(&move_go_on, 0);
+    ck_assert_int_eq(magpool_sweeper_start(50), 0);
+    pthread_t t[MOVE_THREADS];
+    for (int i = 0; i < MOVE_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, serve_pools_in_turn,
+                                        NULL), 0);
+    while (atomic_load(&move_parked) < MOVE_THREADS)
+        usleep(10000);
+    /* Every pool but the last was left idle by both threads for 250 ms
+     * (5 passes) of slow paths on later pools at least: their loaded
+     * magazines went to the depots, and the sweeper returned them to the
+     * slab, which gave the chunks (nothing in use) to the kernel.  The
+     * last pool's magazines stay: its threads took no slow path since. */
+    double t0 = now_s();
+    uint64_t left = 0, chunks = 0;
+    do {
+        left = chunks = 0;
+        for (int k = 0; k < MOVE_POOLS - 1; k++) {
+            struct magpool_stats st = pool_stats(move_pool[k]);
+            left += st.in_threads + st.in_depot;
+            chunks += st.chunks;
+        }
+        if (left == 0 && chunks == 0)
+            break;
+        usleep(10000);
+    } while (now_s() - t0 < 3.0);
+    struct magpool_stats last = pool_stats(move_pool[MOVE_POOLS - 1]);
+    printf("threads that moved on: %llu objects of the first %d pools in "
+           "threads or depots, %llu chunks mapped, after %.2f s; last pool: "
+           "%llu in threads\n",
+           (unsigned long long)left, MOVE_POOLS - 1,
+           (unsigned long long)chunks, now_s() - t0,
+           (unsigned long long)last.in_threads);
+    ck_assert_uint_eq(left, 0);
+    ck_assert_uint_eq(chunks, 0);
+    ck_assert_uint_gt(last.in_threads, 0);
+    magpool_sweeper_stop();
+    atomic_store(&move_go_on, 1);
+    for (int i = 0; i < MOVE_THREADS; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    for (int k = 0; k < MOVE_POOLS; k++) {
+        struct magpool_stats st = pool_stats(move_pool[k]);
+        ck_assert_uint_eq(st.active, 0);
+        ck_assert_uint_eq(st.in_threads, 0); /* flushed at thread exit */
+        magpool_destroy(move_pool[k]);
+    }
+}
+END_TEST
+
 /* Word 1 of every object is its holder while held, 0 while free (the
  * slab links free objects through word 0). */
 #define OWNER(o) ((_Atomic unsigned long *)(o) + 1)
@@ -370,6 +458,101 @@ START_TEST(taking_idle_threads_magazines_never_hands_an_object_twice)
     ck_assert_uint_eq(st.double_puts, 0);
     ck_assert_uint_gt(st.sweeps, 100);
     magpool_destroy(race_pool);
+}
+END_TEST
+
+/* Threads that keep a hot pair on one pool (fast path only: its slot
+ * looks idle to the sweeper) while they burst on another (slow paths,
+ * where they drop idle slots), with a 1 ms sweeper and a statistics
+ * reader: no object reaches two holders, none is lost. */
+static struct magpool *hot_pool, *burst_pool;
+
+static void *hot_pair_beside_bursts(void *arg)
+{
+    unsigned long me = (unsigned long)(uintptr_t)arg;
+    unsigned seed = (unsigned)me * 2246822519u;
+    void *held[40];
+    while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
+        seed = seed * 1103515245u + 12345u;
+        for (int r = 0; r < 1 + (int)(seed >> 20) % 64; r++) {
+            void *o = magpool_get(hot_pool);
+            if (!o || atomic_exchange(OWNER(o), me) != 0)
+                atomic_fetch_add(&race_double, 1);
+            if (o) {
+                if (atomic_exchange(OWNER(o), 0) != me)
+                    atomic_fetch_add(&race_double, 1);
+                magpool_put(o);
+            }
+        }
+        int k = 1 + (int)((seed >> 16) % 40);
+        for (int i = 0; i < k; i++) {
+            held[i] = magpool_get(burst_pool);
+            if (!held[i] || atomic_exchange(OWNER(held[i]), me) != 0)
+                atomic_fetch_add(&race_double, 1);
+        }
+        for (int i = 0; i < k; i++) {
+            if (!held[i])
+                continue;
+            if (atomic_exchange(OWNER(held[i]), 0) != me)
+                atomic_fetch_add(&race_double, 1);
+            magpool_put(held[i]);
+        }
+        if ((seed >> 8) % 8 == 0)
+            usleep((seed >> 4) % 2000);
+    }
+    return NULL;
+}
+
+static void *read_stats_until_stop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
+        struct magpool_stats st;
+        (void)magpool_stats(hot_pool, &st);
+        (void)magpool_stats(burst_pool, &st);
+    }
+    return NULL;
+}
+
+START_TEST(dropping_idle_slots_never_hands_an_object_twice)
+{
+    struct magpool_options o = { .mag_capacity = 4 };
+    hot_pool = magpool_create("hot", 64, &o);
+    burst_pool = magpool_create("burst", 64, &o);
+    ck_assert_ptr_nonnull(hot_pool);
+    ck_assert_ptr_nonnull(burst_pool);
+    atomic_store(&race_stop, 0);
+    atomic_store(&race_double, 0);
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    enum { N = 4 };
+    pthread_t t[N + 1];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, hot_pair_beside_bursts,
+                                        (void *)(uintptr_t)(i + 1)), 0);
+    ck_assert_int_eq(pthread_create(&t[N], NULL, read_stats_until_stop,
+                                    NULL), 0);
+    usleep(MP_TEST_SCALE > 1 ? 1500000 : 3000000);
+    atomic_store(&race_stop, 1);
+    for (int i = 0; i <= N; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    magpool_sweeper_stop();
+    struct magpool_stats h = pool_stats(hot_pool), b = pool_stats(burst_pool);
+    /* Each time a thread dropped its hot slot, its next hot get took a
+     * slow path and refilled from the depot or the slab. */
+    printf("hot pair beside bursts: %llu + %llu gets, %llu sweeps, hot "
+           "refills %llu, %llu double owners\n",
+           (unsigned long long)h.alloc_count, (unsigned long long)b.alloc_count,
+           (unsigned long long)h.sweeps,
+           (unsigned long long)(h.depot_full_hits + h.slab_refills),
+           (unsigned long long)atomic_load(&race_double));
+    ck_assert_uint_eq(atomic_load(&race_double), 0);
+    ck_assert_uint_eq(h.active + b.active, 0);
+    ck_assert_uint_eq(h.in_threads + b.in_threads, 0);
+    ck_assert_uint_eq(h.double_puts + b.double_puts, 0);
+    ck_assert_uint_gt(h.sweeps, 100);
+    ck_assert_uint_gt(h.depot_full_hits + h.slab_refills, 20);
+    magpool_destroy(hot_pool);
+    magpool_destroy(burst_pool);
 }
 END_TEST
 
@@ -599,6 +782,8 @@ static Suite *suite(void)
     tcase_add_test(tc, sweeper_thread_blocks_every_signal);
     tcase_add_test(tc, an_idle_threads_previous_magazine_goes_back_to_the_slab);
     tcase_add_test(tc, taking_idle_threads_magazines_never_hands_an_object_twice);
+    tcase_add_test(tc, a_thread_that_moved_on_to_other_pools_gives_back_its_loaded_magazines);
+    tcase_add_test(tc, dropping_idle_slots_never_hands_an_object_twice);
     tcase_add_test(tc, a_chunk_pinned_by_one_object_gives_back_its_free_pages);
     tcase_add_test(tc, a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted);
     tcase_add_test(tc, trim_returns_the_resident_bytes_it_gave_back);
