@@ -15,10 +15,11 @@
  * intervals.  Empty magazines are trimmed the same way.  Before that, it
  * takes the previous magazine of every thread idle on the pool for two
  * passes into the depot (tcache.c), so that the estimate returns it at
- * the next pass; a thread's loaded magazine stays its own (see magpool(7)
- * for what an idle thread keeps).  After that, chunks that still hold an
- * object in use give back their pages that hold only free objects
- * (slab.c).
+ * the next pass; a thread's loaded magazine only the thread may take,
+ * so the pass asks it to, at its next slow path on another pool (see
+ * magpool(7) for what an idle thread keeps).  After that, chunks that
+ * still hold an object in use give back their pages that hold only free
+ * objects (slab.c).
  *
  * Never started from a constructor: GlusterFS daemonizes with fork()
  * after loading, and a thread started before that would be lost.
