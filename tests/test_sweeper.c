@@ -618,6 +618,65 @@ START_TEST(a_chunk_pinned_by_one_object_gives_back_its_free_pages)
 }
 END_TEST
 
+START_TEST(a_chunk_that_gave_back_pages_in_many_steps_gives_back_the_rest)
+{
+    /* A chunk of 176-byte objects gives back its free pages while 20
+     * objects spread over it are still in use: more gaps than the chunk
+     * records runs of given-back pages at once.  Then all but one of
+     * those 20 come back too (a volume's inodes unlinked, its root
+     * inode kept): the pages they pinned, and the gaps not given back the
+     * first time, must go back as well. */
+    setenv("MAGPOOL_QUIET", "1", 1);
+    struct magpool *p = magpool_create("many-steps", 168, NULL);
+    enum { N = 5000, PINS = 20, GAP = N / PINS };
+    static void *objs[N];
+    for (int i = 0; i < N; i++) {
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+        memset(objs[i], 0x5a, 168);
+    }
+    ck_assert_uint_eq(pool_stats(p).chunks, 1);
+    for (int i = 0; i < N; i++)
+        if (i % GAP)
+            magpool_put(objs[i]);
+    magpool_thread_flush();
+    uint64_t r0, r1, r2;
+    size_t given1 = magpool_trim(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r0), 0);
+    for (int k = 1; k < PINS; k++)
+        magpool_put(objs[k * GAP]);
+    magpool_thread_flush();
+    size_t given2 = magpool_trim(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r1), 0);
+    printf("many steps: %d pins: resident %llu bytes (trim gave back %zu); "
+           "1 pin: %llu (gave back %zu)\n", PINS, (unsigned long long)r0,
+           given1, (unsigned long long)r1, given2);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    ck_assert_uint_eq(pool_stats(p).active, 1);
+    ck_assert_uint_le(r1, 4 * pg);      /* header page + the pin's pages */
+    ck_assert_uint_ge(given2 + 4 * pg, r0 - r1);
+    ck_assert_uint_eq(((uint64_t *)objs[0])[0], 0x5a5a5a5a5a5a5a5aull);
+
+    /* Every object comes back once, from the same chunk. */
+    for (int i = 1; i < N; i++) {
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+        ck_assert_ptr_ne(objs[i], objs[0]);
+        ((uint64_t *)objs[i])[1] = (uint64_t)i; /* owner word */
+    }
+    for (int i = 1; i < N; i++)
+        ck_assert_uint_eq(((uint64_t *)objs[i])[1], (uint64_t)i);
+    struct magpool_stats st = pool_stats(p);
+    ck_assert_uint_eq(st.active, N);
+    ck_assert_uint_eq(st.chunks, 1);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r2), 0);
+    ck_assert_uint_ge(r2, (uint64_t)(N - 1) * 176);
+    for (int i = 0; i < N; i++)
+        magpool_put(objs[i]);
+    magpool_put(objs[N / 2]);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 1);
+    magpool_destroy(p);
+}
+END_TEST
+
 /* Whether the page holding addr is resident (mincore(2)). */
 static bool page_resident(const void *addr)
 {
@@ -785,6 +844,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_thread_that_moved_on_to_other_pools_gives_back_its_loaded_magazines);
     tcase_add_test(tc, dropping_idle_slots_never_hands_an_object_twice);
     tcase_add_test(tc, a_chunk_pinned_by_one_object_gives_back_its_free_pages);
+    tcase_add_test(tc, a_chunk_that_gave_back_pages_in_many_steps_gives_back_the_rest);
     tcase_add_test(tc, a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted);
     tcase_add_test(tc, trim_returns_the_resident_bytes_it_gave_back);
     tcase_add_test(tc, the_sweeper_gives_back_free_pages_of_a_pinned_chunk);
