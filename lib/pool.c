@@ -269,6 +269,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
         errno = EINVAL;
         return;
     }
+    bool temporary = mp_rcu_enter(); /* before mp_reg_lock (rcu.c) */
     pthread_mutex_lock(&mp_reg_lock);
     if (mp_opt.disable) {
         mp_stats_keep_destroyed(pool);
@@ -285,6 +286,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
                    "the pool is freed when the last is put back",
                    pool->name, refs - 1);
         pthread_mutex_unlock(&mp_reg_lock);
+        mp_rcu_leave(temporary);
         return;
     }
     mp_tcache_detach_pool(pool);
@@ -303,6 +305,7 @@ MP_EXPORT void magpool_destroy(struct magpool *pool)
     }
     pthread_mutex_unlock(&mp_reg_lock);
     mp_depot_recycle(); /* what the pops above deferred */
+    mp_rcu_leave(temporary);
 }
 
 MP_EXPORT size_t magpool_obj_size(const struct magpool *pool)

@@ -35,9 +35,10 @@
  *       thread-exit hook; after that hook the thread is marked as exiting
  *       and never registers persistently again (a put from a later
  *       destructor goes straight to the slab).
- *   Temporary registration: any other thread that pops a depot (destroy,
- *       trim) and is not a registered reader registers around that one
- *       pop only.
+ *   Temporary registration: any other thread that pops a depot and is
+ *       not a registered reader registers around that one pop; destroy
+ *       and trim register around the whole call, before they take
+ *       mp_reg_lock (mp_rcu_enter).
  *   fork(): the prepare handler holds mp_rcu_lock, under which magpool
  *       makes every register, unregister and synchronize_rcu, so in the
  *       child no magpool thread was inside liburcu's registry or
@@ -142,6 +143,27 @@ void mp_rcu_thread_exit(void)
     if (mp_rcu_self.registered)
         do_unregister();
     mp_rcu_self.exiting = true;
+}
+
+/* Before a function takes mp_reg_lock to pop depots (trim, destroy): a
+ * thread that is not a reader registers now, outside that lock, for the
+ * whole call.  Registering waits for mp_rcu_lock, which a grace period
+ * holds while it waits for readers; a reader of a program sharing the
+ * domain may be waiting for mp_reg_lock inside its read-side section
+ * (statistics, create): registering under mp_reg_lock closed that
+ * circle.  Returns whether to unregister in mp_rcu_leave. */
+bool mp_rcu_enter(void)
+{
+    bool temporary = !is_reader();
+    if (temporary)
+        do_register();
+    return temporary;
+}
+
+void mp_rcu_leave(bool temporary)
+{
+    if (temporary)
+        do_unregister();
 }
 
 bool mp_rcu_read_begin(void)

@@ -239,6 +239,7 @@ void mp_sweeper_stop(void)
 MP_EXPORT size_t magpool_trim(struct magpool *pool)
 {
     size_t unmapped = 0;
+    bool temporary = mp_rcu_enter(); /* before mp_reg_lock (rcu.c) */
     pthread_mutex_lock(&mp_reg_lock);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct magpool *p = mp_pools[i];
@@ -248,6 +249,7 @@ MP_EXPORT size_t magpool_trim(struct magpool *pool)
     pthread_mutex_unlock(&mp_reg_lock);
     trim_heap(unmapped, 0);
     mp_depot_recycle(); /* what the pops above deferred */
+    mp_rcu_leave(temporary);
     return unmapped;
 }
 

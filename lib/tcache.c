@@ -305,11 +305,18 @@ uint64_t mp_tcache_rounds(const struct magpool *pool)
  * inodes, each pinning its page, for every volume it ever served.  A pool
  * still hot on this thread without slow paths loses its magazine too: one
  * slow path later it has a new one (at most once per two passes).
- * mp_reg_lock: the sweeper and stats read the slots under it. */
+ * mp_reg_lock: the sweeper and stats read the slots under it; the slow
+ * path takes it only if it is free, so a get or put never waits for it. */
 static MP_NOINLINE void drop_idle_slots(struct mp_tcache *tc,
                                         const struct magpool *busy)
 {
-    pthread_mutex_lock(&mp_reg_lock);
+    /* Never wait for the lock here: this may be inside a read-side
+     * section of a program sharing magpool's RCU domain while a trim or
+     * a destroy holds the lock and a grace period waits for that section
+     * (rcu.c), or behind a magpool_foreach callback that takes its time.
+     * The flag stays set: a later slow path does it. */
+    if (pthread_mutex_trylock(&mp_reg_lock))
+        return;
     atomic_store_explicit(&tc->drop_idle, false, memory_order_relaxed);
     /* Relaxed: written by the sweeper under the lock held here. */
     unsigned long pass =

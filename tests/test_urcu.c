@@ -272,6 +272,110 @@ START_TEST(a_destroy_never_waits_for_a_reader_that_waits_for_the_registry)
 }
 END_TEST
 
+/* A reader of magpool's domain, inside its read-side section, gets and
+ * puts (slow paths, after leaving another pool idle long enough for the
+ * sweeper to ask it to give that pool's magazines back) or reads
+ * statistics, while a thread that is no reader (no cache: it never got
+ * an object) trims or destroys pools in a loop and a 1 ms sweeper ends
+ * every pass with a grace period.  Loop i: the reader gets (even i) or
+ * reads statistics (odd); the other thread trims (i < 2) or creates and
+ * destroys a pool (i >= 2).  Each must keep making progress. */
+static struct magpool *cyc_idle, *cyc_busy;
+static atomic_int cyc_stop;
+static atomic_ulong cyc_rounds, cyc_trims;
+static int cyc_mode;
+
+static void *cycle_reader(void *arg)
+{
+    (void)arg;
+    urcu_mb_register_thread();
+    void *o[8];
+    for (int i = 0; i < 8; i++) /* the cache, outside any section */
+        o[i] = magpool_get(cyc_busy);
+    for (int i = 0; i < 8; i++)
+        magpool_put(o[i]);
+    while (!atomic_load(&cyc_stop)) {
+        magpool_put(magpool_get(cyc_idle));
+        usleep(5000); /* cyc_idle idle for passes: the sweeper asks */
+        urcu_mb_read_lock();
+        usleep(2000);
+        if (cyc_mode % 2 == 0) {
+            for (int i = 0; i < 8; i++) /* magazines of 4: slow paths */
+                o[i] = magpool_get(cyc_busy);
+            for (int i = 0; i < 8; i++)
+                magpool_put(o[i]);
+        } else {
+            struct magpool_stats st;
+            (void)magpool_stats(cyc_busy, &st);
+        }
+        urcu_mb_read_unlock();
+        atomic_fetch_add(&cyc_rounds, 1);
+    }
+    urcu_mb_unregister_thread();
+    return NULL;
+}
+
+static void *cycle_trimmer(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&cyc_stop)) {
+        if (cyc_mode < 2) {
+            magpool_trim(NULL);
+        } else {
+            struct magpool *c = magpool_create("cycle-destroyed", 32, NULL);
+            magpool_destroy(c);
+        }
+        atomic_fetch_add(&cyc_trims, 1);
+        usleep(100);
+    }
+    return NULL;
+}
+
+START_TEST(a_reader_neither_waits_for_a_trim_by_a_thread_that_is_no_reader_nor_for_the_sweeper)
+{
+    cyc_mode = _i;
+    struct magpool_options four = { .mag_capacity = 4 };
+    cyc_idle = small_pool("cycle-idle");
+    ck_assert_ptr_nonnull(cyc_busy = magpool_create("cycle-busy", 64, &four));
+    atomic_store(&cyc_stop, 0);
+    atomic_store(&cyc_rounds, 0);
+    atomic_store(&cyc_trims, 0);
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    pthread_t r, t;
+    ck_assert_int_eq(pthread_create(&r, NULL, cycle_reader, NULL), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, cycle_trimmer, NULL), 0);
+    /* 3 s; each 0.5 s both threads must have moved (a deadlock stops
+     * both: the test fails here, its process is then killed). */
+    unsigned long r0 = 0, t0 = 0;
+    for (int step = 0; step < 6; step++) {
+        unsigned long rr = 0, tt = 0;
+        usleep(500000);
+        for (int w = 0; w < 100; w++) { /* 5 s more on a loaded machine */
+            rr = atomic_load(&cyc_rounds);
+            tt = atomic_load(&cyc_trims);
+            if (rr > r0 && tt > t0)
+                break;
+            usleep(50000);
+        }
+        ck_assert_msg(rr > r0 && tt > t0,
+                      "mode %d: no progress (reader rounds %lu, trims %lu)",
+                      cyc_mode, rr, tt);
+        r0 = rr;
+        t0 = tt;
+    }
+    atomic_store(&cyc_stop, 1);
+    ck_assert_int_eq(pthread_join(r, NULL), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    magpool_sweeper_stop();
+    printf("reader and trims, mode %d: %lu reader rounds, %lu trims\n",
+           cyc_mode, atomic_load(&cyc_rounds), atomic_load(&cyc_trims));
+    assert_all_back(cyc_idle);
+    assert_all_back(cyc_busy);
+    magpool_destroy(cyc_idle);
+    magpool_destroy(cyc_busy);
+}
+END_TEST
+
 int main(void)
 {
 #if defined(__SANITIZE_THREAD__)
@@ -291,6 +395,7 @@ int main(void)
     tcase_add_test(tc, a_thread_that_used_a_pool_first_may_register_itself_afterwards);
     tcase_add_test(tc, a_thread_registered_in_magpools_own_flavour_is_used_as_it_is);
     tcase_add_test(tc, a_destroy_never_waits_for_a_reader_that_waits_for_the_registry);
+    tcase_add_loop_test(tc, a_reader_neither_waits_for_a_trim_by_a_thread_that_is_no_reader_nor_for_the_sweeper, 0, 4);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
