@@ -180,21 +180,25 @@ static size_t carved(const struct mp_slab *sl, const struct mp_chunk *c)
     return (size_t)(c->bump - ((const char *)c + sl->first)) / sl->stride;
 }
 
-/* Put back on the free list the objects whose header is in c's last
- * recorded run of given-back pages, and forget the run.  Their headers
- * read zero since the kernel dropped the pages: each gets the free value
- * again, so that a double put of one is seen as such. */
-static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
+/* Put back on the free list the objects whose header is in pages
+ * [lo, hi) of c, given back earlier (their headers read zero since the
+ * kernel dropped the pages: each gets the free value again, so that a
+ * double put of one is seen as such), except those whose header page is
+ * set in keep (NULL: none). */
+static void recarve_pages(struct mp_slab *sl, struct mp_chunk *c, size_t lo,
+                          size_t hi, const uint64_t *keep)
 {
     uint64_t hdr_free = c->pool->hdr_alloc ^ MP_HDR_FLIP;
-    c->nrel--;
-    size_t lo = (size_t)c->rel[c->nrel].page * sl->page;
-    size_t hi = lo + (size_t)c->rel[c->nrel].npages * sl->page;
+    size_t from = lo * sl->page, to = hi * sl->page;
     size_t k = carved(sl, c);
-    /* The first object whose header is at or after lo. */
-    size_t i = lo > sl->first ? (lo - sl->first + sl->stride - 1) / sl->stride
-                              : 0;
-    for (; i < k && hdr_off(sl, i) < hi; i++) {
+    /* The first object whose header is at or after from. */
+    size_t i = from > sl->first
+                   ? (from - sl->first + sl->stride - 1) / sl->stride
+                   : 0;
+    for (; i < k && hdr_off(sl, i) < to; i++) {
+        size_t pg = hdr_off(sl, i) / sl->page;
+        if (keep && (keep[pg / 64] & (1ull << (pg % 64))))
+            continue;
         char *obj = (char *)c + hdr_off(sl, i) + MP_HDR_SIZE;
         if (mp_in_page_head(obj))
             continue; /* never handed out */
@@ -204,116 +208,149 @@ static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
     }
 }
 
-static size_t release_runs(struct mp_slab *sl, struct mp_chunk *c);
+/* Carve c's last recorded run again and forget it (the free list and the
+ * bump pointer ran dry). */
+static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
+{
+    c->nrel--;
+    recarve_pages(sl, c, c->rel[c->nrel].page,
+                  c->rel[c->nrel].page + c->rel[c->nrel].npages, NULL);
+}
+
+static bool bit(const uint64_t *m, size_t i)
+{
+    return m[i / 64] & (1ull << (i % 64));
+}
+
+static void set_bit(uint64_t *m, size_t i) { m[i / 64] |= 1ull << (i % 64); }
 
 /* Give back the pages of chunk c that hold only free objects (or
  * never-carved space).  Returns the bytes of them that were resident
  * (what left the process).  slab.lock held.
  *
- * A chunk that churns while the sweeper runs records new runs at many
- * passes, each of the pages free at that moment; when its table of runs
- * is full, the pages freed later could not go back, and a chunk pinned by
- * one object kept them all (a GlusterFS volume's inode table, after
- * thousands of creates and unlinks: 1.2 MiB of 2 MiB resident for one
- * inode in use).  Then every run is carved again (its objects back on
- * the free list, their headers written, which brings those pages back for
- * a moment) and the runs are found afresh over the whole chunk: adjacent
- * runs merge into one.  The bytes given back are then the chunk's
- * resident bytes before less after. */
+ * The runs are found afresh at each pass over the whole chunk, counting
+ * the objects of the runs given back before as free: adjacent runs merge,
+ * and c keeps the MP_REL_RUNS largest.  A chunk that churns while the
+ * sweeper runs gives back, pass after pass, the pages free at each
+ * moment; recording each pass's runs as new ones filled the table, after
+ * which the chunk gave back nothing more, and a chunk pinned by one
+ * object kept every page freed later (a GlusterFS volume's inode table,
+ * after thousands of creates and unlinks: 1.2 MiB of 2 MiB resident for
+ * its root inode).  A run given back before that is no longer among the
+ * largest (more than MP_REL_RUNS runs, or an object handed out since
+ * reaches into it) has the objects whose header lies outside the kept
+ * runs carved again: its pages come back as they are written, and are
+ * smaller than the runs kept.  When nothing changed, no page is touched. */
 static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
-{
-    if (sl->chunk_size > MP_REL_MAX_CHUNK ||
-        sl->chunk_size / sl->page > MP_REL_MAX_PAGES)
-        return 0;
-    if (c->nrel < MP_REL_RUNS)
-        return release_runs(sl, c);
-    size_t before = mp_os_resident(c, sl->chunk_size);
-    while (c->nrel)
-        recarve_run(sl, c);
-    (void)release_runs(sl, c);
-    size_t after = mp_os_resident(c, sl->chunk_size);
-    return before > after ? before - after : 0;
-}
-
-/* release_chunk_pages with room left in c's table of runs. */
-static size_t release_runs(struct mp_slab *sl, struct mp_chunk *c)
 {
     size_t k = carved(sl, c);
     size_t page = sl->page;
     size_t npages = sl->chunk_size / page;
     /* Pages below this one hold the chunk's header (never given back). */
     size_t first_page = (sl->first + page - 1) / page;
-    /* busy[p]: some object overlapping page p is out.  One bit per page. */
-    uint64_t busy[MP_REL_MAX_PAGES / 64];
+    /* One bit per page: busy (some object overlapping it is out), in a
+     * run given back before (old), in a run kept now (keep). */
+    uint64_t busy[MP_REL_MAX_PAGES / 64], old[MP_REL_MAX_PAGES / 64],
+        keep[MP_REL_MAX_PAGES / 64];
+    if (sl->chunk_size > MP_REL_MAX_CHUNK || npages > sizeof(busy) * 8)
+        return 0;
     memset(busy, 0, sizeof(busy));
+    memset(old, 0, sizeof(old));
+    memset(keep, 0, sizeof(keep));
+    for (unsigned r = 0; r < c->nrel; r++)
+        for (size_t q = c->rel[r].page; q < c->rel[r].page + c->rel[r].npages;
+             q++)
+            set_bit(old, q);
     /* Which carved objects are free (on the list): one bit each, at most
-     * 1 MiB / 16 B of them (8 KiB of stack).  The others are out (page-
-     * head slots excepted: never handed out). */
+     * 1 MiB / 16 B of them (8 KiB of stack).  The others are out, except
+     * page-head slots (never handed out) and those whose header is in an
+     * old run (free, off the list). */
     uint64_t isfree[MP_REL_MAX_CHUNK / MP_OBJ_ALIGN / 64];
     memset(isfree, 0, (k + 63) / 64 * sizeof(uint64_t));
-    for (char *o = c->free; o; o = *(char **)o) {
-        size_t i = ((size_t)(o - (char *)c) - MP_HDR_SIZE - sl->first) /
-                   sl->stride;
-        isfree[i / 64] |= 1ull << (i % 64);
-    }
+    for (char *o = c->free; o; o = *(char **)o)
+        set_bit(isfree, ((size_t)(o - (char *)c) - MP_HDR_SIZE - sl->first) /
+                            sl->stride);
     for (size_t i = 0; i < k; i++) {
         char *obj = (char *)c + hdr_off(sl, i) + MP_HDR_SIZE;
-        if ((isfree[i / 64] & (1ull << (i % 64))) || mp_in_page_head(obj))
-            continue;
         size_t a = hdr_off(sl, i) / page;
+        if (bit(isfree, i) || bit(old, a) || mp_in_page_head(obj))
+            continue;
         size_t b = (hdr_off(sl, i) + sl->stride - 1) / page;
-        for (size_t p = a; p <= b && p < npages; p++)
-            busy[p / 64] |= 1ull << (p % 64);
+        for (size_t q = a; q <= b && q < npages; q++)
+            set_bit(busy, q);
     }
     /* Runs of free pages below the page the bump pointer is in: an object
      * carved later has its header at or above it, so a recorded run never
      * owns an object carved after the run was given back (recarve_run
-     * puts back every object whose header is in the run). */
+     * puts back every object whose header is in the run).  The
+     * MP_REL_RUNS longest are kept (the first found among equals). */
     size_t top = hdr_off(sl, k) / page;
     if (top > npages)
         top = npages;
-    size_t given = 0, p = first_page;
     struct { size_t page, n; } runs[MP_REL_RUNS];
     unsigned nruns = 0;
-    while (p < top && c->nrel + nruns < MP_REL_RUNS) {
-        if (busy[p / 64] & (1ull << (p % 64))) {
-            p++;
+    for (size_t q = first_page; q < top;) {
+        if (bit(busy, q)) {
+            q++;
             continue;
         }
-        size_t q = p;
-        while (q < top && !(busy[q / 64] & (1ull << (q % 64))))
-            q++;
-        runs[nruns].page = p;
-        runs[nruns].n = q - p;
-        nruns++;
-        p = q;
+        size_t e = q;
+        while (e < top && !bit(busy, e))
+            e++;
+        unsigned at = nruns;
+        if (nruns == MP_REL_RUNS) {
+            /* Full: replace the shortest if this one is longer. */
+            at = 0;
+            for (unsigned r = 1; r < nruns; r++)
+                if (runs[r].n < runs[at].n)
+                    at = r;
+            if (runs[at].n >= e - q)
+                at = MP_REL_RUNS;
+        } else {
+            nruns++;
+        }
+        if (at < MP_REL_RUNS) {
+            runs[at].page = q;
+            runs[at].n = e - q;
+        }
+        q = e;
     }
-    if (!nruns)
-        return 0;
-    /* Take the objects whose header is in a run off the free list before
-     * the kernel zeroes the links. */
+    for (unsigned r = 0; r < nruns; r++)
+        for (size_t q = runs[r].page; q < runs[r].page + runs[r].n; q++)
+            set_bit(keep, q);
+    /* Old runs' objects outside the kept runs back on the free list. */
+    for (unsigned r = 0; r < c->nrel; r++)
+        recarve_pages(sl, c, c->rel[r].page,
+                      c->rel[r].page + c->rel[r].npages, keep);
+    /* Objects whose header is in a kept run off the free list before the
+     * kernel zeroes the links (those of old runs are off it already). */
     char **pp = (char **)&c->free;
     while (*pp) {
         char *o = *pp;
-        size_t pg = ((size_t)(o - (char *)c) - MP_HDR_SIZE) / page;
-        bool in_run = false;
-        for (unsigned r = 0; r < nruns && !in_run; r++)
-            in_run = pg >= runs[r].page && pg < runs[r].page + runs[r].n;
-        if (in_run)
+        if (bit(keep, ((size_t)(o - (char *)c) - MP_HDR_SIZE) / page))
             *pp = *(char **)o;
         else
             pp = (char **)o;
     }
+    size_t given = 0;
+    c->nrel = 0;
     for (unsigned r = 0; r < nruns; r++) {
-        /* MADV_DONTNEED on private anonymous memory cannot fail for a
-         * range we mapped; the pages read as zeros when touched again. */
-        char *at = (char *)c + runs[r].page * page;
-        given += mp_os_resident(at, runs[r].n * page);
-        (void)madvise(at, runs[r].n * page, MADV_DONTNEED);
+        size_t fresh = 0;
+        for (size_t q = runs[r].page; q < runs[r].page + runs[r].n; q++)
+            fresh += !bit(old, q);
+        if (fresh) {
+            /* MADV_DONTNEED on private anonymous memory cannot fail for
+             * a range we mapped; the pages read as zeros when touched
+             * again.  Pages given back before are not resident: only
+             * what leaves counts. */
+            char *at = (char *)c + runs[r].page * page;
+            given += mp_os_resident(at, runs[r].n * page);
+            (void)madvise(at, runs[r].n * page, MADV_DONTNEED);
+            sl->pages_released += fresh;
+        }
         c->rel[c->nrel].page = (uint32_t)runs[r].page;
         c->rel[c->nrel].npages = (uint32_t)runs[r].n;
         c->nrel++;
-        sl->pages_released += runs[r].n;
     }
     return given;
 }

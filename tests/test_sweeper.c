@@ -400,26 +400,32 @@ static struct magpool *race_pool;
 static atomic_int race_stop;
 static atomic_ulong race_double;
 
+/* k gets of p (at most 40), each object marked with its holder me, then
+ * k puts: a second holder or a failed get counts in race_double. */
+static void owned_burst(struct magpool *p, unsigned long me, int k)
+{
+    void *held[40];
+    for (int i = 0; i < k; i++) {
+        held[i] = magpool_get(p);
+        if (!held[i] || atomic_exchange(OWNER(held[i]), me) != 0)
+            atomic_fetch_add(&race_double, 1);
+    }
+    for (int i = 0; i < k; i++) {
+        if (!held[i])
+            continue;
+        if (atomic_exchange(OWNER(held[i]), 0) != me)
+            atomic_fetch_add(&race_double, 1);
+        magpool_put(held[i]);
+    }
+}
+
 static void *burst_then_nap(void *arg)
 {
     unsigned long me = (unsigned long)(uintptr_t)arg;
     unsigned seed = (unsigned)me * 2654435761u;
-    void *held[40];
     while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
         seed = seed * 1103515245u + 12345u;
-        int k = 1 + (int)((seed >> 16) % 40);
-        for (int i = 0; i < k; i++) {
-            held[i] = magpool_get(race_pool);
-            if (!held[i] || atomic_exchange(OWNER(held[i]), me) != 0)
-                atomic_fetch_add(&race_double, 1);
-        }
-        for (int i = 0; i < k; i++) {
-            if (!held[i])
-                continue;
-            if (atomic_exchange(OWNER(held[i]), 0) != me)
-                atomic_fetch_add(&race_double, 1);
-            magpool_put(held[i]);
-        }
+        owned_burst(race_pool, me, 1 + (int)((seed >> 16) % 40));
         /* Naps of 0-3 sweep intervals: some passes find this thread
          * idle, some catch it coming back into a slow path. */
         if ((seed >> 8) % 4 == 0)
@@ -471,7 +477,6 @@ static void *hot_pair_beside_bursts(void *arg)
 {
     unsigned long me = (unsigned long)(uintptr_t)arg;
     unsigned seed = (unsigned)me * 2246822519u;
-    void *held[40];
     while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
         seed = seed * 1103515245u + 12345u;
         for (int r = 0; r < 1 + (int)(seed >> 20) % 64; r++) {
@@ -484,19 +489,7 @@ static void *hot_pair_beside_bursts(void *arg)
                 magpool_put(o);
             }
         }
-        int k = 1 + (int)((seed >> 16) % 40);
-        for (int i = 0; i < k; i++) {
-            held[i] = magpool_get(burst_pool);
-            if (!held[i] || atomic_exchange(OWNER(held[i]), me) != 0)
-                atomic_fetch_add(&race_double, 1);
-        }
-        for (int i = 0; i < k; i++) {
-            if (!held[i])
-                continue;
-            if (atomic_exchange(OWNER(held[i]), 0) != me)
-                atomic_fetch_add(&race_double, 1);
-            magpool_put(held[i]);
-        }
+        owned_burst(burst_pool, me, 1 + (int)((seed >> 16) % 40));
         if ((seed >> 8) % 8 == 0)
             usleep((seed >> 4) % 2000);
     }
@@ -677,6 +670,94 @@ START_TEST(a_chunk_that_gave_back_pages_in_many_steps_gives_back_the_rest)
 }
 END_TEST
 
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+START_TEST(a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pages_back)
+{
+    /* One chunk of 168-byte objects.  First, 18 runs of 7 free pages
+     * (more than a chunk records) between objects kept in use, given back;
+     * then 15 more single free pages lower down; then one object back
+     * before each of 3 more trims.  No trim may leave more resident than
+     * before it (a chunk that carved every run again when its table was
+     * full, to find its runs afresh, brought back pages it then did not
+     * give back again). */
+    setenv("MAGPOOL_QUIET", "1", 1);
+    struct magpool *p = magpool_create("more-runs", 168, NULL);
+    enum { N = 5000 };
+    static void *objs[N];
+    static bool held[N];
+    for (int i = 0; i < N; i++) {
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+        memset(objs[i], 0x5a, 168);
+        held[i] = true;
+    }
+    ck_assert_uint_eq(pool_stats(p).chunks, 1);
+    qsort(objs, N, sizeof(objs[0]), by_address);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t base = (uintptr_t)objs[0] & ~(uintptr_t)((1u << 20) - 1);
+#define FIRST_PAGE(o) (((uintptr_t)(o) - 8 - base) / pg)
+#define LAST_PAGE(o) (((uintptr_t)(o) + 167 - base) / pg)
+    for (int i = 0; i < N; i++) {
+        size_t a = FIRST_PAGE(objs[i]), b = LAST_PAGE(objs[i]);
+        if (a >= 64 && !(a == b && a % 8 == 0)) {
+            magpool_put(objs[i]);
+            held[i] = false;
+        }
+    }
+    magpool_thread_flush();
+    (void)magpool_trim(p);
+    uint64_t r[5];
+    ck_assert_int_eq(magpool_resident_bytes(p, &r[0]), 0);
+    for (int i = 0; i < N; i++) {
+        size_t a = FIRST_PAGE(objs[i]), b = LAST_PAGE(objs[i]);
+        for (size_t q = a; q <= b && held[i]; q++)
+            if (q >= 4 && q <= 60 && q % 4 == 0) {
+                magpool_put(objs[i]);
+                held[i] = false;
+            }
+    }
+    magpool_thread_flush();
+    (void)magpool_trim(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r[1]), 0);
+    for (int t = 2; t < 5; t++) {
+        for (int i = N - 1; i >= 0; i--)
+            if (held[i] && FIRST_PAGE(objs[i]) > 64 && FIRST_PAGE(objs[i]) < 70) {
+                magpool_put(objs[i]);
+                held[i] = false;
+                break;
+            }
+        magpool_thread_flush();
+        (void)magpool_trim(p);
+        ck_assert_int_eq(magpool_resident_bytes(p, &r[t]), 0);
+    }
+#undef FIRST_PAGE
+#undef LAST_PAGE
+    printf("more runs than recorded: resident %llu, %llu, %llu, %llu, %llu "
+           "bytes after each trim\n", (unsigned long long)r[0],
+           (unsigned long long)r[1], (unsigned long long)r[2],
+           (unsigned long long)r[3], (unsigned long long)r[4]);
+    for (int t = 1; t < 5; t++)
+        ck_assert_uint_le(r[t], r[t - 1]);
+    uint64_t nheld = 0;
+    for (int i = 0; i < N; i++)
+        if (held[i]) {
+            nheld++;
+            for (int b = 0; b < 168; b++)
+                ck_assert_uint_eq(((unsigned char *)objs[i])[b], 0x5a);
+        }
+    ck_assert_uint_eq(pool_stats(p).active, nheld);
+    for (int i = 0; i < N; i++)
+        if (held[i])
+            magpool_put(objs[i]);
+    ck_assert_uint_eq(pool_stats(p).active, 0);
+    magpool_destroy(p);
+}
+END_TEST
+
 /* Whether the page holding addr is resident (mincore(2)). */
 static bool page_resident(const void *addr)
 {
@@ -845,6 +926,7 @@ static Suite *suite(void)
     tcase_add_test(tc, dropping_idle_slots_never_hands_an_object_twice);
     tcase_add_test(tc, a_chunk_pinned_by_one_object_gives_back_its_free_pages);
     tcase_add_test(tc, a_chunk_that_gave_back_pages_in_many_steps_gives_back_the_rest);
+    tcase_add_test(tc, a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pages_back);
     tcase_add_test(tc, a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted);
     tcase_add_test(tc, trim_returns_the_resident_bytes_it_gave_back);
     tcase_add_test(tc, the_sweeper_gives_back_free_pages_of_a_pinned_chunk);
