@@ -20,8 +20,9 @@
  * in such a page are taken off the free list first (the list is linked
  * through their bodies, which the kernel is about to zero), the page is
  * dropped with MADV_DONTNEED, and the run of pages is recorded in the
- * chunk; when the free list and the bump pointer run dry, a recorded run
- * is carved again.  A free object whose header is in a kept page stays on
+ * chunk (the 16 longest runs, found afresh at each pass:
+ * release_chunk_pages); when the free list and the bump pointer run dry,
+ * a recorded run is carved again.  A free object whose header is in a kept page stays on
  * the list even if its body reaches into a dropped page (only its first 16
  * bytes, header and link, are ever read while it is free: they never
  * straddle a page, since objects are never page-aligned).
