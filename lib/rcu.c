@@ -168,9 +168,7 @@ void mp_rcu_leave(bool temporary)
 
 bool mp_rcu_read_begin(void)
 {
-    bool temporary = !is_reader();
-    if (temporary)
-        do_register();
+    bool temporary = mp_rcu_enter();
     urcu_mb_read_lock();
     return temporary;
 }
@@ -178,8 +176,7 @@ bool mp_rcu_read_begin(void)
 void mp_rcu_read_end(bool temporary)
 {
     urcu_mb_read_unlock();
-    if (temporary)
-        do_unregister();
+    mp_rcu_leave(temporary);
 }
 
 /* ------------------------------------------------------------------ */

@@ -22,8 +22,9 @@
  * dropped with MADV_DONTNEED, and the run of pages is recorded in the
  * chunk (the 16 longest runs, found afresh at each pass:
  * release_chunk_pages); when the free list and the bump pointer run dry,
- * a recorded run is carved again.  A free object whose header is in a kept page stays on
- * the list even if its body reaches into a dropped page (only its first 16
+ * a recorded run is carved again.  A free object whose header is in a
+ * kept page stays on the list even if its body reaches into a dropped
+ * page (only its first 16
  * bytes, header and link, are ever read while it is free: they never
  * straddle a page, since objects are never page-aligned).
  *
@@ -181,6 +182,21 @@ static size_t carved(const struct mp_slab *sl, const struct mp_chunk *c)
     return (size_t)(c->bump - ((const char *)c + sl->first)) / sl->stride;
 }
 
+/* One bit per page or object, in arrays of 64-bit words. */
+static bool bit(const uint64_t *m, size_t i)
+{
+    return m[i / 64] & (1ull << (i % 64));
+}
+
+static void set_bit(uint64_t *m, size_t i) { m[i / 64] |= 1ull << (i % 64); }
+
+/* Set the bits of pages [page, page + n). */
+static void set_run(uint64_t *m, size_t page, size_t n)
+{
+    for (size_t q = page; q < page + n; q++)
+        set_bit(m, q);
+}
+
 /* Put back on the free list the objects whose header is in pages
  * [lo, hi) of c, given back earlier (their headers read zero since the
  * kernel dropped the pages: each gets the free value again, so that a
@@ -197,8 +213,7 @@ static void recarve_pages(struct mp_slab *sl, struct mp_chunk *c, size_t lo,
                    ? (from - sl->first + sl->stride - 1) / sl->stride
                    : 0;
     for (; i < k && hdr_off(sl, i) < to; i++) {
-        size_t pg = hdr_off(sl, i) / sl->page;
-        if (keep && (keep[pg / 64] & (1ull << (pg % 64))))
+        if (keep && bit(keep, hdr_off(sl, i) / sl->page))
             continue;
         char *obj = (char *)c + hdr_off(sl, i) + MP_HDR_SIZE;
         if (mp_in_page_head(obj))
@@ -217,13 +232,6 @@ static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
     recarve_pages(sl, c, c->rel[c->nrel].page,
                   c->rel[c->nrel].page + c->rel[c->nrel].npages, NULL);
 }
-
-static bool bit(const uint64_t *m, size_t i)
-{
-    return m[i / 64] & (1ull << (i % 64));
-}
-
-static void set_bit(uint64_t *m, size_t i) { m[i / 64] |= 1ull << (i % 64); }
 
 /* Give back the pages of chunk c that hold only free objects (or
  * never-carved space).  Returns the bytes of them that were resident
@@ -259,9 +267,7 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
     memset(old, 0, sizeof(old));
     memset(keep, 0, sizeof(keep));
     for (unsigned r = 0; r < c->nrel; r++)
-        for (size_t q = c->rel[r].page; q < c->rel[r].page + c->rel[r].npages;
-             q++)
-            set_bit(old, q);
+        set_run(old, c->rel[r].page, c->rel[r].npages);
     /* Which carved objects are free (on the list): one bit each, at most
      * 1 MiB / 16 B of them (8 KiB of stack).  The others are out, except
      * page-head slots (never handed out) and those whose header is in an
@@ -317,8 +323,7 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
         q = e;
     }
     for (unsigned r = 0; r < nruns; r++)
-        for (size_t q = runs[r].page; q < runs[r].page + runs[r].n; q++)
-            set_bit(keep, q);
+        set_run(keep, runs[r].page, runs[r].n);
     /* Old runs' objects outside the kept runs back on the free list. */
     for (unsigned r = 0; r < c->nrel; r++)
         recarve_pages(sl, c, c->rel[r].page,

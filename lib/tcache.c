@@ -115,6 +115,16 @@ static struct mp_tcache *tcache_self(void)
 
 static void drop_idle_slots(struct mp_tcache *tc, const struct magpool *busy);
 
+/* Whether slot s's owner has taken no slow path on its pool for two
+ * sweeper passes (a whole interval at least) at pass number pass.
+ * Relaxed: the owner writes used_pass (take_prev); a stale value costs
+ * at most one more depot exchange. */
+static bool slot_idle(const struct mp_tslot *s, unsigned long pass)
+{
+    return pass - atomic_load_explicit(&s->used_pass,
+                                       memory_order_relaxed) >= 2;
+}
+
 struct mp_tslot *mp_tslot_get(struct magpool *pool)
 {
     struct mp_tcache *tc = tcache_self();
@@ -324,13 +334,9 @@ static MP_NOINLINE void drop_idle_slots(struct mp_tcache *tc,
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct mp_tslot *s =
             atomic_load_explicit(&tc->slot[i], memory_order_relaxed);
-        if (!s || s->pool == busy || (s->pool->flags & MAGPOOL_F_NOSWEEP))
-            continue;
-        /* Relaxed: this thread wrote it (take_prev). */
-        if (pass - atomic_load_explicit(&s->used_pass,
-                                        memory_order_relaxed) < 2)
-            continue;
-        mp_tslot_flush(tc, s);
+        if (s && s->pool != busy && !(s->pool->flags & MAGPOOL_F_NOSWEEP) &&
+            slot_idle(s, pass))
+            mp_tslot_flush(tc, s);
     }
     pthread_mutex_unlock(&mp_reg_lock);
 }
@@ -352,10 +358,9 @@ void mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
     cds_list_for_each_entry(tc, &mp_threads, link) {
         struct mp_tslot *s =
             atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
-        /* Relaxed: see take_prev; a slot that just became busy again
-         * loses its previous magazine, which costs it one exchange. */
-        if (!s || pass - atomic_load_explicit(&s->used_pass,
-                                              memory_order_relaxed) < 2)
+        /* A slot that just became busy again loses its previous
+         * magazine, which costs it one exchange. */
+        if (!s || !slot_idle(s, pass))
             continue;
         /* Relaxed: a hint to the owner (see the field). */
         if (atomic_load_explicit(&s->loaded, memory_order_relaxed) &&
