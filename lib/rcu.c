@@ -168,7 +168,9 @@ void mp_rcu_leave(bool temporary)
 
 bool mp_rcu_read_begin(void)
 {
-    bool temporary = mp_rcu_enter();
+    bool temporary = !is_reader();
+    if (temporary)
+        do_register();
     urcu_mb_read_lock();
     return temporary;
 }
@@ -176,7 +178,8 @@ bool mp_rcu_read_begin(void)
 void mp_rcu_read_end(bool temporary)
 {
     urcu_mb_read_unlock();
-    mp_rcu_leave(temporary);
+    if (temporary)
+        do_unregister();
 }
 
 /* ------------------------------------------------------------------ */
