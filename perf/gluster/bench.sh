@@ -170,6 +170,30 @@ cpu_secs() {
         <<<"${stat##*) }"
 }
 
+# System CPU seconds (stime) and minor page faults (minflt) of process $1
+# so far, as "SYS FAULTS": the kernel's share of the brick's time, and the
+# pages it had to map (a page given back and touched again is one fault).
+sys_faults() {
+    local stat
+    stat=$(cat "/proc/$1/stat") || die "cannot read /proc/$1/stat"
+    # minflt is the 8th field after the command name, stime the 13th.
+    awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f %d", $13 / tck, $8 }' \
+        <<<"${stat##*) }"
+}
+
+# CPU seconds (utime + stime) of magpool's sweeper thread (named
+# magpool-sweep) in process $1 so far; 0 when the process has none.
+sweeper_secs() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = magpool-sweep ] || continue
+        awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / tck }' \
+            <<<"$(sed 's/.*) //' "$t/stat")"
+        return
+    done
+    echo 0
+}
+
 # Field $2 (VmHWM, VmRSS) of process $1's status, in KiB.
 vm_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
@@ -466,6 +490,8 @@ mux_run() {
     local threads0 rss0 cpu0
     threads0=$(threads_of "$BRICK") rss0=$(vm_kib "$BRICK" VmRSS)
     cpu0=$(cpu_secs "$BRICK")
+    local sf0 sw0
+    sf0=$(sys_faults "$BRICK") sw0=$(sweeper_secs "$BRICK")
     say "  brick $BRICK: $threads0 threads, VmRSS $rss0 KiB before any load" \
         "($nvols volumes started in $start_s s)"
 
@@ -485,6 +511,8 @@ mux_run() {
     local load_s=$((SECONDS - t_load)) rss_load hwm_load threads_load cpu_load
     rss_load=$(vm_kib "$BRICK" VmRSS) hwm_load=$(vm_kib "$BRICK" VmHWM)
     threads_load=$(threads_of "$BRICK") cpu_load=$(cpu_secs "$BRICK")
+    local sf_load sw_load
+    sf_load=$(sys_faults "$BRICK") sw_load=$(sweeper_secs "$BRICK")
     cp "/proc/$BRICK/smaps" "$W/smaps.load" 2>/dev/null || true
     say "  after the load ($load_s s): $threads_load threads, VmRSS $rss_load KiB, VmHWM $hwm_load KiB"
     sleep "$MUX_IDLE"
@@ -524,6 +552,12 @@ mux_run() {
         echo "mux_ops=$ops"
         echo "mux_ops_s=$(awk -v n="$ops" -v s="$load_s" 'BEGIN { printf "%.0f", n / (s > 0 ? s : 1) }')"
         echo "mux_brick_cpu_per_kop=$(awk -v a="$cpu_load" -v b="$cpu0" -v n="$ops" 'BEGIN { printf "%.3f", (a - b) * 1000 / n }')"
+        awk -v a="$sf_load" -v b="$sf0" -v n="$ops" 'BEGIN {
+            split(a, x, " "); split(b, y, " ")
+            printf "mux_brick_sys_per_kop=%.3f\n", (x[1] - y[1]) * 1000 / n
+            printf "mux_brick_faults_per_kop=%.1f\n", (x[2] - y[2]) * 1000 / n
+        }'
+        echo "mux_brick_sweeper_per_kop=$(awk -v a="$sw_load" -v b="$sw0" -v n="$ops" 'BEGIN { printf "%.3f", (a - b) * 1000 / n }')"
         echo "mux_brick_threads_start=$threads0"
         echo "mux_brick_threads=$threads_load"
         echo "mux_brick_rss_start_kib=$rss0"
@@ -572,6 +606,8 @@ COLUMNS=(status fio_iops fio_read_iops fio_write_iops fio_ios
          md_client_rss_end_kib
          run_s)
 MUX_COLUMNS=(mux_status mux_ops mux_ops_s mux_brick_cpu_per_kop
+             mux_brick_sys_per_kop mux_brick_faults_per_kop
+             mux_brick_sweeper_per_kop
              mux_brick_threads_start mux_brick_threads mux_brick_rss_start_kib
              mux_brick_rss_load_kib mux_brick_hwm_load_kib mux_brick_hwm_kib
              mux_brick_rss_end_kib
@@ -874,7 +910,10 @@ report_mux() {
          "$MUX_IDLE s idle). $ROUNDS round(s): in each, every volume count in" \
          "turn, every configuration at it, the order rotated by one per" \
          "count and round. Columns: operations per second over the whole" \
-         "load, the brick's CPU seconds per 1000 operations, its thread" \
+         "load, the brick's CPU seconds per 1000 operations (all, then the" \
+         "system (kernel) part, and the part of magpool's sweeper thread)," \
+         "its minor page faults per 1000 operations" \
+         "(a page mapped or mapped again), its thread" \
          "count after the load, RSS in MiB before any load, right after the" \
          "load on the last volume, its peak (VmHWM, over the load and the" \
          "idle time) and after the idle time;" \
@@ -882,11 +921,11 @@ report_mux() {
          "the whole run (wall: start, load, idle, statedump, teardown)."
     [ "$ROUNDS" = 1 ] || echo "Median over the rounds (min-max in parentheses)."
     echo
-    echo "| volumes | configuration | runs | ops/s | brick CPU s / 1000 ops | brick threads | brick RSS before | brick RSS after the load | brick peak RSS | brick RSS after idle | start s | load s | wall s |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| volumes | configuration | runs | ops/s | brick CPU s / 1000 ops | of it system | of it sweeper | faults / 1000 ops | brick threads | brick RSS before | brick RSS after the load | brick peak RSS | brick RSS after idle | start s | load s | wall s |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for nv in "${MUX_LIST[@]}"; do
         for c in "${CONFIGS[@]}"; do
-            echo "| $nv | $c | $(ok_runs "$c" mux_status "$nv") | $(cell "$c" mux_ops_s 1 0 "$nv") | $(cell "$c" mux_brick_cpu_per_kop 1 3 "$nv") | $(cell "$c" mux_brick_threads 1 0 "$nv") | $(cell "$c" mux_brick_rss_start_kib 1024 1 "$nv") | $(cell "$c" mux_brick_rss_load_kib 1024 1 "$nv") | $(cell "$c" mux_brick_hwm_kib 1024 1 "$nv") | $(cell "$c" mux_brick_rss_end_kib 1024 1 "$nv") | $(cell "$c" mux_start_s 1 0 "$nv") | $(cell "$c" mux_load_s 1 0 "$nv") | $(cell "$c" mux_wall_s 1 0 "$nv") |"
+            echo "| $nv | $c | $(ok_runs "$c" mux_status "$nv") | $(cell "$c" mux_ops_s 1 0 "$nv") | $(cell "$c" mux_brick_cpu_per_kop 1 3 "$nv") | $(cell "$c" mux_brick_sys_per_kop 1 3 "$nv") | $(cell "$c" mux_brick_sweeper_per_kop 1 3 "$nv") | $(cell "$c" mux_brick_faults_per_kop 1 1 "$nv") | $(cell "$c" mux_brick_threads 1 0 "$nv") | $(cell "$c" mux_brick_rss_start_kib 1024 1 "$nv") | $(cell "$c" mux_brick_rss_load_kib 1024 1 "$nv") | $(cell "$c" mux_brick_hwm_kib 1024 1 "$nv") | $(cell "$c" mux_brick_rss_end_kib 1024 1 "$nv") | $(cell "$c" mux_start_s 1 0 "$nv") | $(cell "$c" mux_load_s 1 0 "$nv") | $(cell "$c" mux_wall_s 1 0 "$nv") |"
         done
     done
     echo
