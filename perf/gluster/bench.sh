@@ -38,7 +38,9 @@
 #              glusterfsd; metadata.c on each volume in turn (8 threads,
 #              $MAGPOOL_BENCH_MUX_FILES files, no idle phases), then
 #              $MAGPOOL_BENCH_MUX_IDLE s idle; the brick's RSS sampled
-#              every second (mux.samples), its threads, RSS before and
+#              every second (mux.samples), its threads, its CPU over the
+#              load (all, system, magpool's sweeper thread) and minor page
+#              faults per 1000 operations, RSS before and
 #              after the load and after the idle time, its smaps then
 #              (smaps.load, smaps.end), a statedump after the idle time;
 #              the seconds to start the N volumes, of the load and of the
