@@ -51,7 +51,7 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
 void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_slab_resident(struct magpool *pool) MP_HIDDEN;
-size_t mp_slab_release_pages(struct magpool *pool) MP_HIDDEN;
+size_t mp_slab_release_pages(struct magpool *pool, bool now) MP_HIDDEN;
 
 /* registry.c: the table of pools, its lock, the header key. */
 extern pthread_mutex_t mp_reg_lock MP_HIDDEN;

@@ -21,7 +21,9 @@
  * through their bodies, which the kernel is about to zero), the page is
  * dropped with MADV_DONTNEED, and the run of pages is recorded in the
  * chunk (the 16 longest runs, found afresh at each pass:
- * release_chunk_pages); when the free list and the bump pointer run dry,
+ * release_chunk_pages; the sweeper waits while the pool is still taking
+ * objects from its slab: mp_slab_release_pages); when the free list and
+ * the bump pointer run dry,
  * a recorded run is carved again.  A free object whose header is in a
  * kept page stays on the list even if its body reaches into a dropped
  * page (only its first 16
@@ -81,6 +83,8 @@ int mp_slab_init(struct magpool *pool)
     sl->page = (size_t)sysconf(_SC_PAGESIZE);
     sl->nobj = (unsigned)((cs - sl->first) / sl->stride);
     sl->out = sl->chunks = sl->maps = sl->unmaps = sl->refills = 0;
+    sl->refills_seen = 0;
+    sl->rel_deferred = 0;
     return 0;
 }
 
@@ -364,14 +368,29 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
 /* Sweeper and trim: give back the free pages of every chunk that had
  * objects returned since its last pass.  Not in a debug mode (a write
  * after put into a dropped page would vanish unseen, as for chunks).
+ *
+ * A pool that took objects from its slab since the sweeper's last pass is
+ * still drawing on its free objects: pages given back now would be
+ * faulted in again (a kernel fault and a zeroed page each) by the next
+ * refills.  The sweeper (now false) then waits, up to MP_REL_DEFER passes
+ * in a row, so that a pool that never stops drawing still gives its free
+ * pages back every MP_REL_DEFER + 1 passes; trim (now true) never waits.
  * Returns the bytes given back. */
-size_t mp_slab_release_pages(struct magpool *pool)
+size_t mp_slab_release_pages(struct magpool *pool, bool now)
 {
     struct mp_slab *sl = &pool->slab;
     size_t given = 0;
     if (mp_dbg.on)
         return 0;
     pthread_mutex_lock(&sl->lock);
+    bool drawing = sl->refills != sl->refills_seen;
+    sl->refills_seen = sl->refills;
+    if (drawing && !now && sl->rel_deferred < MP_REL_DEFER) {
+        sl->rel_deferred++;
+        pthread_mutex_unlock(&sl->lock);
+        return 0;
+    }
+    sl->rel_deferred = 0;
     struct mp_chunk *c;
     cds_list_for_each_entry(c, &sl->partial, link) {
         if (!c->freed_since_release)

@@ -85,7 +85,7 @@ size_t mp_sweep_pool(struct magpool *pool, bool everything)
         unmapped = mp_depot_shrink(pool, low_full, low_empty);
     /* Then the pages of chunks still in use that hold only free objects
      * (slab.c): only chunks that got objects back since their last look. */
-    unmapped += mp_slab_release_pages(pool);
+    unmapped += mp_slab_release_pages(pool, everything);
     atomic_fetch_add_explicit(&pool->sweeps, 1, memory_order_relaxed);
     return unmapped;
 }

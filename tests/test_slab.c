@@ -111,7 +111,7 @@ START_TEST(free_pages_of_a_live_chunk_go_back_and_are_carved_again)
     ck_assert_uint_gt(nback, n / 2);
     mp_slab_free(p, back, nback);
     ck_assert_uint_eq(sl->unmaps, 0);
-    size_t released = mp_slab_release_pages(p);
+    size_t released = mp_slab_release_pages(p, true);
     ck_assert_uint_gt(released, 0);
     ck_assert_uint_gt(sl->pages_released, 0);
     ck_assert_uint_lt(mp_slab_resident(p), before);
@@ -171,7 +171,7 @@ static void release_with_unit(size_t unit)
     }
     mp_slab_free(p, back, nback);
     uint64_t released_before = sl->pages_released;
-    size_t given = mp_slab_release_pages(p);
+    size_t given = mp_slab_release_pages(p, true);
     ck_assert_msg(given > 0, "unit %zu: nothing given back", unit);
     ck_assert_uint_gt(sl->pages_released, released_before);
     /* The kept objects still hold their bytes: no unit with one was
@@ -210,6 +210,73 @@ START_TEST(pages_of_16_and_64_KiB_go_back_only_where_no_object_is_in_use)
     release_with_unit(page_size());
     release_with_unit(16384);
     release_with_unit(65536);
+}
+END_TEST
+
+/* A pool that took objects from its slab since the sweeper's last pass
+ * keeps its free pages (the next refills would fault them in again); it
+ * gives them back at the first pass after one without a refill, after
+ * MP_REL_DEFER passes in a row with refills, or at once on a trim. */
+START_TEST(a_pool_still_drawing_on_its_slab_keeps_its_free_pages_until_it_stops)
+{
+    struct magpool *p = new_pool(200);
+    struct mp_slab *sl = &p->slab;
+    unsigned n = sl->nobj;
+    void **objs = calloc(n, sizeof(void *));
+    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
+    uintptr_t mask = ~(uintptr_t)(sl->chunk_size - 1);
+    uintptr_t c0 = (uintptr_t)objs[0] & mask;
+    void **back = calloc(n, sizeof(void *));
+    unsigned nback = 0;
+    for (unsigned i = 0; i < n; i++) {
+        memset(objs[i], 4, 200);
+        if (i && ((uintptr_t)objs[i] & mask) == c0)
+            back[nback++] = objs[i];
+    }
+    mp_slab_free(p, back, nback);
+    uint64_t resident = mp_slab_resident(p);
+
+    /* The pass right after the refill: nothing given back. */
+    ck_assert_uint_eq(mp_slab_release_pages(p, false), 0);
+    ck_assert_uint_eq(sl->pages_released, 0);
+    ck_assert_uint_eq(mp_slab_resident(p), resident);
+    /* A pass with no refill since: the pages go. */
+    ck_assert_uint_gt(mp_slab_release_pages(p, false), 0);
+    ck_assert_uint_lt(mp_slab_resident(p), resident);
+
+    /* Carved again, and back: then a refill before every pass. */
+    ck_assert_uint_eq(mp_slab_alloc(p, back, nback), nback);
+    mp_slab_free(p, back, nback);
+    resident = mp_slab_resident(p);
+    uint64_t released = sl->pages_released;
+    for (unsigned pass = 0; pass < MP_REL_DEFER; pass++) {
+        void *one;
+        ck_assert_uint_eq(mp_slab_alloc(p, &one, 1), 1);
+        mp_slab_free(p, &one, 1);
+        ck_assert_msg(mp_slab_release_pages(p, false) == 0,
+                      "pass %u of a drawing pool gave pages back", pass);
+    }
+    ck_assert_uint_eq(sl->pages_released, released);
+    ck_assert_uint_eq(mp_slab_resident(p), resident);
+    /* The pass after MP_REL_DEFER skipped ones gives back, refill or not. */
+    void *one;
+    ck_assert_uint_eq(mp_slab_alloc(p, &one, 1), 1);
+    mp_slab_free(p, &one, 1);
+    ck_assert_uint_gt(mp_slab_release_pages(p, false), 0);
+    ck_assert_uint_lt(mp_slab_resident(p), resident);
+
+    /* A trim does not wait for the refills to stop. */
+    ck_assert_uint_eq(mp_slab_alloc(p, back, nback), nback);
+    mp_slab_free(p, back, nback);
+    resident = mp_slab_resident(p);
+    ck_assert_uint_gt(mp_slab_release_pages(p, true), 0);
+    ck_assert_uint_lt(mp_slab_resident(p), resident);
+    /* The object in use kept its bytes through all of it. */
+    for (unsigned k = 0; k < 200; k++)
+        ck_assert_uint_eq(((unsigned char *)objs[0])[k], 4);
+    free(back);
+    free(objs);
+    free_pool(p);
 }
 END_TEST
 
@@ -254,6 +321,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_chunk_whose_objects_all_come_back_is_unmapped);
     tcase_add_test(tc, free_pages_of_a_live_chunk_go_back_and_are_carved_again);
     tcase_add_test(tc, pages_of_16_and_64_KiB_go_back_only_where_no_object_is_in_use);
+    tcase_add_test(tc, a_pool_still_drawing_on_its_slab_keeps_its_free_pages_until_it_stops);
     tcase_add_test(tc, destroy_unmaps_every_chunk_with_objects_still_out);
     suite_add_tcase(s, tc);
     return s;
