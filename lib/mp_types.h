@@ -174,8 +174,9 @@ struct mp_slab {
     uint64_t out;                   /* objects carved and not returned */
     uint64_t chunks, maps, unmaps, refills;
     uint64_t pages_released;        /* pages given back from live chunks */
-    uint64_t refills_seen;          /* refills at the last release pass */
-#define MP_REL_DEFER 7              /* release passes a drawing pool skips */
+    uint64_t recarves;              /* given-back runs carved again */
+    uint64_t recarves_seen;         /* recarves at the last release pass */
+#define MP_REL_DEFER 7              /* release passes a refaulting pool skips */
     unsigned rel_deferred;          /* release passes skipped since */
     size_t page;                    /* unit of page release (slab.c) */
 };

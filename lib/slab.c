@@ -21,8 +21,8 @@
  * through their bodies, which the kernel is about to zero), the page is
  * dropped with MADV_DONTNEED, and the run of pages is recorded in the
  * chunk (the 16 longest runs, found afresh at each pass:
- * release_chunk_pages; the sweeper waits while the pool is still taking
- * objects from its slab: mp_slab_release_pages); when the free list and
+ * release_chunk_pages; the sweeper waits while the pool is carving such
+ * runs again: mp_slab_release_pages); when the free list and
  * the bump pointer run dry,
  * a recorded run is carved again.  A free object whose header is in a
  * kept page stays on the list even if its body reaches into a dropped
@@ -83,7 +83,7 @@ int mp_slab_init(struct magpool *pool)
     sl->page = (size_t)sysconf(_SC_PAGESIZE);
     sl->nobj = (unsigned)((cs - sl->first) / sl->stride);
     sl->out = sl->chunks = sl->maps = sl->unmaps = sl->refills = 0;
-    sl->refills_seen = 0;
+    sl->recarves = sl->recarves_seen = 0;
     sl->rel_deferred = 0;
     return 0;
 }
@@ -232,6 +232,7 @@ static void recarve_pages(struct mp_slab *sl, struct mp_chunk *c, size_t lo,
  * bump pointer ran dry). */
 static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
 {
+    sl->recarves++;
     c->nrel--;
     recarve_pages(sl, c, c->rel[c->nrel].page,
                   c->rel[c->nrel].page + c->rel[c->nrel].npages, NULL);
@@ -369,12 +370,14 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
  * objects returned since its last pass.  Not in a debug mode (a write
  * after put into a dropped page would vanish unseen, as for chunks).
  *
- * A pool that took objects from its slab since the sweeper's last pass is
- * still drawing on its free objects: pages given back now would be
- * faulted in again (a kernel fault and a zeroed page each) by the next
- * refills.  The sweeper (now false) then waits, up to MP_REL_DEFER passes
- * in a row, so that a pool that never stops drawing still gives its free
- * pages back every MP_REL_DEFER + 1 passes; trim (now true) never waits.
+ * A pool that carved a given-back run again since the sweeper's last pass
+ * took back pages it had given: its refills are faulting them in again (a
+ * kernel fault and a zeroed page each), and pages given back now would
+ * likely follow.  The sweeper (now false) then waits, up to MP_REL_DEFER
+ * passes in a row, so that such a pool still gives its free pages back
+ * every MP_REL_DEFER + 1 passes; trim (now true) never waits.  Refills
+ * served by free objects still resident, or by fresh chunks, fault in no
+ * page given back, and do not delay the release.
  * Returns the bytes given back. */
 size_t mp_slab_release_pages(struct magpool *pool, bool now)
 {
@@ -383,9 +386,9 @@ size_t mp_slab_release_pages(struct magpool *pool, bool now)
     if (mp_dbg.on)
         return 0;
     pthread_mutex_lock(&sl->lock);
-    bool drawing = sl->refills != sl->refills_seen;
-    sl->refills_seen = sl->refills;
-    if (drawing && !now && sl->rel_deferred < MP_REL_DEFER) {
+    bool refaulting = sl->recarves != sl->recarves_seen;
+    sl->recarves_seen = sl->recarves;
+    if (refaulting && !now && sl->rel_deferred < MP_REL_DEFER) {
         sl->rel_deferred++;
         pthread_mutex_unlock(&sl->lock);
         return 0;

@@ -213,11 +213,30 @@ START_TEST(pages_of_16_and_64_KiB_go_back_only_where_no_object_is_in_use)
 }
 END_TEST
 
-/* A pool that took objects from its slab since the sweeper's last pass
- * keeps its free pages (the next refills would fault them in again); it
- * gives them back at the first pass after one without a refill, after
- * MP_REL_DEFER passes in a row with refills, or at once on a trim. */
-START_TEST(a_pool_still_drawing_on_its_slab_keeps_its_free_pages_until_it_stops)
+/* Take objects from the slab, one at a time, until one comes from a
+ * given-back run carved again; then put them all back.  Returns how many
+ * were taken. */
+static unsigned draw_until_recarve(struct magpool *p, void **buf, unsigned cap)
+{
+    struct mp_slab *sl = &p->slab;
+    uint64_t recarves = sl->recarves;
+    unsigned got = 0;
+    while (sl->recarves == recarves) {
+        ck_assert_uint_lt(got, cap);
+        ck_assert_uint_eq(mp_slab_alloc(p, buf + got, 1), 1);
+        got++;
+    }
+    mp_slab_free(p, buf, got);
+    return got;
+}
+
+/* A pool that carved given-back pages again since the sweeper's last pass
+ * (its refills fault them in) keeps its free pages: it gives them back at
+ * the first pass after one without such a carve, after MP_REL_DEFER
+ * passes in a row with them, or at once on a trim.  Refills served
+ * without faulting in a given-back page (fresh space) do not delay the
+ * release. */
+START_TEST(a_pool_that_carves_given_back_pages_again_keeps_its_free_pages_until_it_stops)
 {
     struct magpool *p = new_pool(200);
     struct mp_slab *sl = &p->slab;
@@ -226,54 +245,62 @@ START_TEST(a_pool_still_drawing_on_its_slab_keeps_its_free_pages_until_it_stops)
     ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
     uintptr_t mask = ~(uintptr_t)(sl->chunk_size - 1);
     uintptr_t c0 = (uintptr_t)objs[0] & mask;
-    void **back = calloc(n, sizeof(void *));
-    unsigned nback = 0;
+    /* Every 300th object of the first chunk stays in use: the free pages
+     * between them make more runs than MP_REL_DEFER + 3 draws need. */
+    void **back = calloc(n, sizeof(void *)), **pins = calloc(n, sizeof(void *));
+    unsigned nback = 0, npins = 0;
     for (unsigned i = 0; i < n; i++) {
+        if (((uintptr_t)objs[i] & mask) != c0)
+            continue;
         memset(objs[i], 4, 200);
-        if (i && ((uintptr_t)objs[i] & mask) == c0)
+        if (i % 300 == 0)
+            pins[npins++] = objs[i];
+        else
             back[nback++] = objs[i];
     }
+    ck_assert_uint_ge(npins, MP_REL_DEFER + 4);
     mp_slab_free(p, back, nback);
-    uint64_t resident = mp_slab_resident(p);
 
-    /* The pass right after the refill: nothing given back. */
-    ck_assert_uint_eq(mp_slab_release_pages(p, false), 0);
-    ck_assert_uint_eq(sl->pages_released, 0);
-    ck_assert_uint_eq(mp_slab_resident(p), resident);
-    /* A pass with no refill since: the pages go. */
+    /* The refills so far carved fresh space: the first pass gives back. */
+    uint64_t resident = mp_slab_resident(p);
+    ck_assert_uint_gt(sl->refills, 0);
     ck_assert_uint_gt(mp_slab_release_pages(p, false), 0);
     ck_assert_uint_lt(mp_slab_resident(p), resident);
+    ck_assert_uint_eq(sl->recarves, 0);
 
-    /* Carved again, and back: then a refill before every pass. */
-    ck_assert_uint_eq(mp_slab_alloc(p, back, nback), nback);
-    mp_slab_free(p, back, nback);
-    resident = mp_slab_resident(p);
+    /* A run carved again before every pass: MP_REL_DEFER passes keep the
+     * pages, the next gives them back anyway. */
     uint64_t released = sl->pages_released;
     for (unsigned pass = 0; pass < MP_REL_DEFER; pass++) {
-        void *one;
-        ck_assert_uint_eq(mp_slab_alloc(p, &one, 1), 1);
-        mp_slab_free(p, &one, 1);
+        draw_until_recarve(p, back, nback);
+        resident = mp_slab_resident(p);
         ck_assert_msg(mp_slab_release_pages(p, false) == 0,
-                      "pass %u of a drawing pool gave pages back", pass);
+                      "pass %u of a refaulting pool gave pages back", pass);
+        ck_assert_uint_eq(mp_slab_resident(p), resident);
     }
     ck_assert_uint_eq(sl->pages_released, released);
-    ck_assert_uint_eq(mp_slab_resident(p), resident);
-    /* The pass after MP_REL_DEFER skipped ones gives back, refill or not. */
-    void *one;
-    ck_assert_uint_eq(mp_slab_alloc(p, &one, 1), 1);
-    mp_slab_free(p, &one, 1);
+    draw_until_recarve(p, back, nback);
+    resident = mp_slab_resident(p);
     ck_assert_uint_gt(mp_slab_release_pages(p, false), 0);
     ck_assert_uint_lt(mp_slab_resident(p), resident);
 
-    /* A trim does not wait for the refills to stop. */
-    ck_assert_uint_eq(mp_slab_alloc(p, back, nback), nback);
-    mp_slab_free(p, back, nback);
+    /* One pass with a carve keeps them; the next, with none, gives. */
+    draw_until_recarve(p, back, nback);
+    resident = mp_slab_resident(p);
+    ck_assert_uint_eq(mp_slab_release_pages(p, false), 0);
+    ck_assert_uint_gt(mp_slab_release_pages(p, false), 0);
+    ck_assert_uint_lt(mp_slab_resident(p), resident);
+
+    /* A trim does not wait. */
+    draw_until_recarve(p, back, nback);
     resident = mp_slab_resident(p);
     ck_assert_uint_gt(mp_slab_release_pages(p, true), 0);
     ck_assert_uint_lt(mp_slab_resident(p), resident);
-    /* The object in use kept its bytes through all of it. */
-    for (unsigned k = 0; k < 200; k++)
-        ck_assert_uint_eq(((unsigned char *)objs[0])[k], 4);
+    /* The objects in use kept their bytes through all of it. */
+    for (unsigned j = 0; j < npins; j++)
+        for (unsigned k = 0; k < 200; k++)
+            ck_assert_uint_eq(((unsigned char *)pins[j])[k], 4);
+    free(pins);
     free(back);
     free(objs);
     free_pool(p);
@@ -321,7 +348,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_chunk_whose_objects_all_come_back_is_unmapped);
     tcase_add_test(tc, free_pages_of_a_live_chunk_go_back_and_are_carved_again);
     tcase_add_test(tc, pages_of_16_and_64_KiB_go_back_only_where_no_object_is_in_use);
-    tcase_add_test(tc, a_pool_still_drawing_on_its_slab_keeps_its_free_pages_until_it_stops);
+    tcase_add_test(tc, a_pool_that_carves_given_back_pages_again_keeps_its_free_pages_until_it_stops);
     tcase_add_test(tc, destroy_unmaps_every_chunk_with_objects_still_out);
     suite_add_tcase(s, tc);
     return s;
