@@ -166,12 +166,21 @@ void model_urcu_synchronize(struct worker *w)
     synchronize_rcu();
 }
 
+/* Before a fork.  A worker that registers after its first command and
+ * has not run one yet (mode 2, not registered) must not register right
+ * after this command either: it would be registered at the fork, and in
+ * the child liburcu's registry would keep its record, inside a stack
+ * that glibc hands to the child's next thread (magpool's sweeper, which
+ * the child restarts), whose start zeroes it: the child's call_rcu
+ * thread then crashed in synchronize_rcu. */
 static void cmd_unregister(struct worker *w, void *arg)
 {
     (void)arg;
     if (w->urcu_reg) {
         rcu_unregister_thread();
         registered_here = w->urcu_reg = false;
+        w->urcu_mode = 3;
+    } else if (w->urcu_mode == 2) {
         w->urcu_mode = 3;
     }
 }
