@@ -162,25 +162,35 @@ SETTLE_SECS=3
 # both clients, the measurements; writes DIR/result (KEY=VALUE lines).
 # ===================================================================
 
-# CPU seconds (utime + stime) of process $1 so far.
-cpu_secs() {
+# The fields of /proc stat file $1 (a process's or a thread's) after the
+# command name, which ends at the last ')': state is the first, minflt
+# the 8th, utime the 12th, stime the 13th.
+stat_fields() {
     local stat
-    stat=$(cat "/proc/$1/stat") || die "cannot read /proc/$1/stat"
-    # Fields after the command name, which ends at the last ')': state is
-    # the first, utime the 12th, stime the 13th.
-    awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / tck }' \
-        <<<"${stat##*) }"
+    stat=$(cat "$1") || die "cannot read $1"
+    echo "${stat##*) }"
 }
+
+# CPU seconds (utime + stime) so far of the process or thread whose stat
+# file is $1.
+stat_cpu_secs() {
+    local f
+    f=$(stat_fields "$1") || exit 1
+    awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / tck }' \
+        <<<"$f"
+}
+
+# CPU seconds (utime + stime) of process $1 so far.
+cpu_secs() { stat_cpu_secs "/proc/$1/stat"; }
 
 # System CPU seconds (stime) and minor page faults (minflt) of process $1
 # so far, as "SYS FAULTS": the kernel's share of the brick's time, and the
 # pages it had to map (a page given back and touched again is one fault).
 sys_faults() {
-    local stat
-    stat=$(cat "/proc/$1/stat") || die "cannot read /proc/$1/stat"
-    # minflt is the 8th field after the command name, stime the 13th.
+    local f
+    f=$(stat_fields "/proc/$1/stat") || exit 1
     awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f %d", $13 / tck, $8 }' \
-        <<<"${stat##*) }"
+        <<<"$f"
 }
 
 # CPU seconds (utime + stime) of magpool's sweeper thread (named
@@ -189,8 +199,7 @@ sweeper_secs() {
     local t
     for t in /proc/"$1"/task/*; do
         [ "$(cat "$t/comm" 2>/dev/null)" = magpool-sweep ] || continue
-        awk -v tck="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / tck }' \
-            <<<"$(sed 's/.*) //' "$t/stat")"
+        stat_cpu_secs "$t/stat"
         return
     done
     echo 0
