@@ -81,7 +81,7 @@ void mp_mag_free_now(struct mp_mag *mag) { free(mag); }
 /* ------------------------------------------------------------------ */
 /* Bonwick grows magazines when threads contend for the depot.  A
  * lock-free depot shows contention as traffic: when a pool's threads
- * trade magazines faster than MP_MAG_GROW_RATE a second, its new
+ * trade magazines faster than mp_opt.mag_grow_rate a second, its new
  * magazines are made twice as large (up to cap_max bytes' worth); when
  * the sweeper sees it quiet, they halve again.  Old magazines are phased
  * out as threads take them from the depot (see mp_put_slow). */
@@ -125,8 +125,11 @@ void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
     unsigned long long window_ns =
         ((t - (then >> ADAPT_SEQ_BITS)) & ADAPT_TIME_MASK) << 10;
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
+    /* Faster than the rate: MP_ADAPT_EVERY exchanges in less than
+     * MP_ADAPT_EVERY / rate seconds (divided, not multiplied: a window of
+     * days times the rate would overflow). */
     if (cap < pool->cap_max &&
-        window_ns * MP_MAG_GROW_RATE < MP_ADAPT_EVERY * 1000000000ull) {
+        window_ns < MP_ADAPT_EVERY * 1000000000ull / mp_opt.mag_grow_rate) {
         cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
         atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
     }
@@ -167,7 +170,8 @@ void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned long long now)
     pool->rate_since_ns = now;
     pool->last_exchanges = ex;
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    if (rate < MP_MAG_SHRINK_RATE && cap > pool->cap_min) {
+    unsigned long long below = mp_opt.mag_grow_rate / MP_MAG_SHRINK_DIV;
+    if (rate < (below ? below : 1) && cap > pool->cap_min) {
         cap = cap / 2 < pool->cap_min ? pool->cap_min : cap / 2;
         atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
     }

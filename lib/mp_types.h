@@ -65,14 +65,16 @@
  * cycling through 1000 of them trades 2 magazines each way with the
  * depot per cycle instead of 16 (perf/NOTES.md). */
 #define MP_MAG_GROW_BYTES (512u << 10)
-/* Depot exchanges per second above which a pool's magazines double, and
- * below which they halve again.  The rate is checked every
+/* Depot exchanges per second above which a pool's magazines double,
+ * unless MAGPOOL_MAG_GROW_RATE says otherwise; they halve again below
+ * a hundredth of it (MP_MAG_SHRINK_DIV), and at least below 1 (a pool
+ * with no exchange at all).  The rate is checked every
  * MP_ADAPT_EVERY exchanges (a window of 12.8 ms at the growth rate): a
  * pool that starts hot reaches its largest magazines after a few
  * thousand exchanges, where one check per 4096 took two million
  * get+put pairs (perf/NOTES.md, "A second thread from a cold start"). */
 #define MP_MAG_GROW_RATE 20000u
-#define MP_MAG_SHRINK_RATE 200u
+#define MP_MAG_SHRINK_DIV 100u
 /* The shortest span over which the sweeper measures that rate. */
 #define MP_SHRINK_WINDOW_NS 1000000000ull
 #define MP_ADAPT_EVERY 256u
@@ -307,6 +309,7 @@ struct mp_options {
     unsigned sweep_ms;
     size_t mag_bytes;
     size_t mag_grow_bytes;
+    unsigned long mag_grow_rate;
     unsigned depot_max;
     size_t chunk_bytes;
     const char *stats_path;

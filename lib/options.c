@@ -90,6 +90,7 @@ struct mp_options mp_opt = {
     .sweep_ms = MP_DEFAULT_SWEEP_MS,
     .mag_bytes = MP_DEFAULT_MAG_BYTES,
     .mag_grow_bytes = MP_MAG_GROW_BYTES,
+    .mag_grow_rate = MP_MAG_GROW_RATE,
     .chunk_bytes = MP_DEFAULT_CHUNK_BYTES,
 };
 
@@ -200,6 +201,10 @@ static void options_load(void)
     v = mp_opt.mag_grow_bytes;
     env_ulong("MAGPOOL_MAG_GROW_BYTES", 0, 1ul << 28, &v);
     mp_opt.mag_grow_bytes = v;
+
+    v = mp_opt.mag_grow_rate;
+    env_ulong("MAGPOOL_MAG_GROW_RATE", 1, 1000000000ul, &v);
+    mp_opt.mag_grow_rate = v;
 
     v = mp_opt.depot_max;
     env_ulong("MAGPOOL_DEPOT_MAX", 0, UINT_MAX, &v);

@@ -245,6 +245,7 @@ START_TEST(a_malformed_environment_value_gives_a_message_not_a_hang)
     setenv("MAGPOOL_MAG_BYTES", "junk", 1);
     setenv("MAGPOOL_SWEEP_MS", "-5", 1);
     setenv("MAGPOOL_MAG_GROW_BYTES", "1e9", 1);
+    setenv("MAGPOOL_MAG_GROW_RATE", "0", 1);
     setenv("MAGPOOL_DEBUG", "yes", 1);
     struct magpool *p = magpool_create("after-bad-env", 64, NULL);
     ck_assert_ptr_nonnull(p);

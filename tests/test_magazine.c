@@ -143,6 +143,19 @@ static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
     }
 }
 
+/* Magazines double when a pool trades faster than MAGPOOL_MAG_GROW_RATE
+ * exchanges a second of real time (test_depot_layer.c tests that rule
+ * with made-up clocks).  These tests are about what growth does, not how
+ * fast this machine is: a ThreadSanitizer build on a busy 2-core machine
+ * cycles slower than the default 20,000 a second, and its magazines
+ * stayed at 256 objects.  At 1 a second every window of 256 exchanges
+ * counts as busy.  Set before the process's first pool (each test is its
+ * own process, so the options are read after this). */
+static void grow_at_any_speed(void)
+{
+    setenv("MAGPOOL_MAG_GROW_RATE", "1", 1);
+}
+
 /* A pool whose magazines grew keeps its older, smaller magazines in
  * circulation.  A thread that kept one of them beside a grown one traded
  * with the depot on every cycle of a working set the grown magazines
@@ -150,6 +163,7 @@ static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
  * and one empty trade per cycle, forever). */
 START_TEST(a_working_set_that_grown_magazines_hold_stops_trading)
 {
+    grow_at_any_speed();
     struct magpool *p = magpool_create("grown", 64, NULL);
     enum { N = 1000 };
     static void *objs[N];
@@ -228,6 +242,7 @@ START_TEST(a_hot_pool_of_2_KiB_objects_grows_its_magazines_to_512_KiB)
     /* With the sweeper, as a program would run it: it completes the
      * depot's grace periods, which the threads would otherwise wait for
      * themselves, slowing the traffic that makes magazines grow. */
+    grow_at_any_speed();
     ck_assert_int_eq(magpool_init(), 0);
     struct magpool *p = magpool_create("hot-2k", 2048, NULL);
     enum { N = 1000 };
@@ -252,6 +267,7 @@ static unsigned settled_capacity(const char *grow, size_t size,
                                  unsigned *first)
 {
     setenv("MAGPOOL_MAG_GROW_BYTES", grow, 1);
+    grow_at_any_speed();
     struct magpool *p = magpool_create("grow-limit", size, NULL);
     ck_assert_ptr_nonnull(p);
     static void *objs[1000];
@@ -280,6 +296,27 @@ START_TEST(MAGPOOL_MAG_GROW_BYTES_0_keeps_magazines_at_their_first_size)
 }
 END_TEST
 
+/* A rate no thread reaches (a billion exchanges a second: 256 of them
+ * in 256 ns) keeps a pool's magazines at their first size however hot
+ * the pool is. */
+START_TEST(magazines_of_a_pool_slower_than_MAGPOOL_MAG_GROW_RATE_keep_their_size)
+{
+    setenv("MAGPOOL_MAG_GROW_RATE", "1000000000", 1);
+    struct magpool *p = magpool_create("grow-rate", 64, NULL);
+    ck_assert_ptr_nonnull(p);
+    static void *objs[1000];
+    unsigned first = pool_stats(p).mag_capacity;
+    unsigned cap = cycle_until_stable(p, objs, 1000);
+    if (cap) {
+        struct magpool_stats st = pool_stats(p);
+        ck_assert_uint_gt(st.depot_full_hits + st.depot_empty_hits,
+                          512); /* two windows of 256 measured */
+        ck_assert_uint_eq(cap, first);
+    }
+    magpool_destroy(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("magazine");
@@ -293,6 +330,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_hot_pool_of_2_KiB_objects_grows_its_magazines_to_512_KiB);
     tcase_add_test(tc, magazines_grow_no_further_than_MAGPOOL_MAG_GROW_BYTES);
     tcase_add_test(tc, MAGPOOL_MAG_GROW_BYTES_0_keeps_magazines_at_their_first_size);
+    tcase_add_test(tc, magazines_of_a_pool_slower_than_MAGPOOL_MAG_GROW_RATE_keep_their_size);
     tcase_add_test(tc, stats_count_objects_exactly_when_quiescent);
     tcase_add_test(tc, thread_flush_hands_the_cache_to_the_depot);
     suite_add_tcase(s, tc);
