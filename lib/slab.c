@@ -238,9 +238,28 @@ static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
                   c->rel[c->nrel].page + c->rel[c->nrel].npages, NULL);
 }
 
+/* Bytes resident now of the pages of c's recorded runs that are not set
+ * in keep: the pages whose objects recarve_pages is about to write. */
+static size_t resident_not_kept(const struct mp_slab *sl,
+                                const struct mp_chunk *c,
+                                const uint64_t *keep)
+{
+    size_t bytes = 0;
+    for (unsigned r = 0; r < c->nrel; r++)
+        for (size_t q = c->rel[r].page;
+             q < (size_t)c->rel[r].page + c->rel[r].npages; q++)
+            if (!bit(keep, q))
+                bytes += mp_os_resident((const char *)c + q * sl->page,
+                                        sl->page);
+    return bytes;
+}
+
 /* Give back the pages of chunk c that hold only free objects (or
- * never-carved space).  Returns the bytes of them that were resident
- * (what left the process).  slab.lock held.
+ * never-carved space).  Returns the bytes by which that lowered the
+ * chunk's resident memory: the pages given back that were resident,
+ * less the pages of runs given back before that came back because their
+ * objects were carved again here (0 if those were more).  slab.lock
+ * held.
  *
  * The runs are found afresh at each pass over the whole chunk, counting
  * the objects of the runs given back before as free: adjacent runs merge,
@@ -329,10 +348,16 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
     }
     for (unsigned r = 0; r < nruns; r++)
         set_run(keep, runs[r].page, runs[r].n);
-    /* Old runs' objects outside the kept runs back on the free list. */
+    /* Old runs' objects outside the kept runs back on the free list.
+     * Writing their headers brings those pages back from the kernel:
+     * what this call gave is net of them (a trim's figure is what left
+     * the process, which the caller can check with mincore). */
+    size_t back = resident_not_kept(sl, c, keep);
     for (unsigned r = 0; r < c->nrel; r++)
         recarve_pages(sl, c, c->rel[r].page,
                       c->rel[r].page + c->rel[r].npages, keep);
+    size_t now = resident_not_kept(sl, c, keep);
+    back = now > back ? now - back : 0;
     /* Objects whose header is in a kept run off the free list before the
      * kernel zeroes the links (those of old runs are off it already). */
     char **pp = (char **)&c->free;
@@ -363,7 +388,7 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
         c->rel[c->nrel].npages = (uint32_t)runs[r].n;
         c->nrel++;
     }
-    return given;
+    return given > back ? given - back : 0;
 }
 
 /* Sweeper and trim: give back the free pages of every chunk that had
