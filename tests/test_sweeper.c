@@ -676,6 +676,40 @@ static int by_address(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Fill one chunk of pool p (168-byte objects) with n objects, each
+ * filled with 0x5a and marked held, sorted by address; returns the
+ * chunk's address. */
+static uintptr_t hold_one_chunk(struct magpool *p, void **objs, bool *held,
+                                int n)
+{
+    for (int i = 0; i < n; i++) {
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+        memset(objs[i], 0x5a, 168);
+        held[i] = true;
+    }
+    ck_assert_uint_eq(pool_stats(p).chunks, 1);
+    qsort(objs, (size_t)n, sizeof(objs[0]), by_address);
+    return (uintptr_t)objs[0] & ~(uintptr_t)((1u << 20) - 1);
+}
+
+/* The objects of hold_one_chunk() still held are untouched and the only
+ * ones the pool counts in use; put them back. */
+static void put_back_held(struct magpool *p, void **objs, const bool *held,
+                          int n)
+{
+    uint64_t nheld = 0;
+    for (int i = 0; i < n; i++)
+        if (held[i]) {
+            nheld++;
+            for (int b = 0; b < 168; b++)
+                ck_assert_uint_eq(((unsigned char *)objs[i])[b], 0x5a);
+        }
+    ck_assert_uint_eq(pool_stats(p).active, nheld);
+    for (int i = 0; i < n; i++)
+        if (held[i])
+            magpool_put(objs[i]);
+}
+
 START_TEST(a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pages_back)
 {
     /* One chunk of 168-byte objects.  First, 18 runs of 7 free pages
@@ -690,15 +724,8 @@ START_TEST(a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pa
     enum { N = 5000 };
     static void *objs[N];
     static bool held[N];
-    for (int i = 0; i < N; i++) {
-        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
-        memset(objs[i], 0x5a, 168);
-        held[i] = true;
-    }
-    ck_assert_uint_eq(pool_stats(p).chunks, 1);
-    qsort(objs, N, sizeof(objs[0]), by_address);
+    uintptr_t base = hold_one_chunk(p, objs, held, N);
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t base = (uintptr_t)objs[0] & ~(uintptr_t)((1u << 20) - 1);
 #define FIRST_PAGE(o) (((uintptr_t)(o) - 8 - base) / pg)
 #define LAST_PAGE(o) (((uintptr_t)(o) + 167 - base) / pg)
     for (int i = 0; i < N; i++) {
@@ -742,17 +769,7 @@ START_TEST(a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pa
            (unsigned long long)r[3], (unsigned long long)r[4]);
     for (int t = 1; t < 5; t++)
         ck_assert_uint_le(r[t], r[t - 1]);
-    uint64_t nheld = 0;
-    for (int i = 0; i < N; i++)
-        if (held[i]) {
-            nheld++;
-            for (int b = 0; b < 168; b++)
-                ck_assert_uint_eq(((unsigned char *)objs[i])[b], 0x5a);
-        }
-    ck_assert_uint_eq(pool_stats(p).active, nheld);
-    for (int i = 0; i < N; i++)
-        if (held[i])
-            magpool_put(objs[i]);
+    put_back_held(p, objs, held, N);
     ck_assert_uint_eq(pool_stats(p).active, 0);
     magpool_destroy(p);
 }
@@ -922,15 +939,8 @@ START_TEST(a_trim_that_takes_back_pages_it_gave_before_returns_only_what_left)
     enum { N = 5000 };
     static void *objs[N];
     static bool held[N];
-    for (int i = 0; i < N; i++) {
-        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
-        memset(objs[i], 0x5a, 168);
-        held[i] = true;
-    }
-    ck_assert_uint_eq(pool_stats(p).chunks, 1);
-    qsort(objs, N, sizeof(objs[0]), by_address);
+    uintptr_t base = hold_one_chunk(p, objs, held, N);
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t base = (uintptr_t)objs[0] & ~(uintptr_t)((1u << 20) - 1);
     /* Put back every object overlapping pages [lo, hi). */
 #define PUT_PAGES(lo, hi)                                                    \
     for (int i = 0; i < N; i++) {                                            \
@@ -959,18 +969,8 @@ START_TEST(a_trim_that_takes_back_pages_it_gave_before_returns_only_what_left)
            (unsigned long long)r1, (unsigned long long)r2, got);
     ck_assert_uint_eq(r1 - r2, 5 * pg); /* 7 pages given, 2 taken back */
     ck_assert_uint_eq(got, r1 - r2);
-    /* Every object comes back once, the held ones untouched. */
-    uint64_t nheld = 0;
-    for (int i = 0; i < N; i++)
-        if (held[i]) {
-            nheld++;
-            for (int b = 0; b < 168; b++)
-                ck_assert_uint_eq(((unsigned char *)objs[i])[b], 0x5a);
-        }
-    ck_assert_uint_eq(pool_stats(p).active, nheld);
-    for (int i = 0; i < N; i++)
-        if (held[i])
-            magpool_put(objs[i]);
+    /* The held ones untouched; then every object comes back once. */
+    put_back_held(p, objs, held, N);
     for (int i = 0; i < N; i++)
         ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
     qsort(objs, N, sizeof(objs[0]), by_address);
