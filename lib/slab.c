@@ -24,7 +24,8 @@
  * release_chunk_pages; the sweeper waits while the pool is carving such
  * runs again: mp_slab_release_pages); when the free list and
  * the bump pointer run dry,
- * a recorded run is carved again.  A free object whose header is in a
+ * the first pages of a recorded run, as many as the refill needs, are
+ * carved again (recarve_run).  A free object whose header is in a
  * kept page stays on the list even if its body reaches into a dropped
  * page (only its first 16
  * bytes, header and link, are ever read while it is free: they never
@@ -228,14 +229,30 @@ static void recarve_pages(struct mp_slab *sl, struct mp_chunk *c, size_t lo,
     }
 }
 
-/* Carve c's last recorded run again and forget it (the free list and the
- * bump pointer ran dry). */
-static void recarve_run(struct mp_slab *sl, struct mp_chunk *c)
+/* The free list and the bump pointer ran dry: carve again the first
+ * pages of c's last recorded run, enough for want objects, and keep the
+ * rest of the run recorded (or forget the run if it is all taken).
+ * Carving writes each header, which brings the page back from the
+ * kernel: a refill of a few objects from a run of a hundred pages used
+ * to bring back all hundred.  An object whose header is in the last page
+ * taken may reach into the run's next page; that is the page it faults
+ * in when written, and the next release finds the run split there.  The
+ * objects taken but not handed out now are free again in resident
+ * pages: the chunk is looked at by the next release. */
+static void recarve_run(struct mp_slab *sl, struct mp_chunk *c, unsigned want)
 {
     sl->recarves++;
-    c->nrel--;
-    recarve_pages(sl, c, c->rel[c->nrel].page,
-                  c->rel[c->nrel].page + c->rel[c->nrel].npages, NULL);
+    size_t lo = c->rel[c->nrel - 1].page, n = c->rel[c->nrel - 1].npages;
+    size_t take = ((size_t)want * sl->stride + sl->page - 1) / sl->page;
+    if (take >= n) {
+        take = n;
+        c->nrel--;
+    } else {
+        c->rel[c->nrel - 1].page = (uint32_t)(lo + take);
+        c->rel[c->nrel - 1].npages = (uint32_t)(n - take);
+    }
+    recarve_pages(sl, c, lo, lo + take, NULL);
+    c->freed_since_release = true;
 }
 
 /* Bytes resident now of the pages of c's recorded runs that are not set
@@ -374,13 +391,17 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
         size_t fresh = 0;
         for (size_t q = runs[r].page; q < runs[r].page + runs[r].n; q++)
             fresh += !bit(old, q);
-        if (fresh) {
-            /* MADV_DONTNEED on private anonymous memory cannot fail for
-             * a range we mapped; the pages read as zeros when touched
-             * again.  Pages given back before are not resident: only
-             * what leaves counts. */
-            char *at = (char *)c + runs[r].page * page;
-            given += mp_os_resident(at, runs[r].n * page);
+        /* A page of a run given back before can be resident again
+         * without being new to the run: an object whose header is in the
+         * page before the run reaches into it, and was handed out,
+         * written and put back.  So the test is residence (mincore), not
+         * newness.  MADV_DONTNEED on private anonymous memory cannot fail
+         * for a range we mapped; the pages read as zeros when touched
+         * again.  Only what leaves counts. */
+        char *at = (char *)c + runs[r].page * page;
+        size_t res = mp_os_resident(at, runs[r].n * page);
+        if (res) {
+            given += res;
             (void)madvise(at, runs[r].n * page, MADV_DONTNEED);
             sl->pages_released += fresh;
         }
@@ -446,7 +467,7 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n)
         }
         c = cds_list_first_entry(&sl->partial, struct mp_chunk, link);
         if (!c->free && c->nrel)
-            recarve_run(sl, c);
+            recarve_run(sl, c, n - got);
         while (got < n && c->free) {
             void *obj = c->free;
             mp_dbg_expose(obj, sizeof(void *));

@@ -983,6 +983,131 @@ START_TEST(a_trim_that_takes_back_pages_it_gave_before_returns_only_what_left)
 }
 END_TEST
 
+/* Whether page q of the chunk at base is resident (mincore(2)). */
+static bool chunk_page_resident(uintptr_t base, size_t q)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char v = 0;
+    ck_assert_int_eq(mincore((void *)(base + q * pg), pg, &v), 0);
+    return v & 1;
+}
+
+/* A free object whose header is in the page before a run given back
+ * reaches into the run's first page; handed out and written, it brings
+ * that page back, and put back, it leaves the run as it was recorded.
+ * The page holds only free objects again: the next trim gives it back
+ * (it stayed resident for good: the release skipped a run with no page
+ * new to it). */
+START_TEST(a_page_brought_back_by_an_object_reaching_into_it_goes_back_at_the_next_trim)
+{
+    struct magpool *p = magpool_create("straddle", 168, NULL);
+    enum { N = 1000, M = 40 };
+    static void *objs[N];
+    static bool held[N];
+    uintptr_t base = hold_one_chunk(p, objs, held, N);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    for (int i = 10; i < N - 10; i++)
+        if (i < 495 || i > 505) {
+            magpool_put(objs[i]);
+            held[i] = false;
+        }
+    magpool_thread_flush();
+    ck_assert_uint_gt(magpool_trim(p), 0);
+    size_t q0 = 0;
+    for (size_t q = 1; q < 256 && !q0; q++)
+        if (!chunk_page_resident(base, q))
+            q0 = q;
+    ck_assert_uint_gt(q0, 0);
+    void *b[M];
+    bool reached = false;
+    for (int i = 0; i < M; i++) {
+        ck_assert_ptr_nonnull(b[i] = magpool_get(p));
+        memset(b[i], 0x77, 168);
+        size_t h = ((uintptr_t)b[i] - 8 - base) / pg;
+        size_t e = ((uintptr_t)b[i] + 167 - base) / pg;
+        reached |= h == q0 - 1 && e >= q0;
+    }
+    ck_assert(reached);
+    ck_assert(chunk_page_resident(base, q0));
+    for (int i = 0; i < M; i++)
+        magpool_put(b[i]);
+    magpool_thread_flush();
+    for (int i = 0; i < N; i++)
+        if (held[i]) /* no object in use reaches into page q0 */
+            ck_assert(((uintptr_t)objs[i] + 167 - base) / pg < q0 ||
+                      ((uintptr_t)objs[i] - 8 - base) / pg > q0);
+    ck_assert_uint_ge(magpool_trim(p), pg);
+    ck_assert(!chunk_page_resident(base, q0));
+    put_back_held(p, objs, held, N);
+    magpool_destroy(p);
+}
+END_TEST
+
+/* A chunk whose free objects all lie in one long run given back: gets
+ * carve again only the pages their refills need (they carved the whole
+ * run, bringing back 200 pages for a few magazines of objects, and the pages
+ * stayed resident while those objects were in use: no object came back
+ * to the chunk, so neither trim nor the sweeper looked at it). */
+START_TEST(a_get_from_a_long_given_back_run_brings_back_only_the_pages_it_needs)
+{
+    struct magpool *p = magpool_create("long-run", 168, NULL);
+    enum { MAXN = 6000, M = 100 };
+    static void *objs[MAXN];
+    static bool held[MAXN];
+    /* Every object of the first chunk carved: get until a second chunk
+     * is mapped, and put that one object back (the trim below unmaps the
+     * second chunk). */
+    int n = 0;
+    for (;;) {
+        ck_assert_int_lt(n, MAXN);
+        ck_assert_ptr_nonnull(objs[n] = magpool_get(p));
+        if (pool_stats(p).chunks == 2)
+            break;
+        memset(objs[n], 0x5a, 168);
+        held[n++] = true;
+    }
+    magpool_put(objs[n]);
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    for (int i = 10; i < n - 10; i++) {
+        magpool_put(objs[i]);
+        held[i] = false;
+    }
+    magpool_thread_flush();
+    (void)magpool_trim(p);
+    ck_assert_uint_eq(pool_stats(p).chunks, 1);
+    uint64_t r0, r1, r2;
+    ck_assert_int_eq(magpool_resident_bytes(p, &r0), 0);
+    void *b[M];
+    for (int i = 0; i < M; i++) {
+        ck_assert_ptr_nonnull(b[i] = magpool_get(p));
+        memset(b[i], 0x77, 168);
+    }
+    ck_assert_int_eq(magpool_resident_bytes(p, &r1), 0);
+    unsigned cap = pool_stats(p).mag_capacity;
+    /* M objects and the rest of the last refill (a magazine of cap
+     * objects of 176 bytes), and a page each may reach into. */
+    uint64_t most = (((uint64_t)(M + cap) * 176 + pg - 1) / pg + 2) * pg;
+    printf("long run: %d objects, resident %llu -> %llu bytes after %d gets "
+           "(magazines of %u)\n", n, (unsigned long long)r0,
+           (unsigned long long)r1, M, cap);
+    ck_assert_uint_le(r1 - r0, most);
+    /* The objects carved and not handed out are free in resident pages:
+     * a trim with the M still in use gives back every page they do not
+     * touch. */
+    magpool_thread_flush();
+    (void)magpool_trim(p);
+    ck_assert_int_eq(magpool_resident_bytes(p, &r2), 0);
+    ck_assert_uint_le(r2 - r0, (((uint64_t)M * 176 + pg - 1) / pg + 2) * pg);
+    for (int i = 0; i < M; i++)
+        for (int k = 0; k < 168; k++)
+            ck_assert_uint_eq(((unsigned char *)b[i])[k], 0x77);
+    for (int i = 0; i < M; i++)
+        magpool_put(b[i]);
+    put_back_held(p, objs, held, n);
+    magpool_destroy(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sweeper");
@@ -1003,6 +1128,8 @@ static Suite *suite(void)
     tcase_add_test(tc, a_chunk_that_gave_back_pages_in_many_steps_gives_back_the_rest);
     tcase_add_test(tc, a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pages_back);
     tcase_add_test(tc, a_trim_that_takes_back_pages_it_gave_before_returns_only_what_left);
+    tcase_add_test(tc, a_page_brought_back_by_an_object_reaching_into_it_goes_back_at_the_next_trim);
+    tcase_add_test(tc, a_get_from_a_long_given_back_run_brings_back_only_the_pages_it_needs);
     tcase_add_test(tc, a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted);
     tcase_add_test(tc, trim_returns_the_resident_bytes_it_gave_back);
     tcase_add_test(tc, the_sweeper_gives_back_free_pages_of_a_pinned_chunk);
