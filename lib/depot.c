@@ -164,14 +164,18 @@ void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned long long now)
     unsigned long long span = now - pool->rate_since_ns;
     if (span < MP_SHRINK_WINDOW_NS)
         return;
-    unsigned long long rate =
-        (unsigned long long)(ex - pool->last_exchanges) * 1000000000ull /
-        span;
+    unsigned long made = ex - pool->last_exchanges;
     pool->rate_since_ns = now;
     pool->last_exchanges = ex;
+    /* Quiet: fewer than `below` exchanges a second over the span,
+     * compared in floating point (a day's span times the count would
+     * overflow 64 bits, and an integer rate rounds one exchange in 1.2 s
+     * down to none); with a threshold under 1, none at all. */
+    unsigned long below = mp_opt.mag_grow_rate / MP_MAG_SHRINK_DIV;
+    bool quiet = below ? (double)made * 1e9 < (double)below * (double)span
+                       : made == 0;
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    unsigned long long below = mp_opt.mag_grow_rate / MP_MAG_SHRINK_DIV;
-    if (rate < (below ? below : 1) && cap > pool->cap_min) {
+    if (quiet && cap > pool->cap_min) {
         cap = cap / 2 < pool->cap_min ? pool->cap_min : cap / 2;
         atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
     }

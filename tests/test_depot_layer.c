@@ -184,6 +184,42 @@ START_TEST(magazines_grow_with_fast_exchanges_and_shrink_when_quiet)
 }
 END_TEST
 
+/* MAGPOOL_MAG_GROW_RATE moves both thresholds.  At 1 a second (shrink
+ * threshold under 1), magazines halve only over a window with no
+ * exchange: one exchange in 1.2 s used to read as a rate of 0 and
+ * halve them.  At 20,000, the shrink threshold of 200 a second is
+ * compared exactly: 239 in 1.2 s halves, 241 does not. */
+START_TEST(MAGPOOL_MAG_GROW_RATE_sets_where_magazines_grow_and_shrink)
+{
+    struct magpool *p = new_pool(32, 8, 64, 0);
+    unsigned long saved = mp_opt.mag_grow_rate;
+    const unsigned long long w = MP_SHRINK_WINDOW_NS;
+    mp_opt.mag_grow_rate = 1;
+    /* Growth: any window of MP_ADAPT_EVERY exchanges under 256 s. */
+    mp_mag_note_exchange(p, MP_ADAPT_EVERY);
+    mp_mag_note_exchange(p, 2 * MP_ADAPT_EVERY);
+    ck_assert_uint_eq(atomic_load(&p->cap), 16);
+    unsigned long long t = 5 * w;
+    unsigned long ex = 2 * MP_ADAPT_EVERY;
+    mp_mag_shrink_if_quiet(p, t);
+    atomic_store(&p->depot.exchanges, ++ex);
+    mp_mag_shrink_if_quiet(p, t += w + w / 5);
+    ck_assert_uint_eq(atomic_load(&p->cap), 16);
+    mp_mag_shrink_if_quiet(p, t += w);
+    ck_assert_uint_eq(atomic_load(&p->cap), 8);
+    mp_opt.mag_grow_rate = 20000;
+    atomic_store(&p->cap, 32);
+    atomic_store(&p->depot.exchanges, ex += 241);
+    mp_mag_shrink_if_quiet(p, t += w + w / 5);
+    ck_assert_uint_eq(atomic_load(&p->cap), 32);
+    atomic_store(&p->depot.exchanges, ex += 239);
+    mp_mag_shrink_if_quiet(p, t += w + w / 5);
+    ck_assert_uint_eq(atomic_load(&p->cap), 16);
+    mp_opt.mag_grow_rate = saved;
+    free_pool(p);
+}
+END_TEST
+
 /* Threads trade magazines through the depot as fast as they can: every
  * magazine stays exactly once in the depot or in a thread's hand. */
 #define MAGS 64
@@ -250,6 +286,7 @@ static Suite *suite(void)
     tcase_add_test(tc, shrink_returns_every_object_to_the_slab_which_unmaps_the_chunk);
     tcase_add_test(tc, over_the_depot_limit_a_full_magazine_goes_back_to_the_slab);
     tcase_add_test(tc, magazines_grow_with_fast_exchanges_and_shrink_when_quiet);
+    tcase_add_test(tc, MAGPOOL_MAG_GROW_RATE_sets_where_magazines_grow_and_shrink);
     tcase_add_test(tc, concurrent_trades_lose_and_duplicate_no_magazine);
     suite_add_tcase(s, tc);
     return s;
