@@ -51,7 +51,7 @@ unsigned mp_slab_alloc(struct magpool *pool, void **out, unsigned n) MP_HIDDEN;
 size_t mp_slab_free(struct magpool *pool, void **objs, unsigned n) MP_HIDDEN;
 void mp_slab_destroy(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_slab_resident(struct magpool *pool) MP_HIDDEN;
-size_t mp_slab_release_pages(struct magpool *pool, bool now) MP_HIDDEN;
+long long mp_slab_release_pages(struct magpool *pool, bool now) MP_HIDDEN;
 
 /* registry.c: the table of pools, its lock, the header key. */
 extern pthread_mutex_t mp_reg_lock MP_HIDDEN;
@@ -113,7 +113,7 @@ int mp_stats_reserve(struct magpool *pool) MP_HIDDEN;
 /* sweeper.c: the thread that gives memory back. */
 int mp_sweeper_start(unsigned interval_ms) MP_HIDDEN;
 void mp_sweeper_stop(void) MP_HIDDEN;
-size_t mp_sweep_pool(struct magpool *pool, bool everything) MP_HIDDEN;
+long long mp_sweep_pool(struct magpool *pool, bool everything) MP_HIDDEN;
 void mp_sweeper_fork_prepare(void) MP_HIDDEN;
 void mp_sweeper_fork_parent(void) MP_HIDDEN;
 void mp_sweeper_fork_child(void) MP_HIDDEN;

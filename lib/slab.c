@@ -275,8 +275,9 @@ static size_t resident_not_kept(const struct mp_slab *sl,
  * never-carved space).  Returns the bytes by which that lowered the
  * chunk's resident memory: the pages given back that were resident,
  * less the pages of runs given back before that came back because their
- * objects were carved again here (0 if those were more).  slab.lock
- * held.
+ * objects were carved again here; negative if those were more (a sum
+ * over chunks must see it: magpool_trim clamps only its total).
+ * slab.lock held.
  *
  * The runs are found afresh at each pass over the whole chunk, counting
  * the objects of the runs given back before as free: adjacent runs merge,
@@ -291,7 +292,7 @@ static size_t resident_not_kept(const struct mp_slab *sl,
  * reaches into it) has the objects whose header lies outside the kept
  * runs carved again: its pages come back as they are written, and are
  * smaller than the runs kept.  When nothing changed, no page is touched. */
-static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
+static long long release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
 {
     size_t k = carved(sl, c);
     size_t page = sl->page;
@@ -409,7 +410,7 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
         c->rel[c->nrel].npages = (uint32_t)runs[r].n;
         c->nrel++;
     }
-    return given > back ? given - back : 0;
+    return (long long)given - (long long)back;
 }
 
 /* Sweeper and trim: give back the free pages of every chunk that had
@@ -424,11 +425,12 @@ static size_t release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
  * every MP_REL_DEFER + 1 passes; trim (now true) never waits.  Refills
  * served by free objects still resident, or by fresh chunks, fault in no
  * page given back, and do not delay the release.
- * Returns the bytes given back. */
-size_t mp_slab_release_pages(struct magpool *pool, bool now)
+ * Returns the bytes by which the pool's resident memory fell (negative
+ * if pages carved again here outweighed those given back). */
+long long mp_slab_release_pages(struct magpool *pool, bool now)
 {
     struct mp_slab *sl = &pool->slab;
-    size_t given = 0;
+    long long given = 0;
     if (mp_dbg.on)
         return 0;
     pthread_mutex_lock(&sl->lock);

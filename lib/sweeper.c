@@ -67,7 +67,7 @@ static void sw_init_once(void)
     pthread_condattr_destroy(&a);
 }
 
-size_t mp_sweep_pool(struct magpool *pool, bool everything)
+long long mp_sweep_pool(struct magpool *pool, bool everything)
 {
     struct mp_depot *d = &pool->depot;
     long nfull = atomic_load_explicit(&d->nfull, memory_order_relaxed);
@@ -80,11 +80,12 @@ size_t mp_sweep_pool(struct magpool *pool, bool everything)
                                               memory_order_relaxed);
     if (everything)
         low_full = low_empty = LONG_MAX;
-    size_t unmapped = 0;
+    long long unmapped = 0;
     if (low_full > 0 || low_empty > 0)
-        unmapped = mp_depot_shrink(pool, low_full, low_empty);
+        unmapped = (long long)mp_depot_shrink(pool, low_full, low_empty);
     /* Then the pages of chunks still in use that hold only free objects
-     * (slab.c): only chunks that got objects back since their last look. */
+     * (slab.c): only chunks that got objects back since their last look.
+     * Net of pages carved again there, so possibly negative. */
     unmapped += mp_slab_release_pages(pool, everything);
     atomic_fetch_add_explicit(&pool->sweeps, 1, memory_order_relaxed);
     return unmapped;
@@ -112,7 +113,8 @@ static void trim_heap(size_t unmapped, size_t swept_bytes)
 
 static void sweep_all(void)
 {
-    size_t unmapped = 0, swept_bytes = 0;
+    long long unmapped = 0;
+    size_t swept_bytes = 0;
     unsigned long long now = mp_mono_ns();
     pthread_mutex_lock(&mp_reg_lock);
     unsigned long pass =
@@ -140,7 +142,7 @@ static void sweep_all(void)
         }
     }
     pthread_mutex_unlock(&mp_reg_lock);
-    trim_heap(unmapped, swept_bytes);
+    trim_heap(unmapped > 0 ? (size_t)unmapped : 0, swept_bytes);
     /* Lets threads recycle their retired depot nodes without waiting. */
     mp_grace_period();
     mp_depot_recycle();
@@ -238,7 +240,10 @@ void mp_sweeper_stop(void)
 
 MP_EXPORT size_t magpool_trim(struct magpool *pool)
 {
-    size_t unmapped = 0;
+    /* Summed signed over pools and chunks: a chunk that took pages back
+     * counts against another that gave them (magpool(3): the drop of
+     * the whole, 0 if it rose). */
+    long long unmapped = 0;
     bool temporary = mp_rcu_enter(); /* before mp_reg_lock (rcu.c) */
     pthread_mutex_lock(&mp_reg_lock);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
@@ -247,10 +252,11 @@ MP_EXPORT size_t magpool_trim(struct magpool *pool)
             unmapped += mp_sweep_pool(p, true);
     }
     pthread_mutex_unlock(&mp_reg_lock);
-    trim_heap(unmapped, 0);
+    size_t fell = unmapped > 0 ? (size_t)unmapped : 0;
+    trim_heap(fell, 0);
     mp_depot_recycle(); /* what the pops above deferred */
     mp_rcu_leave(temporary);
-    return unmapped;
+    return fell;
 }
 
 void mp_sweeper_fork_prepare(void)

@@ -1108,6 +1108,93 @@ START_TEST(a_get_from_a_long_given_back_run_brings_back_only_the_pages_it_needs)
 }
 END_TEST
 
+/* Objects of pool a (168 B, magazines of 8) whose header is in pool a's
+ * chunk at c, put back when the header lies in pages [lo, hi) (or
+ * reaches into lo).  Returns how many. */
+static int put_pages_of(void **v, int n, uintptr_t c, size_t lo, size_t hi)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        uintptr_t h = (uintptr_t)v[i] - 8;
+        if (v[i] && h + 176 > c + lo * pg && h < c + hi * pg) {
+            magpool_put(v[i]);
+            v[i] = NULL;
+            m++;
+        }
+    }
+    return m;
+}
+
+struct giver { void **v; int n; uintptr_t c; };
+
+static void *give_pages(void *arg)
+{
+    struct giver *g = arg;
+    ck_assert_int_gt(put_pages_of(g->v, g->n, g->c, 100, 140), 0);
+    return NULL; /* its magazines go to the depot as it exits */
+}
+
+/* One trim of every pool: pool a's chunk takes pages back (the objects
+ * that reach into the first page of each of its given-back runs are in
+ * the thread's magazine, so each run loses that page and the objects
+ * whose header is in it are written again), pool b's chunk gives 40
+ * pages.  The trim returns the drop of the whole: it counted each
+ * chunk's net at 0 or more and summed them, 5 pages over. */
+START_TEST(a_trim_of_every_pool_counts_pages_taken_back_against_pages_given)
+{
+    struct magpool_options o = { .mag_capacity = 8 };
+    struct magpool *a = magpool_create("takes-back", 168, &o);
+    struct magpool *b = magpool_create("gives", 168, &o);
+    enum { NA = 6000, NB = 7000 };
+    static void *va[NA], *vb[NB];
+    for (int i = 0; i < NA; i++)
+        ck_assert_ptr_nonnull(va[i] = magpool_get(a));
+    for (int i = 0; i < NB; i++)
+        ck_assert_ptr_nonnull(vb[i] = magpool_get(b));
+    /* Pool a: one chunk carved to its end, the rest of its objects back. */
+    uintptr_t ca = (uintptr_t)va[0] & ~(uintptr_t)((1u << 20) - 1);
+    for (int i = 0; i < NA; i++)
+        if (((uintptr_t)va[i] & ~(uintptr_t)((1u << 20) - 1)) != ca) {
+            magpool_put(va[i]);
+            va[i] = NULL;
+        }
+    uintptr_t cb = (uintptr_t)vb[NB / 2] & ~(uintptr_t)((1u << 20) - 1);
+    for (int k = 1; k <= 5; k++)
+        ck_assert_int_gt(put_pages_of(va, NA, ca, 20 * k, 20 * k + 10), 0);
+    magpool_thread_flush();
+    (void)magpool_trim(NULL);
+    void *x = magpool_get(a); /* a refill of the objects on a's list */
+    ck_assert_ptr_nonnull(x);
+    struct giver g = { vb, NB, cb };
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, give_pages, &g), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    uint64_t a0, b0, a1, b1;
+    ck_assert_int_eq(magpool_resident_bytes(a, &a0), 0);
+    ck_assert_int_eq(magpool_resident_bytes(b, &b0), 0);
+    size_t got = magpool_trim(NULL);
+    ck_assert_int_eq(magpool_resident_bytes(a, &a1), 0);
+    ck_assert_int_eq(magpool_resident_bytes(b, &b1), 0);
+    printf("trim of every pool: pool a %+lld bytes, pool b %+lld, trim "
+           "returned %zu\n", (long long)a1 - (long long)a0,
+           (long long)b1 - (long long)b0, got);
+    ck_assert_uint_gt(b0, b1);
+    ck_assert_uint_eq(got, (a0 + b0) - (a1 + b1));
+    magpool_put(x);
+    for (int i = 0; i < NA; i++)
+        if (va[i])
+            magpool_put(va[i]);
+    for (int i = 0; i < NB; i++)
+        if (vb[i])
+            magpool_put(vb[i]);
+    ck_assert_uint_eq(pool_stats(a).active, 0);
+    ck_assert_uint_eq(pool_stats(b).active, 0);
+    magpool_destroy(a);
+    magpool_destroy(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sweeper");
@@ -1130,6 +1217,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_trim_that_takes_back_pages_it_gave_before_returns_only_what_left);
     tcase_add_test(tc, a_page_brought_back_by_an_object_reaching_into_it_goes_back_at_the_next_trim);
     tcase_add_test(tc, a_get_from_a_long_given_back_run_brings_back_only_the_pages_it_needs);
+    tcase_add_test(tc, a_trim_of_every_pool_counts_pages_taken_back_against_pages_given);
     tcase_add_test(tc, a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted);
     tcase_add_test(tc, trim_returns_the_resident_bytes_it_gave_back);
     tcase_add_test(tc, the_sweeper_gives_back_free_pages_of_a_pinned_chunk);
