@@ -710,6 +710,24 @@ static void put_back_held(struct magpool *p, void **objs, const bool *held,
             magpool_put(objs[i]);
 }
 
+/* Put back the held objects (168 B after their 8-byte header) of the
+ * chunk at base that overlap its pages [lo, hi); returns how many. */
+static int put_pages(void **objs, bool *held, int n, uintptr_t base,
+                     size_t lo, size_t hi)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        uintptr_t h = (uintptr_t)objs[i] - 8;
+        if (held[i] && h + 176 > base + lo * pg && h < base + hi * pg) {
+            magpool_put(objs[i]);
+            held[i] = false;
+            m++;
+        }
+    }
+    return m;
+}
+
 START_TEST(a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pages_back)
 {
     /* One chunk of 168-byte objects.  First, 18 runs of 7 free pages
@@ -941,24 +959,13 @@ START_TEST(a_trim_that_takes_back_pages_it_gave_before_returns_only_what_left)
     static bool held[N];
     uintptr_t base = hold_one_chunk(p, objs, held, N);
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    /* Put back every object overlapping pages [lo, hi). */
-#define PUT_PAGES(lo, hi)                                                    \
-    for (int i = 0; i < N; i++) {                                            \
-        size_t a = ((uintptr_t)objs[i] - 8 - base) / pg;                     \
-        size_t b = ((uintptr_t)objs[i] + 167 - base) / pg;                   \
-        if (held[i] && b >= (size_t)(lo) && a < (size_t)(hi)) {              \
-            magpool_put(objs[i]);                                            \
-            held[i] = false;                                                 \
-        }                                                                    \
-    }
     for (int k = 0; k < 17; k++)
-        PUT_PAGES(8 + 6 * k, 8 + 6 * k + 2);
+        (void)put_pages(objs, held, N, base, 8 + 6 * k, 8 + 6 * k + 2);
     magpool_thread_flush();
     (void)magpool_trim(p);
     uint64_t r0, r1, r2;
     ck_assert_int_eq(magpool_resident_bytes(p, &r0), 0);
-    PUT_PAGES(150, 157);
-#undef PUT_PAGES
+    (void)put_pages(objs, held, N, base, 150, 157);
     magpool_thread_flush();
     /* Nothing given back yet: the 7 pages are resident. */
     ck_assert_int_eq(magpool_resident_bytes(p, &r1), 0);
@@ -1108,30 +1115,12 @@ START_TEST(a_get_from_a_long_given_back_run_brings_back_only_the_pages_it_needs)
 }
 END_TEST
 
-/* Objects of pool a (168 B, magazines of 8) whose header is in pool a's
- * chunk at c, put back when the header lies in pages [lo, hi) (or
- * reaches into lo).  Returns how many. */
-static int put_pages_of(void **v, int n, uintptr_t c, size_t lo, size_t hi)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        uintptr_t h = (uintptr_t)v[i] - 8;
-        if (v[i] && h + 176 > c + lo * pg && h < c + hi * pg) {
-            magpool_put(v[i]);
-            v[i] = NULL;
-            m++;
-        }
-    }
-    return m;
-}
-
-struct giver { void **v; int n; uintptr_t c; };
+struct giver { void **objs; bool *held; int n; uintptr_t base; };
 
 static void *give_pages(void *arg)
 {
     struct giver *g = arg;
-    ck_assert_int_gt(put_pages_of(g->v, g->n, g->c, 100, 140), 0);
+    ck_assert_int_gt(put_pages(g->objs, g->held, g->n, g->base, 100, 140), 0);
     return NULL; /* its magazines go to the depot as it exits */
 }
 
@@ -1148,25 +1137,30 @@ START_TEST(a_trim_of_every_pool_counts_pages_taken_back_against_pages_given)
     struct magpool *b = magpool_create("gives", 168, &o);
     enum { NA = 6000, NB = 7000 };
     static void *va[NA], *vb[NB];
-    for (int i = 0; i < NA; i++)
+    static bool ha[NA], hb[NB];
+    for (int i = 0; i < NA; i++) {
         ck_assert_ptr_nonnull(va[i] = magpool_get(a));
-    for (int i = 0; i < NB; i++)
+        ha[i] = true;
+    }
+    for (int i = 0; i < NB; i++) {
         ck_assert_ptr_nonnull(vb[i] = magpool_get(b));
+        hb[i] = true;
+    }
     /* Pool a: one chunk carved to its end, the rest of its objects back. */
     uintptr_t ca = (uintptr_t)va[0] & ~(uintptr_t)((1u << 20) - 1);
     for (int i = 0; i < NA; i++)
         if (((uintptr_t)va[i] & ~(uintptr_t)((1u << 20) - 1)) != ca) {
             magpool_put(va[i]);
-            va[i] = NULL;
+            ha[i] = false;
         }
     uintptr_t cb = (uintptr_t)vb[NB / 2] & ~(uintptr_t)((1u << 20) - 1);
     for (int k = 1; k <= 5; k++)
-        ck_assert_int_gt(put_pages_of(va, NA, ca, 20 * k, 20 * k + 10), 0);
+        ck_assert_int_gt(put_pages(va, ha, NA, ca, 20 * k, 20 * k + 10), 0);
     magpool_thread_flush();
     (void)magpool_trim(NULL);
     void *x = magpool_get(a); /* a refill of the objects on a's list */
     ck_assert_ptr_nonnull(x);
-    struct giver g = { vb, NB, cb };
+    struct giver g = { vb, hb, NB, cb };
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, give_pages, &g), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -1183,10 +1177,10 @@ START_TEST(a_trim_of_every_pool_counts_pages_taken_back_against_pages_given)
     ck_assert_uint_eq(got, (a0 + b0) - (a1 + b1));
     magpool_put(x);
     for (int i = 0; i < NA; i++)
-        if (va[i])
+        if (ha[i])
             magpool_put(va[i]);
     for (int i = 0; i < NB; i++)
-        if (vb[i])
+        if (hb[i])
             magpool_put(vb[i]);
     ck_assert_uint_eq(pool_stats(a).active, 0);
     ck_assert_uint_eq(pool_stats(b).active, 0);
