@@ -125,8 +125,10 @@ static struct mp_chunk *chunk_map(struct magpool *pool)
     return c;
 }
 
-/* Retire chunk c; returns the bytes of it that were resident (what left
- * the process). */
+/* Retire chunk c; returns the bytes of it that left the process: what
+ * was resident less the first page, which os.c writes the retired list's
+ * link into and so stays in memory (the header page is always resident:
+ * the chunk's header lives in it). */
 static size_t chunk_unmap(struct mp_slab *sl, struct mp_chunk *c)
 {
     cds_list_del(&c->link);
@@ -134,7 +136,7 @@ static size_t chunk_unmap(struct mp_slab *sl, struct mp_chunk *c)
     mp_os_retire(c, sl->chunk_size);
     sl->chunks--;
     sl->unmaps++;
-    return resident;
+    return resident > sl->page ? resident - sl->page : 0;
 }
 
 /* Bytes of the pool's chunks the kernel holds in memory now (mincore(2)):

@@ -808,6 +808,15 @@ uint64_t model_resident(void)
     return sum;
 }
 
+/* Chunks the model's live pools ever gave back whole. */
+uint64_t model_unmaps(void)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < NPOOLS; i++)
+        sum += unmaps_of(i);
+    return sum;
+}
+
 static void op_trim(void)
 {
     int i = live_pool();
@@ -815,9 +824,11 @@ static void op_trim(void)
      * back is what left the pools' resident memory. */
     bool exact = !sweeper_on && checking("trim-return");
     uint64_t before = exact ? model_resident() : 0;
+    uint64_t unmaps = exact ? model_unmaps() : 0;
     size_t r = magpool_trim(below(3) == 0 || i < 0 ? NULL : pools[i].h);
     if (exact)
-        check_trim_return(r, before, model_resident());
+        check_trim_return(r, before, model_resident(),
+                          model_unmaps() - unmaps);
     last_put = NULL; /* its chunk may have gone back */
 }
 
@@ -1279,7 +1290,7 @@ static void op_double_put_after_retire(void)
     /* What a whole chunk gave back: its resident pages, not its size. */
     if (checking("trim-return")) {
         promise = "magpool_trim returns the resident bytes it gave back";
-        check_trim_return(r, before, after);
+        check_trim_return(r, before, after, stat_of(p, 1) - unmaps);
         promise = "a double put of an object whose chunk went back to the "
                   "kernel is ignored (no crash)";
     }

@@ -98,7 +98,9 @@ void model_memory_init(void);
 void op_thread_lifetimes(void);
 void op_flush_cycles(void);
 uint64_t model_resident(void);
-void check_trim_return(size_t returned, uint64_t before, uint64_t after);
+uint64_t model_unmaps(void);
+void check_trim_return(size_t returned, uint64_t before, uint64_t after,
+                       uint64_t chunks);
 
 /* model_debug.c: MAGPOOL_DEBUG's use-after-put report. */
 void op_debug_write_after_put(void);
