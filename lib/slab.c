@@ -60,6 +60,42 @@ void mp_slab_lock_init(struct mp_slab *sl)
     pthread_mutexattr_destroy(&a);
 }
 
+/* Colours.  Chunks are aligned to their size, so without colours object
+ * i of every pool sits at the same offset in its page.  A thread that
+ * walks several pools then stores to one object's header and loads the
+ * next pool's header at the same address modulo 4096: the processor takes
+ * the load for one that may depend on the store (4K aliasing) and holds
+ * it, and those objects also crowd the same few sets of the L1 cache.  A
+ * pool's objects therefore start one of several cache lines into each
+ * chunk (its colour, as in Bonwick's slab allocator), pools taking the
+ * colours in turn as they are made.  The colours use the room the last
+ * object leaves at the chunk's end (no object lost; a 512-byte object's
+ * chunk has 7); where that room is under a cache line (a 64-byte
+ * object's: 8 bytes), there are 2 colours and the second costs one
+ * object's room (or the fewest that make a line, for objects under 48
+ * bytes), if the chunk keeps at least 4 objects.  At most a page's worth
+ * of colours: offsets beyond repeat modulo the page. */
+#define MP_COLOUR_STEP 64u
+static unsigned colour_next;
+
+/* The colour offset of the next pool: `room` bytes after the first
+ * header's offset in a chunk, objects of `stride` bytes. */
+static size_t colour(size_t room, size_t stride)
+{
+    size_t nobj = room / stride, slack = room - nobj * stride;
+    size_t colours = slack / MP_COLOUR_STEP + 1;
+    if (colours > 4096 / MP_COLOUR_STEP)
+        colours = 4096 / MP_COLOUR_STEP;
+    if (colours < 2 &&
+        (room - MP_COLOUR_STEP) / stride >= 4)
+        colours = 2;
+    /* Relaxed: a counter that only spreads pools over the colours; two
+     * pools made at once that read the same value lose nothing but the
+     * spread. */
+    unsigned n = __atomic_fetch_add(&colour_next, 1, __ATOMIC_RELAXED);
+    return (n % colours) * MP_COLOUR_STEP;
+}
+
 int mp_slab_init(struct magpool *pool)
 {
     struct mp_slab *sl = &pool->slab;
@@ -71,9 +107,9 @@ int mp_slab_init(struct magpool *pool)
                               (mp_dbg.on ? MP_DBG_TAIL : 0),
                           MP_OBJ_ALIGN);
     /* Offset of the first header: the object after it is 16-aligned. */
-    sl->first = round_up(sizeof(struct mp_chunk) + MP_HDR_SIZE,
-                         MP_OBJ_ALIGN) - MP_HDR_SIZE;
-    size_t want = sl->first + 4 * sl->stride;
+    size_t first = round_up(sizeof(struct mp_chunk) + MP_HDR_SIZE,
+                            MP_OBJ_ALIGN) - MP_HDR_SIZE;
+    size_t want = first + 4 * sl->stride;
     if (want < mp_opt.chunk_bytes)
         want = mp_opt.chunk_bytes;
     size_t cs = 1;
@@ -82,6 +118,7 @@ int mp_slab_init(struct magpool *pool)
     sl->chunk_size = cs;
     /* The unit of page release: the system's page (see below). */
     sl->page = (size_t)sysconf(_SC_PAGESIZE);
+    sl->first = first + colour(cs - first, sl->stride);
     sl->nobj = (unsigned)((cs - sl->first) / sl->stride);
     sl->out = sl->chunks = sl->maps = sl->unmaps = sl->refills = 0;
     sl->recarves = sl->recarves_seen = 0;

@@ -340,6 +340,63 @@ START_TEST(destroy_unmaps_every_chunk_with_objects_still_out)
 }
 END_TEST
 
+/* The first object of each of `n` pools of obj_size bytes made in turn:
+ * the pools' first header offsets in a chunk into firsts, their objects
+ * per chunk into nobjs. */
+static void pools_in_turn(size_t obj_size, unsigned n, size_t *firsts,
+                          unsigned *nobjs)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct magpool *p = new_pool(obj_size);
+        void *o;
+        ck_assert_uint_eq(mp_slab_alloc(p, &o, 1), 1);
+        ck_assert_uint_eq((uintptr_t)o & (p->slab.chunk_size - 1),
+                          p->slab.first + MP_HDR_SIZE);
+        firsts[i] = p->slab.first;
+        nobjs[i] = p->slab.nobj;
+        mp_slab_free(p, &o, 1);
+        free_pool(p);
+    }
+}
+
+START_TEST(pools_made_in_turn_start_their_objects_a_cache_line_apart)
+{
+    /* 512-byte objects take 528 bytes: what the last one leaves at a 1
+     * MiB chunk's end (296 bytes after a 192-byte chunk header) gives the
+     * colours, a cache line apart, and no object is lost to them. */
+    size_t f[8];
+    unsigned nobj[8];
+    pools_in_turn(512, 8, f, nobj);
+    size_t lo = f[0];
+    for (int i = 1; i < 8; i++)
+        lo = f[i] < lo ? f[i] : lo;
+    unsigned most = (unsigned)(((1u << 20) - lo) / 528);
+    unsigned k = (unsigned)(((1u << 20) - lo - most * 528) / 64 + 1);
+    printf("512-byte objects: %u colours, %u objects a chunk\n", k, most);
+    ck_assert_uint_ge(k, 2);
+    ck_assert_uint_lt(k, 8);
+    unsigned seen = 0;
+    for (unsigned i = 0; i < k; i++) {
+        ck_assert_uint_eq((f[i] - lo) % 64, 0);
+        ck_assert_uint_lt(f[i] - lo, k * 64);
+        ck_assert_msg(!(seen & (1u << ((f[i] - lo) / 64))),
+                      "two of %u pools in turn have colour %zu", k, f[i] - lo);
+        seen |= 1u << ((f[i] - lo) / 64);
+        ck_assert_uint_eq(nobj[i], most);
+    }
+    ck_assert_uint_eq(f[k], f[0]); /* then the colours come round again */
+
+    /* 64-byte objects take 80 bytes and leave less than a line: 2
+     * colours, the second one object fewer per chunk. */
+    pools_in_turn(64, 3, f, nobj);
+    ck_assert_uint_eq(f[0] > f[1] ? f[0] - f[1] : f[1] - f[0], 64);
+    ck_assert_uint_eq(f[2], f[0]);
+    lo = f[0] < f[1] ? f[0] : f[1];
+    most = (unsigned)(((1u << 20) - lo) / 80);
+    ck_assert_uint_eq(nobj[0] + nobj[1], 2 * most - 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("slab");
@@ -350,6 +407,7 @@ static Suite *suite(void)
     tcase_add_test(tc, pages_of_16_and_64_KiB_go_back_only_where_no_object_is_in_use);
     tcase_add_test(tc, a_pool_that_carves_given_back_pages_again_keeps_its_free_pages_until_it_stops);
     tcase_add_test(tc, destroy_unmaps_every_chunk_with_objects_still_out);
+    tcase_add_test(tc, pools_made_in_turn_start_their_objects_a_cache_line_apart);
     suite_add_tcase(s, tc);
     return s;
 }
