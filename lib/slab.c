@@ -73,9 +73,11 @@ void mp_slab_lock_init(struct mp_slab *sl)
  * chunk has 7); where that room is under a cache line (a 64-byte
  * object's: 8 bytes), there are 2 colours and the second costs one
  * object's room (or the fewest that make a line, for objects under 48
- * bytes), if the chunk keeps at least 4 objects.  At most a page's worth
- * of colours: offsets beyond repeat modulo the page. */
+ * bytes), if the chunk keeps at least 4 objects.  At most 4 KiB of
+ * colours: the aliasing and the L1 cache's sets repeat modulo 4 KiB,
+ * whatever the page size. */
 #define MP_COLOUR_STEP 64u
+#define MP_COLOUR_SPAN 4096u
 static unsigned colour_next;
 
 /* The colour offset of the next pool: `room` bytes after the first
@@ -84,8 +86,8 @@ static size_t colour(size_t room, size_t stride)
 {
     size_t nobj = room / stride, slack = room - nobj * stride;
     size_t colours = slack / MP_COLOUR_STEP + 1;
-    if (colours > 4096 / MP_COLOUR_STEP)
-        colours = 4096 / MP_COLOUR_STEP;
+    if (colours > MP_COLOUR_SPAN / MP_COLOUR_STEP)
+        colours = MP_COLOUR_SPAN / MP_COLOUR_STEP;
     if (colours < 2 &&
         (room - MP_COLOUR_STEP) / stride >= 4)
         colours = 2;
@@ -336,8 +338,9 @@ static long long release_chunk_pages(struct mp_slab *sl, struct mp_chunk *c)
     size_t k = carved(sl, c);
     size_t page = sl->page;
     size_t npages = sl->chunk_size / page;
-    /* Pages below this one hold the chunk's header (never given back). */
-    size_t first_page = (sl->first + page - 1) / page;
+    /* Pages below this one hold the chunk's header (never given back);
+     * a colour may put the first object past them. */
+    size_t first_page = (sizeof(struct mp_chunk) + page - 1) / page;
     /* One bit per page: busy (some object overlapping it is out), in a
      * run given back before (old), in a run kept now (keep). */
     uint64_t busy[MP_REL_MAX_PAGES / 64], old[MP_REL_MAX_PAGES / 64],

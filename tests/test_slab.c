@@ -397,6 +397,58 @@ START_TEST(pools_made_in_turn_start_their_objects_a_cache_line_apart)
 }
 END_TEST
 
+START_TEST(a_colour_past_the_header_page_still_lets_the_next_page_go_back)
+{
+    /* 4040-byte objects (4048 with the header) leave about 4 KiB at a 1
+     * MiB chunk's end: the last colours put the first object past the
+     * chunk header's page.  The page it starts in holds nothing else
+     * than free objects' headers and bodies: it goes back like any. */
+    size_t page = page_size();
+    struct magpool *p = NULL;
+    for (int i = 0; i < 64 && !p; i++) {
+        p = new_pool(4040);
+        if (p->slab.first <= page) {
+            free_pool(p);
+            p = NULL;
+        }
+    }
+    ck_assert_msg(p, "no colour of 4040-byte objects starts past a page");
+    struct mp_slab *sl = &p->slab;
+    unsigned n = sl->nobj;
+    void **objs = calloc(n, sizeof(void *));
+    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
+    for (unsigned i = 0; i < n; i++)
+        memset(objs[i], 2, 4040);
+    uintptr_t c0 = (uintptr_t)objs[0] & ~(uintptr_t)(sl->chunk_size - 1);
+    ck_assert_uint_eq((uintptr_t)objs[0] - c0, sl->first + MP_HDR_SIZE);
+    /* Keep the last object of the chunk, give back all the others. */
+    void **back = calloc(n, sizeof(void *));
+    unsigned nback = 0;
+    void *last = NULL;
+    for (unsigned i = 0; i < n; i++)
+        if (((uintptr_t)objs[i] & ~(uintptr_t)(sl->chunk_size - 1)) == c0 &&
+            (!last || objs[i] > last))
+            last = objs[i];
+    for (unsigned i = 0; i < n; i++)
+        if (objs[i] != last)
+            back[nback++] = objs[i];
+    mp_slab_free(p, back, nback); /* a chunk the page-head slots spilled
+                                     into goes back whole */
+    ck_assert_uint_gt(mp_slab_release_pages(p, true), 0);
+    unsigned char v[2];
+    ck_assert_int_eq(mincore((void *)c0, 2 * page, v), 0);
+    ck_assert_msg(v[0] & 1, "the chunk header's page went back");
+    ck_assert_msg(!(v[1] & 1), "the page after the chunk header's "
+                  "(first object at offset %zu) stayed resident", sl->first);
+    for (unsigned k = 0; k < 4040; k++)
+        ck_assert_uint_eq(((unsigned char *)last)[k], 2);
+    mp_slab_free(p, &last, 1);
+    free(back);
+    free(objs);
+    free_pool(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("slab");
@@ -408,6 +460,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_pool_that_carves_given_back_pages_again_keeps_its_free_pages_until_it_stops);
     tcase_add_test(tc, destroy_unmaps_every_chunk_with_objects_still_out);
     tcase_add_test(tc, pools_made_in_turn_start_their_objects_a_cache_line_apart);
+    tcase_add_test(tc, a_colour_past_the_header_page_still_lets_the_next_page_go_back);
     suite_add_tcase(s, tc);
     return s;
 }
