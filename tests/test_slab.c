@@ -38,6 +38,19 @@ static int cmp_ptr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A chunk's worth of objects of p (obj_size bytes) carved, each filled
+ * with byte; the array is the caller's to free. */
+static void **carve_filled(struct magpool *p, size_t obj_size, int byte)
+{
+    unsigned n = p->slab.nobj;
+    void **objs = calloc(n, sizeof(void *));
+    ck_assert_ptr_nonnull(objs);
+    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
+    for (unsigned i = 0; i < n; i++)
+        memset(objs[i], byte, obj_size);
+    return objs;
+}
+
 START_TEST(carved_objects_are_aligned_distinct_never_page_aligned_and_marked_free)
 {
     struct magpool *p = new_pool(24);
@@ -94,10 +107,7 @@ START_TEST(free_pages_of_a_live_chunk_go_back_and_are_carved_again)
     struct magpool *p = new_pool(200);
     struct mp_slab *sl = &p->slab;
     unsigned n = sl->nobj;
-    void **objs = calloc(n, sizeof(void *));
-    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
-    for (unsigned i = 0; i < n; i++)
-        memset(objs[i], 2, 200);
+    void **objs = carve_filled(p, 200, 2);
     uint64_t before = mp_slab_resident(p);
     /* Keep the first object; give back the others of its chunk (the
      * objects skipped at page starts may have spilled a few into a
@@ -415,10 +425,7 @@ START_TEST(a_colour_past_the_header_page_still_lets_the_next_page_go_back)
     ck_assert_msg(p, "no colour of 4040-byte objects starts past a page");
     struct mp_slab *sl = &p->slab;
     unsigned n = sl->nobj;
-    void **objs = calloc(n, sizeof(void *));
-    ck_assert_uint_eq(mp_slab_alloc(p, objs, n), n);
-    for (unsigned i = 0; i < n; i++)
-        memset(objs[i], 2, 4040);
+    void **objs = carve_filled(p, 4040, 2);
     uintptr_t c0 = (uintptr_t)objs[0] & ~(uintptr_t)(sl->chunk_size - 1);
     ck_assert_uint_eq((uintptr_t)objs[0] - c0, sl->first + MP_HDR_SIZE);
     /* Keep the last object of the chunk, give back all the others. */
