@@ -137,6 +137,13 @@ client() {
     124 | 137) die "$name: still running after ${secs}s (see $W/log/$name.out)" ;;
     *)
         tail -n 20 "$W/log/$name.out" >&2
+        # Under valgrind (CLIENT_WRAP): the reports that made it fail.
+        local v
+        for v in "$W"/log/valgrind.*.log; do
+            [ -s "$v" ] || continue
+            echo "---- $v (first 80 lines) ----" >&2
+            head -n 80 "$v" >&2
+        done
         if [ "$rc" -gt 128 ]; then
             die "$name: killed by signal $((rc - 128))"
         fi
