@@ -70,10 +70,10 @@ void mp_slab_lock_init(struct mp_slab *sl)
  * chunk (its colour, as in Bonwick's slab allocator), pools taking the
  * colours in turn as they are made.  The colours use the room the last
  * object leaves at the chunk's end (no object lost; a 512-byte object's
- * chunk has 7); where that room is under a cache line (a 64-byte
- * object's: 8 bytes), there are 2 colours and the second costs one
- * object's room (or the fewest that make a line, for objects under 48
- * bytes), if the chunk keeps at least 4 objects.  At most 4 KiB of
+ * 1 MiB chunk has 5); where that room is under a cache line (a 64-byte
+ * object's: 56 bytes), there are 2 colours and the second costs one
+ * object's room (or the fewest that make a line, for objects of 40
+ * bytes or less), if the chunk keeps at least 4 objects.  At most 4 KiB of
  * colours: the aliasing and the L1 cache's sets repeat modulo 4 KiB,
  * whatever the page size. */
 #define MP_COLOUR_STEP 64u
