@@ -793,15 +793,6 @@ START_TEST(a_trim_of_a_chunk_with_more_free_runs_than_it_records_never_brings_pa
 }
 END_TEST
 
-/* Whether the page holding addr is resident (mincore(2)). */
-static bool page_resident(const void *addr)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    unsigned char v = 0;
-    ck_assert_int_eq(mincore((void *)((uintptr_t)addr & ~(page - 1)), 1, &v), 0);
-    return v & 1;
-}
-
 /* Bytes of [base, base + len) resident (mincore(2)); base page-aligned. */
 static size_t range_resident(uintptr_t base, size_t len)
 {
@@ -813,6 +804,13 @@ static size_t range_resident(uintptr_t base, size_t len)
     for (size_t i = 0; i < len / page; i++)
         n += v[i] & 1;
     return n * page;
+}
+
+/* Whether the page holding addr is resident. */
+static bool page_resident(const void *addr)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return range_resident((uintptr_t)addr & ~(page - 1), page) != 0;
 }
 
 START_TEST(a_double_put_of_an_object_carved_again_from_given_back_pages_is_counted)
@@ -1018,13 +1016,10 @@ START_TEST(a_trim_that_takes_back_pages_it_gave_before_returns_only_what_left)
 }
 END_TEST
 
-/* Whether page q of the chunk at base is resident (mincore(2)). */
+/* Whether page q of the chunk at base is resident. */
 static bool chunk_page_resident(uintptr_t base, size_t q)
 {
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    unsigned char v = 0;
-    ck_assert_int_eq(mincore((void *)(base + q * pg), pg, &v), 0);
-    return v & 1;
+    return page_resident((const void *)(base + q * (size_t)sysconf(_SC_PAGESIZE)));
 }
 
 /* A free object whose header is in the page before a run given back
