@@ -139,8 +139,12 @@ START_TEST(each_allocation_failing_in_turn_gives_ENOMEM_and_leaks_nothing)
         struct script sc = { 0 };
         pthread_t t;
         script_nth = n;
-        ck_assert_int_eq(pthread_create(&t, NULL, script_thread, &sc), 0);
-        pthread_join(t, NULL);
+        /* No Check call until the thread is joined: Check allocates, and
+         * the thread may have armed the faults already. */
+        int rc = pthread_create(&t, NULL, script_thread, &sc);
+        if (rc == 0)
+            pthread_join(t, NULL);
+        ck_assert_int_eq(rc, 0);
         unsigned long injected = atomic_load(&fault_failed);
         ck_assert_msg(sc.bad_errno == 0,
                       "allocation %ld failing: wrong errno or count", n);
@@ -181,9 +185,13 @@ START_TEST(first_get_of_a_new_thread_with_mmap_failing_gives_ENOMEM)
     pthread_t t;
     void *r;
     first_get_mmap_fails = 1;
-    ck_assert_int_eq(pthread_create(&t, NULL, first_get, p), 0);
-    pthread_join(t, &r);
+    /* No Check call until the thread is joined (it arms the faults, and
+     * with MAGPOOL_DISABLE=1 those hit Check's malloc too). */
+    int rc = pthread_create(&t, NULL, first_get, p);
+    if (rc == 0)
+        pthread_join(t, &r);
     first_get_mmap_fails = 0;
+    ck_assert_int_eq(rc, 0);
     ck_assert_ptr_eq(r, (void *)(intptr_t)-ENOMEM);
     ck_assert_int_gt(atomic_load(&fault_failed), 0);
     /* Memory is back: a new thread and this one allocate. */
@@ -255,13 +263,18 @@ static unsigned long random_round(void)
         rpools[i] = magpool_create("random-faults", 32 + 96 * (size_t)i, NULL);
     ck_assert_int_eq(magpool_sweeper_start(5), 0);
     pthread_t t[4];
+    int rc[4];
+    /* No Check call while the faults may be armed (the last thread to
+     * start arms them; Check allocates). */
     for (uintptr_t i = 0; i < 4; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, random_load,
-                                        (void *)(i + 1)), 0);
+        rc[i] = pthread_create(&t[i], NULL, random_load, (void *)(i + 1));
     for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
+        if (rc[i] == 0)
+            pthread_join(t[i], NULL);
     unsigned long failed = atomic_load(&fault_failed);
     fault_disarm();
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(rc[i], 0);
     ck_assert_uint_eq(atomic_load(&rbad), 0);
     magpool_sweeper_stop();
     for (int i = 0; i < 4; i++) {
