@@ -20,6 +20,8 @@
 void *mp_os_map(size_t size) MP_HIDDEN;
 void mp_os_retire(void *p, size_t size) MP_HIDDEN;
 size_t mp_os_resident(const void *p, size_t len) MP_HIDDEN;
+void *mp_os_pages(size_t size) MP_HIDDEN;
+void mp_os_pages_free(void *p, size_t size) MP_HIDDEN;
 void mp_os_fork_prepare(void) MP_HIDDEN;
 void mp_os_fork_parent(void) MP_HIDDEN;
 void mp_os_fork_child(void) MP_HIDDEN;
@@ -94,6 +96,8 @@ void mp_tcache_init_once(void) MP_HIDDEN;
 struct mp_tslot *mp_tslot_get(struct magpool *pool) MP_HIDDEN;
 unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
                            const struct mp_tslot *s) MP_HIDDEN;
+void mp_tcache_trim_spares(unsigned long pass) MP_HIDDEN;
+void mp_tcache_drop_spares(void) MP_HIDDEN;
 void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
 void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;

@@ -274,30 +274,59 @@ struct mp_tslot {
                                            last slow path (relaxed) */
 };
 
+/* A thread's cache: one page-aligned mapping of its own (tcache.c), laid
+ * out so that a thread using pools of low index (they are handed out
+ * lowest first) writes three of its seven pages: its slots and tops of
+ * pools 0-255 share the third page, the fourth holds the rest of the
+ * tops, all of which are written when the cache is made, and the fifth
+ * the last tops, the list link and the get counters of pools 0-247.
+ * Pages never written take no memory.  With the slots in front in pool
+ * order and the link and flag after the get counters, the same thread
+ * wrote five (20 KiB against 12). */
+#define MP_TCACHE_FRONT 2048u   /* puts tops[0] in the middle of a page */
 struct mp_tcache {
-    struct cds_list_head link;          /* mp_threads, under mp_reg_lock */
-    _Atomic(struct mp_tslot *) slot[MAGPOOL_MAX_POOLS];
+    unsigned char front[MP_TCACHE_FRONT];   /* never used */
+    /* Pool i's slot is slot_rev[MAGPOOL_MAX_POOLS - 1 - i] (tc_slot in
+     * tcache.c): the slots of the low pools end where their tops start,
+     * in the same page. */
+    _Atomic(struct mp_tslot *) slot_rev[MAGPOOL_MAX_POOLS];
     /* The owner's magazine tops (magpool_tls.tops points here); others
      * read them with relaxed loads (stats, fork child). */
     void **tops[MAGPOOL_MAX_POOLS];
-    uint64_t gets_skew[MAGPOOL_INLINE_GETS_SKEW]; /* unused (inline.h) */
+    /* The words between the tops and the get counters (inline.h's skew),
+     * which the inline fast path never touches. */
+    union {
+        uint64_t skew[MAGPOOL_INLINE_GETS_SKEW];
+        struct {
+            struct cds_list_head link;  /* mp_threads, under mp_reg_lock */
+            /* Set by the sweeper when one of this thread's slots has been
+             * idle for two passes with a loaded magazine; the owner's
+             * next slow path clears it and gives such slots' magazines
+             * to their depots (tcache.c, drop_idle_slots).  Relaxed both
+             * ways: a hint. */
+            atomic_bool drop_idle;
+            /* mp_sweep_passes when the cache was left by its thread and
+             * kept for the next (tcache.c, spare caches). */
+            unsigned long spare_pass;
+        };
+    };
     /* After tops and the skew (the inline fast path finds them there): gets this
      * thread served from each pool.  Written by the owner only (relaxed
      * load + store); read by stats under mp_reg_lock; folded into
      * pool->gets_gone and zeroed by the thread's exit, the fork child
      * (dead threads) and magpool_destroy (tcache.c). */
     uint64_t gets[MAGPOOL_MAX_POOLS];
-    /* Set by the sweeper when one of this thread's slots has been idle
-     * for two passes with a loaded magazine; the owner's next slow path
-     * clears it and gives such slots' magazines to their depots
-     * (tcache.c, drop_idle_slots).  Relaxed both ways: a hint. */
-    atomic_bool drop_idle;
 };
 _Static_assert(offsetof(struct mp_tcache, gets) ==
                    offsetof(struct mp_tcache, tops) +
                        (MAGPOOL_MAX_POOLS + MAGPOOL_INLINE_GETS_SKEW) *
                            sizeof(void **),
                "inline ABI: the get counters follow the tops and the skew");
+_Static_assert(offsetof(struct mp_tcache, gets) - offsetof(struct mp_tcache, link) <=
+                   MAGPOOL_INLINE_GETS_SKEW * sizeof(uint64_t),
+               "the link and flags fit between the tops and the counters");
+_Static_assert(offsetof(struct mp_tcache, tops) % 4096 == 2048,
+               "the low pools' slots and tops share a 4 KiB page");
 
 
 /* ---------------------------------------------------------------------

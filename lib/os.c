@@ -1,9 +1,10 @@
 /*
- * os.c - address space from the kernel, for the slab's chunks.
+ * os.c - address space from the kernel, for the slab's chunks and the
+ * threads' caches.
  *
  * Owns: mapping aligned chunks, giving their memory back, the list of
- * retired chunks kept for reuse, and counting what of a range is
- * resident.
+ * retired chunks kept for reuse, counting what of a range is resident,
+ * and the page-aligned mappings thread caches live in (mp_os_pages).
  *
  * A chunk is never unmapped.  When the slab is done with one, its pages
  * are dropped with madvise(MADV_DONTNEED) - the memory really goes back
@@ -89,6 +90,28 @@ void mp_os_retire(void *p, size_t size)
     r->next = retired;
     retired = r;
     pthread_mutex_unlock(&os_lock);
+}
+
+/* size bytes, page-aligned and zero-filled, of which only the pages
+ * written will take memory; NULL with errno = ENOMEM.  For a thread's
+ * cache, unmapped when the thread exits: unlike a chunk, nothing reads
+ * it through a stale pointer afterwards (magpool_tls is pointed away
+ * first). */
+void *mp_os_pages(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return p;
+}
+
+void mp_os_pages_free(void *p, size_t size)
+{
+    /* Cannot fail for a whole mapping of ours. */
+    (void)munmap(p, size);
 }
 
 /* Bytes of [p, p + len) the kernel holds in memory now (mincore(2));

@@ -358,6 +358,10 @@ MP_EXPORT void magpool_fini(void)
     if (init_count > 0 && --init_count == 0) {
         mp_sweeper_stop();
         mp_debug_check_all("at magpool_fini");
+        /* The sweeper no longer unmaps the caches exited threads left. */
+        pthread_mutex_lock(&mp_reg_lock);
+        mp_tcache_drop_spares();
+        pthread_mutex_unlock(&mp_reg_lock);
     }
     pthread_mutex_unlock(&init_lock);
 }

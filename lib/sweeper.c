@@ -141,6 +141,7 @@ static void sweep_all(void)
                  before) * p->slab.stride;
         }
     }
+    mp_tcache_trim_spares(pass);
     pthread_mutex_unlock(&mp_reg_lock);
     trim_heap(unmapped > 0 ? (size_t)unmapped : 0, swept_bytes);
     /* Lets threads recycle their retired depot nodes without waiting. */

@@ -12,7 +12,7 @@
  *
  * Synchronization:
  *   mp_tc (TLS)            the owner thread only.
- *   tc->slot[i]            set by the owner (release, so that a reader
+ *   tc's slot of pool i    set by the owner (release, so that a reader
  *                          under mp_reg_lock sees an initialized slot);
  *                          cleared and freed, under mp_reg_lock, by
  *                          magpool_destroy while no thread uses that
@@ -35,8 +35,14 @@
  *                          zero it when the thread exits, dies in a fork or
  *                          the pool is destroyed (no thread may then use
  *                          the pool, so the owner is not writing it).
- *   A tcache is freed only by its owner at thread exit, under mp_reg_lock,
- *   so anyone walking mp_threads under the lock may read it.
+ *   A tcache leaves mp_threads only under mp_reg_lock: at its thread's
+ *   exit (then kept as a spare, under the same lock, or unmapped after
+ *   it), or in a fork child for the threads gone; so anyone walking
+ *   mp_threads under the lock may read it.
+ *   spare_caches, nspare   mp_reg_lock.  A spare's tops, slots and
+ *                          counters are as a new cache's, but its tops,
+ *                          which a new thread must find set, are set
+ *                          again when it is taken.
  *   A thread with a tcache is a registered RCU reader until its exit hook
  *   (rcu.c); after the hook it never creates one again.
  *   fork: pool.c's prepare handler takes every magpool lock (init,
@@ -71,6 +77,13 @@ MP_EXPORT __thread struct magpool_tls magpool_tls
  * the idle ones: a label, ordering nothing. */
 atomic_ulong mp_sweep_passes;
 
+/* Pool idx's slot in tc (the slots are stored in reverse, mp_types.h). */
+static inline _Atomic(struct mp_tslot *) *tc_slot(struct mp_tcache *tc,
+                                                  unsigned idx)
+{
+    return &tc->slot_rev[MAGPOOL_MAX_POOLS - 1 - idx];
+}
+
 static __thread struct mp_tcache *mp_tc
     __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
@@ -80,6 +93,65 @@ static void thread_exit(void *arg);
 void mp_tcache_init_once(void)
 {
     (void)pthread_key_create(&exit_key, thread_exit);
+}
+
+/* Caches of exited threads, kept for the next threads to start (under
+ * mp_reg_lock; linked by their link field).  A program that starts and
+ * joins a thread per request would otherwise map and unmap a cache for
+ * each, and munmap makes every CPU that runs the process flush its TLB:
+ * a step of 4 threads started and joined went from 0.13 to 0.26 ms
+ * (perf/NOTES.md).  At most MP_SPARE_CACHES; the sweeper unmaps those
+ * left unused for two passes, the last magpool_fini all of them. */
+#define MP_SPARE_CACHES 32u
+static CDS_LIST_HEAD(spare_caches);
+static unsigned nspare;
+
+static struct mp_tcache *take_spare(void)
+{
+    if (cds_list_empty(&spare_caches))
+        return NULL;
+    /* The latest left: its pages are the likeliest still cached. */
+    struct mp_tcache *tc =
+        cds_list_first_entry(&spare_caches, struct mp_tcache, link);
+    cds_list_del(&tc->link);
+    nspare--;
+    return tc;
+}
+
+/* Keeps tc, flushed and out of mp_threads, for the next thread; false
+ * when there are enough already (the caller unmaps it, unlocked). */
+static bool keep_spare(struct mp_tcache *tc)
+{
+    if (nspare >= MP_SPARE_CACHES)
+        return false;
+    /* Relaxed: the sweeper writes it under mp_reg_lock, held here. */
+    tc->spare_pass =
+        atomic_load_explicit(&mp_sweep_passes, memory_order_relaxed);
+    cds_list_add(&tc->link, &spare_caches);
+    nspare++;
+    return true;
+}
+
+/* Sweeper, mp_reg_lock held, at pass number pass: unmap the spare
+ * caches no thread took for two passes. */
+void mp_tcache_trim_spares(unsigned long pass)
+{
+    struct mp_tcache *tc, *tmp;
+    cds_list_for_each_entry_safe(tc, tmp, &spare_caches, link) {
+        if (pass - tc->spare_pass < 2)
+            continue;
+        cds_list_del(&tc->link);
+        nspare--;
+        mp_os_pages_free(tc, sizeof(*tc));
+    }
+}
+
+/* The last magpool_fini, mp_reg_lock held: unmap every spare cache. */
+void mp_tcache_drop_spares(void)
+{
+    struct mp_tcache *tc;
+    while ((tc = take_spare()))
+        mp_os_pages_free(tc, sizeof(*tc));
 }
 
 /* This thread's cache, created on its first slow path; NULL when there is
@@ -92,17 +164,25 @@ static struct mp_tcache *tcache_self(void)
         return tc;
     if (mp_rcu_thread_exiting())
         return NULL;
-    tc = calloc(1, sizeof(*tc));
-    if (!tc)
+    pthread_mutex_lock(&mp_reg_lock);
+    tc = take_spare();
+    pthread_mutex_unlock(&mp_reg_lock);
+    /* Else a mapping of its own, not calloc: the pages the thread never
+     * writes (the slots and counters of pools it does not use) then take
+     * no memory, where calloc zeroes a recycled block whole. */
+    if (!tc && !(tc = mp_os_pages(sizeof(*tc))))
         return NULL;
     /* Without the exit hook the cache could not be flushed, nor the RCU
      * registration undone, when the thread exits. */
     if (pthread_setspecific(exit_key, tc)) {
-        free(tc);
+        mp_os_pages_free(tc, sizeof(*tc));
         return NULL;
     }
+    /* A spare cache's slots and counters are empty and its tops are the
+     * sentinel again (its thread flushed it); its flag may be set. */
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
         tc->tops[i] = &mp_sentinel[1];
+    atomic_store_explicit(&tc->drop_idle, false, memory_order_relaxed);
     magpool_tls.key = mp_key_alloc;
     magpool_tls.tops = tc->tops;
     mp_rcu_thread_register();
@@ -135,7 +215,7 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
                                          memory_order_relaxed)))
         drop_idle_slots(tc, pool);
     struct mp_tslot *s =
-        atomic_load_explicit(&tc->slot[pool->idx], memory_order_relaxed);
+        atomic_load_explicit(tc_slot(tc, pool->idx), memory_order_relaxed);
     if (s)
         return s;
     s = calloc(1, sizeof(*s));
@@ -154,7 +234,7 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
     atomic_init(&s->loaded, mag);
     MP_TOP_SET(&tc->tops[pool->idx], &mag->rounds[1 + mag->n]);
     /* Release: a stats reader that finds the slot sees it initialized. */
-    atomic_store_explicit(&tc->slot[pool->idx], s, memory_order_release);
+    atomic_store_explicit(tc_slot(tc, pool->idx), s, memory_order_release);
     return s;
 }
 
@@ -199,7 +279,7 @@ void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s)
         else
             mp_depot_put_empty(pool, m);
     }
-    atomic_store_explicit(&tc->slot[pool->idx], NULL, memory_order_relaxed);
+    atomic_store_explicit(tc_slot(tc, pool->idx), NULL, memory_order_relaxed);
     free(s);
 }
 
@@ -207,7 +287,7 @@ static void tcache_flush_all(struct mp_tcache *tc)
 {
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct mp_tslot *s =
-            atomic_load_explicit(&tc->slot[i], memory_order_relaxed);
+            atomic_load_explicit(tc_slot(tc, i), memory_order_relaxed);
         if (s)
             mp_tslot_flush(tc, s);
     }
@@ -249,14 +329,18 @@ static void fold_gets(struct mp_tcache *tc)
 static void thread_exit(void *arg)
 {
     struct mp_tcache *tc = arg;
+    /* Pointed away first: once spare, the cache may serve another
+     * thread.  The flush below reaches it through tc. */
+    magpool_tls.tops = mp_sentinel_tops;
+    mp_tc = NULL;
     pthread_mutex_lock(&mp_reg_lock);
     tcache_flush_all(tc);
     fold_gets(tc);
     cds_list_del(&tc->link);
+    bool kept = keep_spare(tc);
     pthread_mutex_unlock(&mp_reg_lock);
-    magpool_tls.tops = mp_sentinel_tops; /* the array is freed with tc */
-    mp_tc = NULL;
-    free(tc);
+    if (!kept)
+        mp_os_pages_free(tc, sizeof(*tc));
     mp_rcu_thread_exit();
 }
 
@@ -267,7 +351,7 @@ void mp_tcache_detach_pool(struct magpool *pool)
     struct mp_tcache *tc;
     cds_list_for_each_entry(tc, &mp_threads, link) {
         struct mp_tslot *s =
-            atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
+            atomic_load_explicit(tc_slot(tc, pool->idx), memory_order_acquire);
         if (s)
             mp_tslot_flush(tc, s);
         fold_gets_of(tc, pool->idx, pool);
@@ -292,7 +376,7 @@ uint64_t mp_tcache_rounds(const struct magpool *pool)
     struct mp_tcache *tc;
     cds_list_for_each_entry(tc, &mp_threads, link) {
         struct mp_tslot *s =
-            atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
+            atomic_load_explicit(tc_slot(tc, pool->idx), memory_order_acquire);
         if (!s)
             continue;
         sum += mp_tslot_loaded_n(tc, s);
@@ -333,7 +417,7 @@ static MP_NOINLINE void drop_idle_slots(struct mp_tcache *tc,
         atomic_load_explicit(&mp_sweep_passes, memory_order_relaxed);
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
         struct mp_tslot *s =
-            atomic_load_explicit(&tc->slot[i], memory_order_relaxed);
+            atomic_load_explicit(tc_slot(tc, i), memory_order_relaxed);
         if (s && s->pool != busy && !(s->pool->flags & MAGPOOL_F_NOSWEEP) &&
             slot_idle(s, pass))
             mp_tslot_flush(tc, s);
@@ -357,7 +441,7 @@ void mp_tcache_reclaim_idle(struct magpool *pool, unsigned long pass)
     struct mp_tcache *tc;
     cds_list_for_each_entry(tc, &mp_threads, link) {
         struct mp_tslot *s =
-            atomic_load_explicit(&tc->slot[pool->idx], memory_order_acquire);
+            atomic_load_explicit(tc_slot(tc, pool->idx), memory_order_acquire);
         /* A slot that just became busy again loses its previous
          * magazine, which costs it one exchange. */
         if (!s || !slot_idle(s, pass))
@@ -397,9 +481,9 @@ void mp_tcache_fork_child(void)
         if (tc == mp_tc)
             continue;
         for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
-            free(atomic_load_explicit(&tc->slot[i], memory_order_relaxed));
+            free(atomic_load_explicit(tc_slot(tc, i), memory_order_relaxed));
         fold_gets(tc); /* what they got still counts */
         cds_list_del(&tc->link);
-        free(tc);
+        mp_os_pages_free(tc, sizeof(*tc));
     }
 }

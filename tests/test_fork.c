@@ -4,8 +4,11 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "mp_types.h"   /* struct mp_tcache, for the unmapping test */
 #include "testutil.h"
 
 static struct magpool *pool;
@@ -70,6 +73,68 @@ START_TEST(fork_with_busy_threads_child_allocates_at_once)
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                       "child %d failed: status %d", k, status);
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_uint_eq(pool_stats(pool).active, 0);
+    magpool_destroy(pool);
+}
+END_TEST
+
+/* This thread's cache, found from the tops it publishes (inline ABI). */
+static char *my_cache(void)
+{
+    return (char *)magpool_tls.tops - offsetof(struct mp_tcache, tops);
+}
+
+static _Atomic(char *) busy_cache[2];
+
+static void *busy_and_tell(void *arg)
+{
+    magpool_put(magpool_get(pool));
+    atomic_store(&busy_cache[(intptr_t)arg], my_cache());
+    return busy(NULL);
+}
+
+static int mapped(char *p)
+{
+    unsigned char vec[64];
+    return mincore(p, sizeof(struct mp_tcache), vec) == 0;
+}
+
+START_TEST(a_fork_child_unmaps_the_caches_of_the_threads_it_lost)
+{
+    MP_SKIP_IF_EMULATED(QEMU_FORK);
+    atomic_store(&stop, 0);
+    pool = magpool_create("lost", 64, NULL);
+    magpool_put(magpool_get(pool));
+    char *mine = my_cache();
+    pthread_t t[2];
+    for (intptr_t i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, busy_and_tell, (void *)i);
+    while (!atomic_load(&busy_cache[0]) || !atomic_load(&busy_cache[1]))
+        usleep(1000);
+    for (int k = 0; k < 10; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            /* The threads' caches are gone with them; this thread's is
+             * kept and still serves it. */
+            if (mapped(atomic_load(&busy_cache[0])) ||
+                mapped(atomic_load(&busy_cache[1])))
+                _exit(13);
+            if (!mapped(mine) || my_cache() != mine)
+                _exit(14);
+            _exit(child_work());
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "child %d failed: status %d", k, status);
+        /* The parent's threads still have theirs. */
+        ck_assert(mapped(atomic_load(&busy_cache[0])));
+        ck_assert(mapped(atomic_load(&busy_cache[1])));
     }
     atomic_store(&stop, 1);
     for (int i = 0; i < 2; i++)
@@ -255,6 +320,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("fork");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fork_with_busy_threads_child_allocates_at_once);
+    tcase_add_test(tc, a_fork_child_unmaps_the_caches_of_the_threads_it_lost);
     tcase_add_test(tc, sweeper_runs_again_in_the_child);
     tcase_add_test(tc, fork_while_threads_swap_magazines_never_hands_an_object_twice);
     tcase_add_test(tc, fork_during_init_or_fini_leaves_the_child_able_to_init_and_fini);

@@ -1,10 +1,14 @@
 /*
  * test_threads.c - objects crossing threads: cross-thread put, the
- * producer->consumer flow back through the depot, thread exit.
+ * producer->consumer flow back through the depot, thread exit, and the
+ * memory a thread's cache takes.
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "mp_types.h"   /* struct mp_tcache's layout, for the page tests */
 #include "testutil.h"
 
 static struct magpool *pool;
@@ -264,6 +268,158 @@ START_TEST(gets_and_puts_from_later_tls_destructors_work_and_leave_nothing)
 }
 END_TEST
 
+/* --- the thread cache's pages ---------------------------------------- */
+
+/* This thread's cache, found from the tops it publishes (inline ABI). */
+static char *my_cache(void)
+{
+    return (char *)magpool_tls.tops - offsetof(struct mp_tcache, tops);
+}
+
+static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+#define NPOOLS_USED 3
+static struct magpool *used[NPOOLS_USED];
+static unsigned char cache_vec[64];
+static int cache_pages_seen;
+static char *cache_seen;
+
+/* Uses each pool of used[] once and records which pages of its cache
+ * hold memory. */
+static void *use_pools_and_look(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < NPOOLS_USED; i++)
+        magpool_put(magpool_get(used[i]));
+    cache_seen = my_cache();
+    size_t len = sizeof(struct mp_tcache);
+    cache_pages_seen = (int)((len + page_size() - 1) / page_size());
+    if ((uintptr_t)cache_seen % page_size() ||
+        mincore(cache_seen, len, cache_vec))
+        cache_pages_seen = -1;
+    return NULL;
+}
+
+static size_t page_of(const void *p)
+{
+    return (size_t)((const char *)p - cache_seen) / page_size();
+}
+
+START_TEST(a_thread_cache_takes_memory_only_in_the_pages_of_the_pools_it_used)
+{
+    for (int i = 0; i < NPOOLS_USED; i++)
+        used[i] = magpool_create("pages", 64 + 64 * i, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, use_pools_and_look, NULL);
+    pthread_join(t, NULL);
+    /* A mapping of its own, page-aligned. */
+    ck_assert_int_gt(cache_pages_seen, 0);
+    ck_assert_int_le(cache_pages_seen, (int)sizeof(cache_vec));
+    /* The pages it wrote: every top (all are set when the cache is made),
+     * the list link, and the slot and get counter of each pool used. */
+    struct mp_tcache *tc = (struct mp_tcache *)cache_seen;
+    unsigned char want[sizeof(cache_vec)] = { 0 };
+    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        want[page_of(&tc->tops[i])] = 1;
+    want[page_of(&tc->link)] = 1;
+    for (int i = 0; i < NPOOLS_USED; i++) {
+        unsigned idx = ((struct magpool_inline_view *)used[i])->idx;
+        want[page_of(&tc->slot_rev[MAGPOOL_MAX_POOLS - 1 - idx])] = 1;
+        want[page_of(&tc->gets[idx])] = 1;
+    }
+    int resident = 0;
+    for (int p = 0; p < cache_pages_seen; p++) {
+        ck_assert_msg((cache_vec[p] & 1) == want[p],
+                      "page %d of the cache: resident %d, expected %d", p,
+                      cache_vec[p] & 1, want[p]);
+        resident += cache_vec[p] & 1;
+    }
+    /* With 4 KiB pages and pools among the first 248: 3 of its 7 pages
+     * (magpool(7), MEMORY AN IDLE THREAD KEEPS). */
+    if (page_size() == 4096)
+        ck_assert_int_eq(resident, 3);
+    for (int i = 0; i < NPOOLS_USED; i++)
+        magpool_destroy(used[i]);
+}
+END_TEST
+
+static void *use_pool_and_exit(void *arg)
+{
+    char **seen = arg;
+    void *o[40];
+    for (int i = 0; i < 40; i++)
+        o[i] = magpool_get(pool);
+    for (int i = 0; i < 40; i++)
+        magpool_put(o[i]);
+    *seen = my_cache();
+    return NULL;
+}
+
+static int cache_mapped(char *c)
+{
+    return mincore(c, sizeof(struct mp_tcache), cache_vec) == 0;
+}
+
+#define SPARE_MAX 32    /* magpool(7): exited threads' caches kept */
+#define BURST 40
+static pthread_barrier_t burst_barrier;
+
+static void *use_pool_wait_and_exit(void *arg)
+{
+    magpool_put(magpool_get(pool));
+    *(char **)arg = my_cache();
+    pthread_barrier_wait(&burst_barrier);
+    return NULL;
+}
+
+START_TEST(an_exited_threads_cache_serves_the_next_and_spares_go_back_to_the_kernel)
+{
+    pool = magpool_create("spare", 100, NULL);
+    /* The next thread takes the cache the last one left, set up anew. */
+    char *prev = NULL;
+    for (int round = 0; round < 20; round++) {
+        char *seen = NULL;
+        pthread_t t;
+        pthread_create(&t, NULL, use_pool_and_exit, &seen);
+        pthread_join(t, NULL);
+        ck_assert_uint_eq((uintptr_t)seen % page_size(), 0);
+        if (prev)
+            ck_assert_ptr_eq(seen, prev);
+        prev = seen;
+        struct magpool_stats st = pool_stats(pool);
+        ck_assert_uint_eq(st.active, 0);
+        ck_assert_uint_eq(st.in_threads, 0);
+        ck_assert_uint_eq(st.alloc_count, 40 * (uint64_t)(round + 1));
+    }
+    /* Threads that exit together keep at most SPARE_MAX caches mapped. */
+    char *caches[BURST];
+    pthread_t t[BURST];
+    pthread_barrier_init(&burst_barrier, NULL, BURST + 1);
+    for (int i = 0; i < BURST; i++)
+        pthread_create(&t[i], NULL, use_pool_wait_and_exit, &caches[i]);
+    pthread_barrier_wait(&burst_barrier);
+    for (int i = 0; i < BURST; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&burst_barrier);
+    int mapped = 0;
+    for (int i = 0; i < BURST; i++)
+        mapped += cache_mapped(caches[i]);
+    ck_assert_int_eq(mapped, SPARE_MAX);
+    /* The sweeper unmaps those no thread took for two passes. */
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    for (int waited = 0; mapped && waited < 5000; waited++) {
+        usleep(1000);
+        mapped = 0;
+        for (int i = 0; i < BURST; i++)
+            mapped += cache_mapped(caches[i]);
+    }
+    magpool_sweeper_stop();
+    ck_assert_int_eq(mapped, 0);
+    ck_assert_uint_eq(pool_stats(pool).active, 0);
+    magpool_destroy(pool);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("threads");
@@ -274,6 +430,8 @@ static Suite *suite(void)
     tcase_add_test(tc, thread_exit_flushes_cache_and_outstanding_objects_stay_valid);
     tcase_add_test(tc, thread_churn_does_not_grow_the_pool);
     tcase_add_test(tc, gets_and_puts_from_later_tls_destructors_work_and_leave_nothing);
+    tcase_add_test(tc, a_thread_cache_takes_memory_only_in_the_pages_of_the_pools_it_used);
+    tcase_add_test(tc, an_exited_threads_cache_serves_the_next_and_spares_go_back_to_the_kernel);
     suite_add_tcase(s, tc);
     return s;
 }
