@@ -420,6 +420,21 @@ START_TEST(an_exited_threads_cache_serves_the_next_and_spares_go_back_to_the_ker
 }
 END_TEST
 
+START_TEST(the_last_fini_unmaps_the_caches_exited_threads_left)
+{
+    ck_assert_int_eq(magpool_init(), 0);
+    pool = magpool_create("fini-spare", 100, NULL);
+    char *seen = NULL;
+    pthread_t t;
+    pthread_create(&t, NULL, use_pool_and_exit, &seen);
+    pthread_join(t, NULL);
+    ck_assert(cache_mapped(seen));      /* kept for the next thread */
+    magpool_destroy(pool);
+    magpool_fini();
+    ck_assert(!cache_mapped(seen));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("threads");
@@ -432,6 +447,7 @@ static Suite *suite(void)
     tcase_add_test(tc, gets_and_puts_from_later_tls_destructors_work_and_leave_nothing);
     tcase_add_test(tc, a_thread_cache_takes_memory_only_in_the_pages_of_the_pools_it_used);
     tcase_add_test(tc, an_exited_threads_cache_serves_the_next_and_spares_go_back_to_the_kernel);
+    tcase_add_test(tc, the_last_fini_unmaps_the_caches_exited_threads_left);
     suite_add_tcase(s, tc);
     return s;
 }
