@@ -21,7 +21,7 @@ void *mp_os_map(size_t size) MP_HIDDEN;
 void mp_os_retire(void *p, size_t size) MP_HIDDEN;
 size_t mp_os_resident(const void *p, size_t len) MP_HIDDEN;
 void *mp_os_pages(size_t size) MP_HIDDEN;
-void mp_os_pages_free(void *p, size_t size) MP_HIDDEN;
+bool mp_os_pages_free(void *p, size_t size) MP_HIDDEN;
 void mp_os_fork_prepare(void) MP_HIDDEN;
 void mp_os_fork_parent(void) MP_HIDDEN;
 void mp_os_fork_child(void) MP_HIDDEN;
@@ -58,6 +58,7 @@ long long mp_slab_release_pages(struct magpool *pool, bool now) MP_HIDDEN;
 /* registry.c: the table of pools, its lock, the header key. */
 extern pthread_mutex_t mp_reg_lock MP_HIDDEN;
 extern struct magpool *mp_pools[MAGPOOL_MAX_POOLS] MP_HIDDEN;
+extern unsigned mp_pools_end MP_HIDDEN;  /* under mp_reg_lock (registry.c) */
 void mp_registry_init_key(void) MP_HIDDEN;
 void mp_reg_lock_init(void) MP_HIDDEN;
 struct magpool *mp_pool_lookup(uint64_t idx) MP_HIDDEN;

@@ -94,9 +94,10 @@ void mp_os_retire(void *p, size_t size)
 
 /* size bytes, page-aligned and zero-filled, of which only the pages
  * written will take memory; NULL with errno = ENOMEM.  For a thread's
- * cache, unmapped when the thread exits: unlike a chunk, nothing reads
- * it through a stale pointer afterwards (magpool_tls is pointed away
- * first). */
+ * cache, which may be unmapped when no thread uses it: unlike a chunk,
+ * nothing reads it through a stale pointer afterwards (magpool_tls is
+ * pointed away first).  mp_os_pages_free: false when the range could
+ * not be unmapped and was only emptied. */
 void *mp_os_pages(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -108,10 +109,17 @@ void *mp_os_pages(size_t size)
     return p;
 }
 
-void mp_os_pages_free(void *p, size_t size)
+bool mp_os_pages_free(void *p, size_t size)
 {
-    /* Cannot fail for a whole mapping of ours. */
-    (void)munmap(p, size);
+    if (munmap(p, size) == 0)
+        return true;
+    /* Neighbouring mappings of the same kind merge into one, which
+     * munmap must split, and a process at its limit of mappings
+     * (vm.max_map_count) gets ENOMEM.  The memory is given back instead
+     * (MADV_DONTNEED never splits a mapping); the range stays mapped and
+     * reads as zeros, for the caller to keep and reuse. */
+    (void)madvise(p, size, MADV_DONTNEED);
+    return false;
 }
 
 /* Bytes of [p, p + len) the kernel holds in memory now (mincore(2));

@@ -233,6 +233,8 @@ MP_EXPORT struct magpool *magpool_create(const char *name, size_t obj_size,
         return NULL;
     }
     pool->idx = idx;
+    if (idx >= mp_pools_end)
+        mp_pools_end = idx + 1;
     pool->hdr_alloc = idx ^ mp_key_alloc;
     /* Release: lock-free readers of mp_pools[] see a finished pool. */
     __atomic_store_n(&mp_pools[idx], pool, __ATOMIC_RELEASE);

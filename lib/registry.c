@@ -6,13 +6,16 @@
  * pool.c, above everything; what reads the table (the put slow path,
  * statistics, the sweeper, the debug reports) sits between.
  *
- * Owns: mp_pools[] and mp_reg_lock, mp_key_alloc (the per-process key
+ * Owns: mp_pools[] and one past the highest index a pool ever had
+ * (mp_pools_end), mp_reg_lock, mp_key_alloc (the per-process key
  * every object header is encoded with, mp.h), and mp_pool_release_dead.
  *
  * Synchronization:
  *   mp_pools[i]     written under mp_reg_lock with release stores; read by
  *                   the put slow path with acquire loads and no lock (a
  *                   pool is published fully built).
+ *   mp_pools_end    mp_reg_lock: raised by create, never lowered (a
+ *                   thread's slots and counters above it are all empty).
  *   pool->dead      set and read under mp_reg_lock (the put slow path reads
  *                   it without the lock only for a pool whose object it
  *                   holds, which therefore cannot be released meanwhile).
@@ -35,6 +38,7 @@
 
 pthread_mutex_t mp_reg_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 struct magpool *mp_pools[MAGPOOL_MAX_POOLS];
+unsigned mp_pools_end;
 
 /* Nonzero before any pool exists so that no foreign header decodes to a
  * small index; re-randomized once, before the first pool is created. */

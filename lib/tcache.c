@@ -101,7 +101,10 @@ void mp_tcache_init_once(void)
  * each, and munmap makes every CPU that runs the process flush its TLB:
  * a step of 4 threads started and joined went from 0.13 to 0.26 ms
  * (perf/NOTES.md).  At most MP_SPARE_CACHES; the sweeper unmaps those
- * left unused for two passes, the last magpool_fini all of them. */
+ * left unused for two passes, the last magpool_fini all of them.  A
+ * cache the kernel refuses to unmap (mp_os_pages_free) is kept as a
+ * spare whatever their number, its memory given back, and unmapping is
+ * tried again two passes later. */
 #define MP_SPARE_CACHES 32u
 static CDS_LIST_HEAD(spare_caches);
 static unsigned nspare;
@@ -118,40 +121,68 @@ static struct mp_tcache *take_spare(void)
     return tc;
 }
 
-/* Keeps tc, flushed and out of mp_threads, for the next thread; false
- * when there are enough already (the caller unmaps it, unlocked). */
-static bool keep_spare(struct mp_tcache *tc)
+/* Adds tc, flushed (or emptied by the kernel) and out of mp_threads, to
+ * the spares.  mp_reg_lock held. */
+static void park_spare(struct mp_tcache *tc)
 {
-    if (nspare >= MP_SPARE_CACHES)
-        return false;
     /* Relaxed: the sweeper writes it under mp_reg_lock, held here. */
     tc->spare_pass =
         atomic_load_explicit(&mp_sweep_passes, memory_order_relaxed);
     cds_list_add(&tc->link, &spare_caches);
     nspare++;
+}
+
+/* Keeps tc for the next thread; false when there are enough already (the
+ * caller then releases it).  mp_reg_lock held. */
+static bool keep_spare(struct mp_tcache *tc)
+{
+    if (nspare >= MP_SPARE_CACHES)
+        return false;
+    park_spare(tc);
     return true;
+}
+
+/* Unmaps tc, out of every list, or keeps it as a spare if the kernel
+ * refuses.  mp_reg_lock held. */
+static void release_cache(struct mp_tcache *tc)
+{
+    if (!mp_os_pages_free(tc, sizeof(*tc)))
+        park_spare(tc);
+}
+
+/* Unmaps the spares that pass the filter; those the kernel refuses stay
+ * spares (emptied), tried again two passes later.  mp_reg_lock held. */
+static void release_spares(bool all, unsigned long pass)
+{
+    CDS_LIST_HEAD(refused);
+    struct mp_tcache *tc, *tmp;
+    cds_list_for_each_entry_safe(tc, tmp, &spare_caches, link) {
+        if (!all && pass - tc->spare_pass < 2)
+            continue;
+        cds_list_del(&tc->link);
+        nspare--;
+        if (!mp_os_pages_free(tc, sizeof(*tc))) {
+            tc->spare_pass = pass;
+            cds_list_add(&tc->link, &refused);
+            nspare++;
+        }
+    }
+    cds_list_splice(&refused, &spare_caches);
 }
 
 /* Sweeper, mp_reg_lock held, at pass number pass: unmap the spare
  * caches no thread took for two passes. */
 void mp_tcache_trim_spares(unsigned long pass)
 {
-    struct mp_tcache *tc, *tmp;
-    cds_list_for_each_entry_safe(tc, tmp, &spare_caches, link) {
-        if (pass - tc->spare_pass < 2)
-            continue;
-        cds_list_del(&tc->link);
-        nspare--;
-        mp_os_pages_free(tc, sizeof(*tc));
-    }
+    release_spares(false, pass);
 }
 
 /* The last magpool_fini, mp_reg_lock held: unmap every spare cache. */
 void mp_tcache_drop_spares(void)
 {
-    struct mp_tcache *tc;
-    while ((tc = take_spare()))
-        mp_os_pages_free(tc, sizeof(*tc));
+    /* Relaxed: written by the sweeper under the lock held here. */
+    release_spares(true, atomic_load_explicit(&mp_sweep_passes,
+                                              memory_order_relaxed));
 }
 
 /* This thread's cache, created on its first slow path; NULL when there is
@@ -164,31 +195,37 @@ static struct mp_tcache *tcache_self(void)
         return tc;
     if (mp_rcu_thread_exiting())
         return NULL;
+    /* From a spare or the kernel to mp_threads under one hold of the
+     * lock, so that a fork child finds the cache of a thread caught here
+     * in mp_threads and unmaps it with the thread's. */
     pthread_mutex_lock(&mp_reg_lock);
     tc = take_spare();
-    pthread_mutex_unlock(&mp_reg_lock);
     /* Else a mapping of its own, not calloc: the pages the thread never
      * writes (the slots and counters of pools it does not use) then take
      * no memory, where calloc zeroes a recycled block whole. */
-    if (!tc && !(tc = mp_os_pages(sizeof(*tc))))
-        return NULL;
+    if (!tc)
+        tc = mp_os_pages(sizeof(*tc));
     /* Without the exit hook the cache could not be flushed, nor the RCU
      * registration undone, when the thread exits. */
-    if (pthread_setspecific(exit_key, tc)) {
-        mp_os_pages_free(tc, sizeof(*tc));
-        return NULL;
+    if (tc && pthread_setspecific(exit_key, tc)) {
+        release_cache(tc);
+        tc = NULL;
     }
-    /* A spare cache's slots and counters are empty and its tops are the
-     * sentinel again (its thread flushed it); its flag may be set. */
-    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
-        tc->tops[i] = &mp_sentinel[1];
-    atomic_store_explicit(&tc->drop_idle, false, memory_order_relaxed);
+    if (tc) {
+        /* A spare's slots and counters are empty and its tops the
+         * sentinel (its thread flushed it), or all of it zero (the kernel
+         * emptied it); its flag may be set. */
+        for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+            tc->tops[i] = &mp_sentinel[1];
+        atomic_store_explicit(&tc->drop_idle, false, memory_order_relaxed);
+        cds_list_add(&tc->link, &mp_threads);
+    }
+    pthread_mutex_unlock(&mp_reg_lock);
+    if (!tc)
+        return NULL;
     magpool_tls.key = mp_key_alloc;
     magpool_tls.tops = tc->tops;
     mp_rcu_thread_register();
-    pthread_mutex_lock(&mp_reg_lock);
-    cds_list_add(&tc->link, &mp_threads);
-    pthread_mutex_unlock(&mp_reg_lock);
     mp_tc = tc;
     return tc;
 }
@@ -285,7 +322,7 @@ void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s)
 
 static void tcache_flush_all(struct mp_tcache *tc)
 {
-    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+    for (unsigned i = 0; i < mp_pools_end; i++) {
         struct mp_tslot *s =
             atomic_load_explicit(tc_slot(tc, i), memory_order_relaxed);
         if (s)
@@ -322,7 +359,7 @@ static void fold_gets_of(struct mp_tcache *tc, unsigned i, struct magpool *p)
 
 static void fold_gets(struct mp_tcache *tc)
 {
-    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+    for (unsigned i = 0; i < mp_pools_end; i++)
         fold_gets_of(tc, i, mp_pools[i]);
 }
 
@@ -339,8 +376,13 @@ static void thread_exit(void *arg)
     cds_list_del(&tc->link);
     bool kept = keep_spare(tc);
     pthread_mutex_unlock(&mp_reg_lock);
-    if (!kept)
-        mp_os_pages_free(tc, sizeof(*tc));
+    /* Unmapped without the lock: munmap waits for the other CPUs to
+     * flush their TLBs. */
+    if (!kept && !mp_os_pages_free(tc, sizeof(*tc))) {
+        pthread_mutex_lock(&mp_reg_lock);
+        park_spare(tc);
+        pthread_mutex_unlock(&mp_reg_lock);
+    }
     mp_rcu_thread_exit();
 }
 
@@ -415,7 +457,7 @@ static MP_NOINLINE void drop_idle_slots(struct mp_tcache *tc,
     /* Relaxed: written by the sweeper under the lock held here. */
     unsigned long pass =
         atomic_load_explicit(&mp_sweep_passes, memory_order_relaxed);
-    for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++) {
+    for (unsigned i = 0; i < mp_pools_end; i++) {
         struct mp_tslot *s =
             atomic_load_explicit(tc_slot(tc, i), memory_order_relaxed);
         if (s && s->pool != busy && !(s->pool->flags & MAGPOOL_F_NOSWEEP) &&
@@ -480,10 +522,10 @@ void mp_tcache_fork_child(void)
     cds_list_for_each_entry_safe(tc, tmp, &mp_threads, link) {
         if (tc == mp_tc)
             continue;
-        for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
+        for (unsigned i = 0; i < mp_pools_end; i++)
             free(atomic_load_explicit(tc_slot(tc, i), memory_order_relaxed));
         fold_gets(tc); /* what they got still counts */
         cds_list_del(&tc->link);
-        mp_os_pages_free(tc, sizeof(*tc));
+        release_cache(tc);
     }
 }

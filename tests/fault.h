@@ -1,6 +1,6 @@
 /*
  * fault.h - memory fault injection for tests: this program's own
- * definitions of malloc, calloc and mmap, which every library in the
+ * definitions of malloc, calloc, mmap and munmap, which every library in the
  * process (libmagpool, liburcu, glibc's callers) binds to when the program
  * is linked with -rdynamic.  Disarmed they forward to glibc; armed they
  * fail (NULL / MAP_FAILED, errno ENOMEM) at the Nth call or at random.
@@ -23,8 +23,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* FAULT_ALL: every allocation; FAULT_MUNMAP (munmap refused with ENOMEM,
+ * as the kernel does when it must split a mapping and the process is at
+ * vm.max_map_count) only when asked for. */
 enum { FAULT_MALLOC = 1, FAULT_CALLOC = 2, FAULT_MMAP = 4,
-       FAULT_ALL = 7 };
+       FAULT_ALL = 7, FAULT_MUNMAP = 8 };
 
 static atomic_uint fault_kinds;      /* which calls may fail; 0: disarmed */
 static atomic_long fault_nth;        /* fail the call that counts this down to 0 */
@@ -170,6 +173,13 @@ __attribute__((visibility("default"))) void *mmap(void *addr, size_t len, int pr
         return MAP_FAILED;
     long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
     return r == -1 ? MAP_FAILED : (void *)r;
+}
+
+__attribute__((visibility("default"))) int munmap(void *addr, size_t len)
+{
+    if (fault_now(FAULT_MUNMAP))
+        return -1;
+    return (int)syscall(SYS_munmap, addr, len);
 }
 #endif
 

@@ -6,8 +6,10 @@
  * (fault.h), so liburcu's and glibc's callers fail too.
  */
 #include <pthread.h>
+#include <sys/mman.h>
 
 #include "fault.h"
+#include "mp_types.h"   /* struct mp_tcache, for the unmapping test */
 #include "testutil.h"
 
 /* Blocks libmagpool allocated and has not freed (fault.h). */
@@ -299,6 +301,102 @@ START_TEST(random_allocation_failures_under_load_corrupt_nothing)
 }
 END_TEST
 
+/* ---- a thread cache the kernel refuses to unmap ---- */
+
+#define BURST 40        /* threads exiting at once */
+#define SPARE_MAX 32    /* magpool(7): exited threads' caches kept */
+static struct magpool *upool;
+static pthread_barrier_t ubarrier;
+
+static void *use_and_wait(void *arg)
+{
+    magpool_put(magpool_get(upool));
+    *(char **)arg =
+        (char *)magpool_tls.tops - offsetof(struct mp_tcache, tops);
+    pthread_barrier_wait(&ubarrier);
+    pthread_barrier_wait(&ubarrier);
+    return NULL;
+}
+
+static void *use_many(void *arg)
+{
+    (void)arg;
+    void *o[100];
+    int ok = 1;
+    for (int i = 0; i < 100; i++)
+        ok &= (o[i] = magpool_get(upool)) != NULL;
+    for (int i = 0; i < 100; i++)
+        magpool_put(o[i]);
+    return (void *)(intptr_t)ok;
+}
+
+/* Pages of a cache in memory; -1 when it is not mapped. */
+static int cache_resident(char *c)
+{
+    unsigned char vec[16];
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t pages = (sizeof(struct mp_tcache) + page - 1) / page;
+    if (mincore(c, sizeof(struct mp_tcache), vec))
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < pages; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+START_TEST(a_cache_the_kernel_refuses_to_unmap_is_emptied_kept_and_unmapped_later)
+{
+    if (getenv("MAGPOOL_DISABLE"))
+        return; /* no thread caches: every get is a malloc */
+    upool = magpool_create("unmap-refused", 64, NULL);
+    char *cache[BURST];
+    pthread_t t[BURST];
+    pthread_barrier_init(&ubarrier, NULL, BURST + 1);
+    for (int i = 0; i < BURST; i++)
+        pthread_create(&t[i], NULL, use_and_wait, &cache[i]);
+    pthread_barrier_wait(&ubarrier);
+    /* Every munmap fails while they exit (no Check call meanwhile: the
+     * faults are armed); the first SPARE_MAX caches are kept anyway. */
+    fault_arm(FAULT_MUNMAP, 0, 1000, 1);
+    pthread_barrier_wait(&ubarrier);
+    for (int i = 0; i < BURST; i++)
+        pthread_join(t[i], NULL);
+    fault_disarm();
+    pthread_barrier_destroy(&ubarrier);
+    ck_assert_uint_ge(atomic_load(&fault_failed), BURST - SPARE_MAX);
+    /* All still mapped; those refused hold no memory but the page of
+     * their link in the list of spares (with 4 KiB pages: the others
+     * hold the 3 their threads wrote). */
+    int emptied = 0;
+    for (int i = 0; i < BURST; i++) {
+        int r = cache_resident(cache[i]);
+        ck_assert_int_ge(r, 0);
+        emptied += r <= 1;
+    }
+    if (sysconf(_SC_PAGESIZE) == 4096)
+        ck_assert_int_eq(emptied, BURST - SPARE_MAX);
+    /* A new thread takes one (the last refused) and works from it. */
+    pthread_t u;
+    void *ok;
+    pthread_create(&u, NULL, use_many, NULL);
+    pthread_join(u, &ok);
+    ck_assert_int_eq((intptr_t)ok, 1);
+    ck_assert_uint_eq(pool_stats(upool).active, 0);
+    /* Once the kernel agrees, the sweeper unmaps them all. */
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    int mapped = BURST;
+    for (int waited = 0; mapped && waited < 5000; waited++) {
+        usleep(1000);
+        mapped = 0;
+        for (int i = 0; i < BURST; i++)
+            mapped += cache_resident(cache[i]) >= 0;
+    }
+    magpool_sweeper_stop();
+    ck_assert_int_eq(mapped, 0);
+    magpool_destroy(upool);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("faults");
@@ -307,6 +405,7 @@ static Suite *suite(void)
     tcase_add_test(tc, first_get_of_a_new_thread_with_mmap_failing_gives_ENOMEM);
     tcase_add_test(tc, each_allocation_failing_in_turn_gives_ENOMEM_and_leaks_nothing);
     tcase_add_test(tc, random_allocation_failures_under_load_corrupt_nothing);
+    tcase_add_test(tc, a_cache_the_kernel_refuses_to_unmap_is_emptied_kept_and_unmapped_later);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -140,7 +140,7 @@ tests_test_passthrough_CFLAGS = $(TEST_CFLAGS)
 tests_test_passthrough_LDADD = $(TEST_LDADD)
 # --export-dynamic: libmagpool and liburcu bind to this program's malloc/mmap.
 tests_test_faults_SOURCES = tests/test_faults.c
-tests_test_faults_CFLAGS = $(TEST_CFLAGS)
+tests_test_faults_CFLAGS = $(TEST_CFLAGS) $(URCU_CFLAGS) -I$(top_srcdir)/lib
 tests_test_faults_LDFLAGS = -Wl,--export-dynamic $(AM_LDFLAGS)
 tests_test_faults_LDADD = $(TEST_LDADD)
 tests_test_inline_SOURCES = tests/test_inline.c
