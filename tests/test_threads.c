@@ -241,6 +241,73 @@ static void *churn_depot(void *arg)
     return NULL;
 }
 
+/* A destructor that re-arms its key until glibc's round `round_use'
+ * (1-based; glibc runs 4) and then gets and puts. */
+static pthread_key_t round_key;
+static int round_use;
+static atomic_int round_done;
+
+static void round_destructor(void *arg)
+{
+    intptr_t round = (intptr_t)arg;
+    if (round < round_use) {
+        pthread_setspecific(round_key, (void *)(round + 1));
+        return;
+    }
+    void *o[10];
+    for (int i = 0; i < 10; i++)
+        o[i] = magpool_get(late_pool);
+    for (int i = 0; i < 10; i++)
+        magpool_put(o[i]);
+    atomic_fetch_add(&round_done, 1);
+}
+
+static void *round_thread(void *arg)
+{
+    if (arg)    /* one get and put before exiting */
+        magpool_put(magpool_get(late_pool));
+    pthread_setspecific(round_key, (void *)1);
+    return NULL;
+}
+
+/* The limit magpool(7) states (GUARANTEES, thread exit): a thread's first
+ * get or put in glibc's last round of destructors is never cleaned up;
+ * in the third it is, and a thread that used magpool before may use it
+ * in the last.  Each case is followed by threads and grace periods,
+ * which a registration left behind would break. */
+START_TEST(a_first_get_in_the_third_destructor_round_or_a_get_in_the_last_after_one_before_leaves_nothing)
+{
+    late_pool = magpool_create("rounds", 96, NULL);
+    ck_assert_int_eq(pthread_key_create(&round_key, round_destructor), 0);
+    struct { int round; void *before; } cases[] = {
+        { 3, NULL }, { 4, (void *)1 },
+    };
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        round_use = cases[c].round;
+        atomic_store(&round_done, 0);
+        for (int i = 0; i < 10; i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, round_thread, cases[c].before);
+            pthread_join(t, NULL);
+        }
+        ck_assert_int_eq(atomic_load(&round_done), 10);
+        struct magpool_stats st = pool_stats(late_pool);
+        ck_assert_uint_eq(st.active, 0);
+        ck_assert_uint_eq(st.in_threads, 0);
+        /* New threads in the exited ones' TLS, and grace periods. */
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, churn_depot, NULL);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+        magpool_trim(NULL);
+        ck_assert_uint_eq(pool_stats(late_pool).active, 0);
+    }
+    pthread_key_delete(round_key);
+    magpool_destroy(late_pool);
+}
+END_TEST
+
 START_TEST(gets_and_puts_from_later_tls_destructors_work_and_leave_nothing)
 {
     late_pool = magpool_create("late", 96, NULL);
@@ -454,6 +521,7 @@ static Suite *suite(void)
     tcase_add_test(tc, thread_exit_flushes_cache_and_outstanding_objects_stay_valid);
     tcase_add_test(tc, thread_churn_does_not_grow_the_pool);
     tcase_add_test(tc, gets_and_puts_from_later_tls_destructors_work_and_leave_nothing);
+    tcase_add_test(tc, a_first_get_in_the_third_destructor_round_or_a_get_in_the_last_after_one_before_leaves_nothing);
     tcase_add_test(tc, a_thread_cache_takes_memory_only_in_the_pages_of_the_pools_it_used);
     tcase_add_test(tc, an_exited_threads_cache_serves_the_next_and_spares_go_back_to_the_kernel);
     tcase_add_test(tc, the_last_fini_unmaps_the_caches_exited_threads_left);
