@@ -33,6 +33,19 @@
 
 #include "mp.h"
 
+/* Under AddressSanitizer, LeakSanitizer scans the heap, stacks, TLS and
+ * globals for pointers, not anonymous mappings: the slots a thread's
+ * cache points to (malloc'ed) would be reported as leaked.  The cache's
+ * mapping is registered as a root region while it is mapped. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define MP_LSAN_ROOT(p, n) __lsan_register_root_region((p), (n))
+#define MP_LSAN_UNROOT(p, n) __lsan_unregister_root_region((p), (n))
+#else
+#define MP_LSAN_ROOT(p, n) ((void)(p), (void)(n))
+#define MP_LSAN_UNROOT(p, n) ((void)(p), (void)(n))
+#endif
+
 struct mp_retired {
     struct mp_retired *next;
     size_t size;
@@ -106,13 +119,16 @@ void *mp_os_pages(size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    MP_LSAN_ROOT(p, size);
     return p;
 }
 
 bool mp_os_pages_free(void *p, size_t size)
 {
-    if (munmap(p, size) == 0)
+    if (munmap(p, size) == 0) {
+        MP_LSAN_UNROOT(p, size);
         return true;
+    }
     /* Neighbouring mappings of the same kind merge into one, which
      * munmap must split, and a process at its limit of mappings
      * (vm.max_map_count) gets ENOMEM.  The memory is given back instead
