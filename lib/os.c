@@ -132,8 +132,9 @@ bool mp_os_pages_free(void *p, size_t size)
     /* Neighbouring mappings of the same kind merge into one, which
      * munmap must split, and a process at its limit of mappings
      * (vm.max_map_count) gets ENOMEM.  The memory is given back instead
-     * (MADV_DONTNEED never splits a mapping); the range stays mapped and
-     * reads as zeros, for the caller to keep and reuse. */
+     * (MADV_DONTNEED never splits a mapping; it fails on locked pages,
+     * which stay as they are); the range stays mapped, for the caller to
+     * keep and reuse as it was. */
     (void)madvise(p, size, MADV_DONTNEED);
     return false;
 }

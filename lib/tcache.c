@@ -374,15 +374,13 @@ static void thread_exit(void *arg)
     tcache_flush_all(tc);
     fold_gets(tc);
     cds_list_del(&tc->link);
-    bool kept = keep_spare(tc);
+    /* Unmapped, when not kept, under the lock too: a fork between
+     * leaving the lists and the unmap would leave the child a cache in
+     * neither, never unmapped.  Only threads beyond MP_SPARE_CACHES
+     * exiting together pay for the munmap there. */
+    if (!keep_spare(tc))
+        release_cache(tc);
     pthread_mutex_unlock(&mp_reg_lock);
-    /* Unmapped without the lock: munmap waits for the other CPUs to
-     * flush their TLBs. */
-    if (!kept && !mp_os_pages_free(tc, sizeof(*tc))) {
-        pthread_mutex_lock(&mp_reg_lock);
-        park_spare(tc);
-        pthread_mutex_unlock(&mp_reg_lock);
-    }
     mp_rcu_thread_exit();
 }
 
@@ -522,8 +520,13 @@ void mp_tcache_fork_child(void)
     cds_list_for_each_entry_safe(tc, tmp, &mp_threads, link) {
         if (tc == mp_tc)
             continue;
+        /* Emptied as a flushed cache is: if the kernel refuses to unmap
+         * it, it becomes a spare, and its memory may not be given back
+         * (MADV_DONTNEED fails on locked pages).  Relaxed: the child
+         * runs alone. */
         for (unsigned i = 0; i < mp_pools_end; i++)
-            free(atomic_load_explicit(tc_slot(tc, i), memory_order_relaxed));
+            free(atomic_exchange_explicit(tc_slot(tc, i), NULL,
+                                          memory_order_relaxed));
         fold_gets(tc); /* what they got still counts */
         cds_list_del(&tc->link);
         release_cache(tc);

@@ -25,9 +25,10 @@
 
 /* FAULT_ALL: every allocation; FAULT_MUNMAP (munmap refused with ENOMEM,
  * as the kernel does when it must split a mapping and the process is at
- * vm.max_map_count) only when asked for. */
+ * vm.max_map_count) and FAULT_MADVISE (madvise refused, as MADV_DONTNEED
+ * is on locked pages) only when asked for. */
 enum { FAULT_MALLOC = 1, FAULT_CALLOC = 2, FAULT_MMAP = 4,
-       FAULT_ALL = 7, FAULT_MUNMAP = 8 };
+       FAULT_ALL = 7, FAULT_MUNMAP = 8, FAULT_MADVISE = 16 };
 
 static atomic_uint fault_kinds;      /* which calls may fail; 0: disarmed */
 static atomic_long fault_nth;        /* fail the call that counts this down to 0 */
@@ -180,6 +181,16 @@ __attribute__((visibility("default"))) int munmap(void *addr, size_t len)
     if (fault_now(FAULT_MUNMAP))
         return -1;
     return (int)syscall(SYS_munmap, addr, len);
+}
+
+__attribute__((visibility("default"))) int madvise(void *addr, size_t len,
+                                                   int advice)
+{
+    if (fault_now(FAULT_MADVISE)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return (int)syscall(SYS_madvise, addr, len, advice);
 }
 #endif
 

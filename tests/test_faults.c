@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "fault.h"
 #include "mp_types.h"   /* struct mp_tcache, for the unmapping test */
@@ -397,6 +398,78 @@ START_TEST(a_cache_the_kernel_refuses_to_unmap_is_emptied_kept_and_unmapped_late
 }
 END_TEST
 
+/* ---- a fork child that cannot unmap a lost thread's cache ---- */
+
+static void *hold_a_magazine(void *arg)
+{
+    void *o[5];
+    for (int i = 0; i < 5; i++)
+        o[i] = magpool_get(upool);
+    for (int i = 0; i < 5; i++)
+        magpool_put(o[i]);
+    pthread_barrier_wait(&ubarrier);    /* alive across the fork */
+    pthread_barrier_wait(&ubarrier);
+    (void)arg;
+    return NULL;
+}
+
+/* In the child: objects got from the pool by a new thread are distinct
+ * and writable (a stale slot of the lost thread would hand out freed
+ * magazines). */
+static void *child_thread(void *arg)
+{
+    (void)arg;
+    void *o[300];
+    for (int i = 0; i < 300; i++) {
+        if (!(o[i] = magpool_get(upool)))
+            return (void *)1;
+        memset(o[i], i & 0xff, 64);
+    }
+    for (int i = 0; i < 300; i++)
+        for (int j = 0; j < 64; j++)
+            if (((unsigned char *)o[i])[j] != (i & 0xff))
+                return (void *)2;
+    for (int i = 0; i < 300; i++)
+        magpool_put(o[i]);
+    return NULL;
+}
+
+START_TEST(a_fork_child_that_cannot_unmap_a_lost_threads_cache_reuses_it_empty)
+{
+    if (getenv("MAGPOOL_DISABLE"))
+        return; /* no thread caches: every get is a malloc */
+    /* qemu-user aborts in a child forked from a threaded parent. */
+    MP_SKIP_IF_EMULATED("the emulator aborts in a child forked from a threaded parent");
+    upool = magpool_create("fork-refused", 64, NULL);
+    pthread_t t;
+    pthread_barrier_init(&ubarrier, NULL, 2);
+    pthread_create(&t, NULL, hold_a_magazine, NULL);
+    pthread_barrier_wait(&ubarrier);
+    /* The child's handler can neither unmap the thread's cache nor give
+     * its memory back: the cache becomes a spare as it is. */
+    fault_arm(FAULT_MUNMAP | FAULT_MADVISE, 0, 1000, 1);
+    pid_t pid = fork();
+    fault_disarm();
+    if (pid == 0) {
+        pthread_t c;
+        void *r = (void *)3;
+        if (pthread_create(&c, NULL, child_thread, NULL) == 0)
+            pthread_join(c, &r);
+        _exit((int)(intptr_t)r);
+    }
+    ck_assert_int_gt(pid, 0);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child: status %d", status);
+    pthread_barrier_wait(&ubarrier);
+    pthread_join(t, NULL);
+    pthread_barrier_destroy(&ubarrier);
+    ck_assert_uint_eq(pool_stats(upool).active, 0);
+    magpool_destroy(upool);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("faults");
@@ -406,6 +479,7 @@ static Suite *suite(void)
     tcase_add_test(tc, each_allocation_failing_in_turn_gives_ENOMEM_and_leaks_nothing);
     tcase_add_test(tc, random_allocation_failures_under_load_corrupt_nothing);
     tcase_add_test(tc, a_cache_the_kernel_refuses_to_unmap_is_emptied_kept_and_unmapped_later);
+    tcase_add_test(tc, a_fork_child_that_cannot_unmap_a_lost_threads_cache_reuses_it_empty);
     suite_add_tcase(s, tc);
     return s;
 }
