@@ -150,24 +150,20 @@ static void release_cache(struct mp_tcache *tc)
         park_spare(tc);
 }
 
-/* Unmaps the spares that pass the filter; those the kernel refuses stay
- * spares (emptied), tried again two passes later.  mp_reg_lock held. */
+/* Unmaps every spare (all) or those no thread took for two passes
+ * before pass.  One the kernel refuses goes back, emptied, to the head of
+ * the list, which the walk has passed, dated now: tried again two passes
+ * later.  mp_reg_lock held. */
 static void release_spares(bool all, unsigned long pass)
 {
-    CDS_LIST_HEAD(refused);
     struct mp_tcache *tc, *tmp;
     cds_list_for_each_entry_safe(tc, tmp, &spare_caches, link) {
         if (!all && pass - tc->spare_pass < 2)
             continue;
         cds_list_del(&tc->link);
         nspare--;
-        if (!mp_os_pages_free(tc, sizeof(*tc))) {
-            tc->spare_pass = pass;
-            cds_list_add(&tc->link, &refused);
-            nspare++;
-        }
+        release_cache(tc);
     }
-    cds_list_splice(&refused, &spare_caches);
 }
 
 /* Sweeper, mp_reg_lock held, at pass number pass: unmap the spare
@@ -180,9 +176,7 @@ void mp_tcache_trim_spares(unsigned long pass)
 /* The last magpool_fini, mp_reg_lock held: unmap every spare cache. */
 void mp_tcache_drop_spares(void)
 {
-    /* Relaxed: written by the sweeper under the lock held here. */
-    release_spares(true, atomic_load_explicit(&mp_sweep_passes,
-                                              memory_order_relaxed));
+    release_spares(true, 0);
 }
 
 /* This thread's cache, created on its first slow path; NULL when there is
