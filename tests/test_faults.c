@@ -6,11 +6,10 @@
  * (fault.h), so liburcu's and glibc's callers fail too.
  */
 #include <pthread.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "fault.h"
-#include "mp_types.h"   /* struct mp_tcache, for the unmapping test */
+#include "tcache_probe.h"
 #include "testutil.h"
 
 /* Blocks libmagpool allocated and has not freed (fault.h). */
@@ -305,15 +304,13 @@ END_TEST
 /* ---- a thread cache the kernel refuses to unmap ---- */
 
 #define BURST 40        /* threads exiting at once */
-#define SPARE_MAX 32    /* magpool(7): exited threads' caches kept */
 static struct magpool *upool;
 static pthread_barrier_t ubarrier;
 
 static void *use_and_wait(void *arg)
 {
     magpool_put(magpool_get(upool));
-    *(char **)arg =
-        (char *)magpool_tls.tops - offsetof(struct mp_tcache, tops);
+    *(char **)arg = my_cache();
     pthread_barrier_wait(&ubarrier);
     pthread_barrier_wait(&ubarrier);
     return NULL;
@@ -329,20 +326,6 @@ static void *use_many(void *arg)
     for (int i = 0; i < 100; i++)
         magpool_put(o[i]);
     return (void *)(intptr_t)ok;
-}
-
-/* Pages of a cache in memory; -1 when it is not mapped. */
-static int cache_resident(char *c)
-{
-    unsigned char vec[16];
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t pages = (sizeof(struct mp_tcache) + page - 1) / page;
-    if (mincore(c, sizeof(struct mp_tcache), vec))
-        return -1;
-    int n = 0;
-    for (size_t i = 0; i < pages; i++)
-        n += vec[i] & 1;
-    return n;
 }
 
 START_TEST(a_cache_the_kernel_refuses_to_unmap_is_emptied_kept_and_unmapped_later)

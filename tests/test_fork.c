@@ -4,11 +4,10 @@
  */
 #include <pthread.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mp_types.h"   /* struct mp_tcache, for the unmapping test */
+#include "tcache_probe.h"
 #include "testutil.h"
 
 static struct magpool *pool;
@@ -82,12 +81,6 @@ START_TEST(fork_with_busy_threads_child_allocates_at_once)
 }
 END_TEST
 
-/* This thread's cache, found from the tops it publishes (inline ABI). */
-static char *my_cache(void)
-{
-    return (char *)magpool_tls.tops - offsetof(struct mp_tcache, tops);
-}
-
 static _Atomic(char *) busy_cache[2];
 
 static void *busy_and_tell(void *arg)
@@ -97,11 +90,7 @@ static void *busy_and_tell(void *arg)
     return busy(NULL);
 }
 
-static int mapped(char *p)
-{
-    unsigned char vec[64];
-    return mincore(p, sizeof(struct mp_tcache), vec) == 0;
-}
+static int mapped(char *c) { return cache_resident(c) >= 0; }
 
 START_TEST(a_fork_child_unmaps_the_caches_of_the_threads_it_lost)
 {

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mp_types.h"   /* struct mp_tcache's layout, for the page tests */
+#include "tcache_probe.h"
 #include "testutil.h"
 
 static struct magpool *pool;
@@ -342,12 +342,6 @@ END_TEST
 
 /* --- the thread cache's pages ---------------------------------------- */
 
-/* This thread's cache, found from the tops it publishes (inline ABI). */
-static char *my_cache(void)
-{
-    return (char *)magpool_tls.tops - offsetof(struct mp_tcache, tops);
-}
-
 static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
 #define NPOOLS_USED 3
@@ -436,12 +430,8 @@ static void *use_pool_and_exit(void *arg)
     return NULL;
 }
 
-static int cache_mapped(char *c)
-{
-    return mincore(c, sizeof(struct mp_tcache), cache_vec) == 0;
-}
+static int cache_mapped(char *c) { return cache_resident(c) >= 0; }
 
-#define SPARE_MAX 32    /* magpool(7): exited threads' caches kept */
 
 /* The sanitizers' runtimes map memory of their own for each new thread,
  * which may land in a range a cache left: there, a range found mapped

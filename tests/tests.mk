@@ -71,7 +71,7 @@ mutants:
 .PHONY: mutants
 EXTRA_DIST += tests/mutants
 
-noinst_HEADERS = tests/testutil.h tests/fault.h
+noinst_HEADERS = tests/testutil.h tests/fault.h tests/tcache_probe.h
 
 tests_test_magazine_SOURCES = tests/test_magazine.c
 tests_test_magazine_CFLAGS = $(TEST_CFLAGS)
