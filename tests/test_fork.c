@@ -4,6 +4,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +263,105 @@ START_TEST(fork_while_threads_swap_magazines_never_hands_an_object_twice)
 }
 END_TEST
 
+/* ---- fork while a thread is between the stores of a swap ---- */
+
+static _Atomic(char *) half_cache;
+static atomic_int half_go;
+
+static void *half_swapper(void *arg)
+{
+    (void)arg;
+    void *o[20];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 20; i++)
+            o[i] = magpool_get(tiny);
+        for (int i = 0; i < 20; i++)
+            magpool_put(o[i]);
+        if (round == 0) {
+            atomic_store(&half_cache, my_cache());
+            while (!atomic_load(&half_go))
+                usleep(1000);
+        }
+    }
+    return NULL;
+}
+
+static void *get_one(void *out)
+{
+    *(void **)out = magpool_get(tiny);
+    return NULL;
+}
+
+START_TEST(a_fork_child_drops_a_lost_threads_half_swapped_magazines)
+{
+    MP_SKIP_IF_EMULATED(QEMU_FORK);
+    /* A swap stores the old loaded magazine as the previous one, then
+     * loads the other: between the two stores the slot names the same
+     * magazine twice.  fork() can stop a thread there (the busy test
+     * above hits it by chance); here the other thread waits while this
+     * one writes that state into its slot, so the child meets it every
+     * time.  Handing such a slot's magazines to the depot would put one
+     * magazine there twice, and the child's two threads would each take
+     * it: its objects would have two owners. */
+    struct magpool_options o = { .mag_capacity = 8 };
+    tiny = magpool_create("half-swap", 64, &o);
+    atomic_store(&double_owner, 0);
+    atomic_store(&half_cache, NULL);
+    atomic_store(&half_go, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, half_swapper, NULL);
+    while (!atomic_load(&half_cache))
+        usleep(1000);
+    struct mp_tcache *tc = (struct mp_tcache *)atomic_load(&half_cache);
+    struct mp_tslot *s =
+        atomic_load(&tc->slot_rev[MAGPOOL_MAX_POOLS - 1 - tiny->idx]);
+    ck_assert_ptr_nonnull(s);
+    struct mp_mag *loaded = atomic_load(&s->loaded);
+    unsigned n = (unsigned)(__atomic_load_n(&tc->tops[tiny->idx],
+                                            __ATOMIC_RELAXED) -
+                            &loaded->rounds[1]);
+    ck_assert_uint_gt(n, 0); /* the magazine holds objects */
+    struct mp_mag *saved = atomic_exchange(&s->prev, loaded);
+
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        alarm(10); /* a depot looping on one magazine fails */
+        /* This thread takes a magazine from the depot and one object
+         * from it; another thread then takes the next magazine and one
+         * object.  Were both the same magazine, the objects would be the
+         * same: the magazine's count is only written back when its
+         * holder's slow path unloads it. */
+        void *mine = magpool_get(tiny), *theirs = NULL;
+        pthread_t c[2];
+        pthread_create(&c[0], NULL, get_one, &theirs);
+        pthread_join(c[0], NULL);
+        if (!mine || !theirs)
+            _exit(2);
+        if (mine == theirs)
+            _exit(3);
+        magpool_put(mine);
+        magpool_put(theirs);
+        /* And the pool goes on serving two threads, one owner each. */
+        for (uintptr_t i = 0; i < 2; i++)
+            pthread_create(&c[i], NULL, child_worker, (void *)(i + 100));
+        for (int i = 0; i < 2; i++)
+            pthread_join(c[i], NULL);
+        _exit(atomic_load(&double_owner) ? 4 : 0);
+    }
+    atomic_store(&s->prev, saved); /* the parent's thread goes on as it was */
+    atomic_store(&half_go, 1);
+    pthread_join(t, NULL);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child: %s %d", WIFSIGNALED(status) ? "signal" : "exit status",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    ck_assert_uint_eq(pool_stats(tiny).active, 0);
+    magpool_destroy(tiny);
+}
+END_TEST
+
 /* ---- fork while another thread is inside init or fini ---- */
 
 static void *init_fini_loop(void *arg)
@@ -312,6 +412,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_fork_child_unmaps_the_caches_of_the_threads_it_lost);
     tcase_add_test(tc, sweeper_runs_again_in_the_child);
     tcase_add_test(tc, fork_while_threads_swap_magazines_never_hands_an_object_twice);
+    tcase_add_test(tc, a_fork_child_drops_a_lost_threads_half_swapped_magazines);
     tcase_add_test(tc, fork_during_init_or_fini_leaves_the_child_able_to_init_and_fini);
     suite_add_tcase(s, tc);
     return s;
