@@ -63,9 +63,14 @@
 
 struct mp_mag *mp_mag_new(struct magpool *pool)
 {
+    return mp_mag_new_cap(
+        atomic_load_explicit(&pool->cap, memory_order_relaxed));
+}
+
+struct mp_mag *mp_mag_new_cap(unsigned cap)
+{
     /* Zeroed: a put tests the slot at the top for MP_END, so no slot
      * below the real end may hold a stale one from recycled memory. */
-    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
     struct mp_mag *m = calloc(1, sizeof(*m) + (cap + 2) * sizeof(void *));
     if (!m)
         return NULL;
@@ -145,6 +150,44 @@ void mp_mag_note_trade(struct magpool *pool)
     mp_mag_note_exchange(pool, atomic_fetch_add_explicit(
                                    &pool->depot.exchanges, 1,
                                    memory_order_relaxed) + 1);
+}
+
+/* The size of the magazines slot s's thread takes now: the pool's, or
+ * the larger one its own trades earned.  Relaxed: any recent size of the
+ * pool makes a valid magazine. */
+unsigned mp_mag_slot_cap(const struct magpool *pool, const struct mp_tslot *s)
+{
+    unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
+    return s->cap > cap ? s->cap : cap;
+}
+
+/* Slot s's thread went to the shared layer (the depot, or the slab when
+ * the depot had nothing): every MP_SLOT_TRADES such trips, if they came
+ * faster than the growth rate, its next magazines are twice as large (up
+ * to the pool's largest), and if slower than a hundredth of it, half as
+ * large (down to the pool's size).  The pool's size follows all threads'
+ * trades together over MP_ADAPT_EVERY of them; this one lets a thread
+ * that starts hot get large magazines after a few trips instead of
+ * hundreds.  The memory bound is the pool's: no magazine holds more than
+ * cap_max objects.  Owner only: plain fields. */
+void mp_mag_slot_trade(struct magpool *pool, struct mp_tslot *s)
+{
+    if (++s->trades < MP_SLOT_TRADES)
+        return;
+    unsigned long long now = mp_mono_ns();
+    unsigned long long span = now - s->trades_since_ns;
+    unsigned pool_cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
+    unsigned cap = s->cap > pool_cap ? s->cap : pool_cap;
+    unsigned long below = mp_opt.mag_grow_rate / MP_MAG_SHRINK_DIV;
+    if (span < MP_SLOT_TRADES * 1000000000ull / mp_opt.mag_grow_rate) {
+        cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
+    } else if (cap > pool_cap &&
+               (double)MP_SLOT_TRADES * 1e9 < (double)below * (double)span) {
+        cap /= 2;
+    }
+    s->cap = cap > pool_cap ? cap : 0;
+    s->trades = 0;
+    s->trades_since_ns = now;
 }
 
 /* Sweeper, at each pass (now: mp_mono_ns()): halve the magazine size of

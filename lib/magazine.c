@@ -231,6 +231,7 @@ void *mp_get_slow(struct magpool *pool)
          * size), or this slot has only its first magazine yet. */
         if (prev)
             mp_mag_note_trade(pool);
+        mp_mag_slot_trade(pool, s);
         /* The larger is the one to fill. */
         larger_loaded(&loaded, &prev);
         struct mp_mag *full = mp_depot_get_full(pool);
@@ -252,6 +253,19 @@ void *mp_get_slow(struct magpool *pool)
             loaded = full;
         } else {
             set_prev(s, prev);
+            unsigned want = mp_mag_slot_cap(pool, s);
+            struct mp_mag *larger =
+                loaded->cap < want ? mp_mag_new_cap(want) : NULL;
+            if (larger) {
+                /* This thread's trades earned larger magazines: the
+                 * slab fills one, in one run.  The slot names it before
+                 * the empty one goes (a stats reader computes with the
+                 * pointer it finds, never reads the magazine). */
+                struct mp_mag *old = loaded;
+                load(s, ref, larger);
+                give_back_empty(pool, old);
+                loaded = larger;
+            }
             loaded->n = mp_slab_alloc(pool, &loaded->rounds[1], loaded->cap);
             if (loaded->n == 0) {
                 load(s, ref, loaded);
@@ -346,15 +360,17 @@ void mp_put_slow(void *obj)
          * this slot has only its first magazine yet. */
         if (prev)
             mp_mag_note_trade(pool);
+        mp_mag_slot_trade(pool, s);
+        unsigned want = mp_mag_slot_cap(pool, s);
         struct mp_mag *empty = mp_depot_get_empty(pool);
-        if (empty && empty->cap != atomic_load_explicit(&pool->cap,
-                                                        memory_order_relaxed)) {
-            /* The pool's magazine size changed: phase the old out. */
+        if (empty && empty->cap != want) {
+            /* The pool's magazine size changed, or this thread's: phase
+             * the old out. */
             mp_mag_free_now(empty);
             empty = NULL;
         }
         if (!empty)
-            empty = mp_mag_new(pool);
+            empty = mp_mag_new_cap(want);
         if (!empty) {
             /* Cannot get a magazine: the object goes to the slab. */
             set_prev(s, prev);

@@ -66,6 +66,10 @@ void mp_pool_release_dead(struct magpool *pool) MP_HIDDEN;
 
 /* depot.c: magazines and their size; the depot. */
 struct mp_mag *mp_mag_new(struct magpool *pool) MP_HIDDEN;
+struct mp_mag *mp_mag_new_cap(unsigned cap) MP_HIDDEN;
+unsigned mp_mag_slot_cap(const struct magpool *pool,
+                         const struct mp_tslot *s) MP_HIDDEN;
+void mp_mag_slot_trade(struct magpool *pool, struct mp_tslot *s) MP_HIDDEN;
 void mp_mag_free_now(struct mp_mag *mag) MP_HIDDEN;
 unsigned long long mp_mono_ns(void) MP_HIDDEN;
 void mp_mag_note_exchange(struct magpool *pool, unsigned long n) MP_HIDDEN;

@@ -78,6 +78,13 @@
 /* The shortest span over which the sweeper measures that rate. */
 #define MP_SHRINK_WINDOW_NS 1000000000ull
 #define MP_ADAPT_EVERY 256u
+/* A thread's own trips to the shared layer (depot or slab) are timed in
+ * windows of this many: faster than the growth rate, its next magazines
+ * are twice as large (depot.c, mp_mag_slot_trade).  Two, so that a
+ * thread that starts by taking a thousand objects makes a handful of
+ * trips, not sixty, and its objects lie in a handful of runs, not
+ * sixty interleaved with another thread's (perf/NOTES.md). */
+#define MP_SLOT_TRADES 2u
 #define MP_OBJ_ALIGN 16u
 #define MP_HDR_SIZE 8u
 
@@ -272,6 +279,12 @@ struct mp_tslot {
                                            while prev is not NULL */
     atomic_ulong used_pass;             /* mp_sweep_passes at the owner's
                                            last slow path (relaxed) */
+    /* Owner only (its slow paths; plain fields): the magazine size its
+     * own trades earned, 0 while that is the pool's, and the window
+     * they are counted in (depot.c, mp_mag_slot_trade). */
+    unsigned cap;
+    unsigned trades;
+    unsigned long long trades_since_ns;
 };
 
 /* A thread's cache: one page-aligned mapping of its own (tcache.c), laid

@@ -262,6 +262,7 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
         return NULL;
     }
     s->pool = pool;
+    s->trades_since_ns = mp_mono_ns(); /* its first window of trades */
     atomic_init(&s->loaded, mag);
     MP_TOP_SET(&tc->tops[pool->idx], &mag->rounds[1 + mag->n]);
     /* Release: a stats reader that finds the slot sees it initialized. */

@@ -372,10 +372,12 @@ START_TEST(a_1_ms_sweeper_keeps_the_magazines_of_a_pool_trading_2000_a_second)
     while (pool_stats(pc.p).mag_capacity < 4 * first && now_s() - t0 < 5)
         pace(&pc, 1024, 0.05, false);
     unsigned grown = pool_stats(pc.p).mag_capacity;
-    /* Then one magazine each way a millisecond. */
+    /* Then a batch a millisecond of twice the largest magazine either
+     * thread may hold by now (its own trades grow a thread's magazines
+     * beyond the pool's size): two magazines or more each way. */
     struct magpool_stats before = pool_stats(pc.p);
     t0 = now_s();
-    pace(&pc, grown, 2.5, true);
+    pace(&pc, 2 * 1024, 2.5, true);
     struct magpool_stats st = pool_stats(pc.p);
     double secs = now_s() - t0;
     pace_stop(&pc, t);

@@ -110,6 +110,12 @@ END_TEST
  * 200 cycles with no exchange at all (or 20 s: growth is
  * by depot traffic a second, so its pace depends on the machine).
  * Returns the capacity, 0 in a debug mode (no thread caches). */
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return (x > y) - (x < y);
+}
+
 static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
 {
     struct timespec t0, t;
@@ -178,7 +184,9 @@ START_TEST(a_working_set_that_grown_magazines_hold_stops_trading)
         magpool_destroy(p);
         return;
     }
-    ck_assert_uint_ge(cap * 2, N);
+    /* The thread's magazines hold the working set: the pool's own size
+     * may be smaller, since a thread's fast trades grow its magazines
+     * before the pool's (magpool(7), OVERVIEW). */
     struct magpool_stats before = pool_stats(p);
     for (int r = 0; r < 100; r++) {
         for (int i = 0; i < N; i++)
@@ -317,6 +325,77 @@ START_TEST(magazines_of_a_pool_slower_than_MAGPOOL_MAG_GROW_RATE_keep_their_size
 }
 END_TEST
 
+/* A thread that takes a thousand objects at once from a new pool goes
+ * to the shared layer every magazine's worth.  At the pool's first size
+ * (64 objects of 64 B) that was 16 slab refills, each a run of 64 that
+ * another thread doing the same interleaved with its own; their objects
+ * then lay side by side for the rest of the run (perf/NOTES.md, "Two
+ * threads on one pool").  The thread's own trades now double its
+ * magazines every two trips: 64, 128, 128, 256, 256, 512: six refills. */
+START_TEST(a_thread_that_takes_many_objects_at_once_gets_them_in_a_few_runs)
+{
+    grow_at_any_speed(); /* the trips' speed is not what is tested */
+    struct magpool *p = magpool_create("own-size", 64, NULL);
+    enum { N = 1000 };
+    static void *objs[N];
+    unsigned first = pool_stats(p).mag_capacity;
+    ck_assert_uint_lt(first * 8, N);
+    for (int i = 0; i < N; i++)
+        ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+    struct magpool_stats st = pool_stats(p);
+    if (st.in_threads == 0 && st.slab_refills >= N) {
+        magpool_destroy(p); /* a debug mode (valgrind): no magazines */
+        return;
+    }
+    ck_assert_msg(st.slab_refills <= 8, "%llu slab refills for %d objects",
+                  (unsigned long long)st.slab_refills, N);
+    /* Runs of consecutive objects (a stride of round16(64 + 8) = 80
+     * bytes): one per refill at most. */
+    qsort(objs, N, sizeof(objs[0]), by_address);
+    unsigned runs = 1;
+    for (int i = 1; i < N; i++)
+        if ((char *)objs[i] - (char *)objs[i - 1] > 2 * 80)
+            runs++;
+    ck_assert_uint_le(runs, st.slab_refills);
+    /* The pool's own size has not changed: only this thread's. */
+    ck_assert_uint_eq(st.mag_capacity, first);
+    for (int i = 0; i < N; i++)
+        magpool_put(objs[i]);
+    st = pool_stats(p);
+    ck_assert_uint_eq(st.active, 0);
+    magpool_destroy(p);
+}
+END_TEST
+
+/* The thread's own size has the pool's bound: MAGPOOL_MAG_GROW_BYTES of
+ * objects in a magazine.  At 8 KiB (113 objects of 64 B) a thread that
+ * takes and returns a thousand objects keeps at most two magazines of
+ * 113 in its cache; the rest go to the depot. */
+START_TEST(a_threads_own_magazines_grow_no_further_than_MAGPOOL_MAG_GROW_BYTES)
+{
+    grow_at_any_speed();
+    setenv("MAGPOOL_MAG_GROW_BYTES", "8192", 1);
+    struct magpool *p = magpool_create("own-bound", 64, NULL);
+    enum { N = 1000 };
+    static void *objs[N];
+    for (int r = 0; r < 20; r++) {
+        for (int i = 0; i < N; i++)
+            ck_assert_ptr_nonnull(objs[i] = magpool_get(p));
+        for (int i = 0; i < N; i++)
+            magpool_put(objs[i]);
+    }
+    struct magpool_stats st = pool_stats(p);
+    if (st.in_threads == 0 && st.in_depot == 0) {
+        magpool_destroy(p); /* a debug mode (valgrind): no magazines */
+        return;
+    }
+    unsigned most = 8192 / (64 + 8);
+    ck_assert_uint_le(st.in_threads, 2 * most);
+    ck_assert_uint_ge(st.in_threads + st.in_depot, N);
+    magpool_destroy(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("magazine");
@@ -331,6 +410,8 @@ static Suite *suite(void)
     tcase_add_test(tc, magazines_grow_no_further_than_MAGPOOL_MAG_GROW_BYTES);
     tcase_add_test(tc, MAGPOOL_MAG_GROW_BYTES_0_keeps_magazines_at_their_first_size);
     tcase_add_test(tc, magazines_of_a_pool_slower_than_MAGPOOL_MAG_GROW_RATE_keep_their_size);
+    tcase_add_test(tc, a_thread_that_takes_many_objects_at_once_gets_them_in_a_few_runs);
+    tcase_add_test(tc, a_threads_own_magazines_grow_no_further_than_MAGPOOL_MAG_GROW_BYTES);
     tcase_add_test(tc, stats_count_objects_exactly_when_quiescent);
     tcase_add_test(tc, thread_flush_hands_the_cache_to_the_depot);
     suite_add_tcase(s, tc);
