@@ -7,7 +7,9 @@
  *
  * Owns: struct mp_mag's allocation and the size of new magazines (the
  * pool's cap, grown with depot traffic and shrunk by the sweeper when
- * the pool is quiet, as in Bonwick's design), struct mp_depot, the stack
+ * the pool is quiet, as in Bonwick's design, and a thread's own size,
+ * grown and shrunk with that thread's trips: slot->cap, mp_mag_slot_trade),
+ * struct mp_depot, the stack
  * nodes (struct mp_dnode) and each thread's lists of spare and retired
  * nodes.
  *
@@ -45,6 +47,8 @@
  *                        after a grace period (mp_grace_period()).
  *   counters             relaxed atomics: statistics and the sweeper's
  *                        estimate, never memory safety.
+ *   slot->cap, trades, trades_since_ns  the owner thread's alone (its
+ *                        slow paths): plain fields.
  *   pool->cap, adapt_ns  relaxed atomics, changed once per MP_ADAPT_EVERY
  *                        exchanges or by the sweeper: any recent value
  *                        makes a valid magazine.  last_exchanges,
