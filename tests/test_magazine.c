@@ -105,17 +105,17 @@ START_TEST(alternating_at_a_magazine_boundary_stays_local)
 }
 END_TEST
 
-/* Cycle n objects of pool p until its magazine capacity has settled: no
- * change over 8192 depot exchanges (32 of the pool's growth checks), or
- * 200 cycles with no exchange at all (or 20 s: growth is
- * by depot traffic a second, so its pace depends on the machine).
- * Returns the capacity, 0 in a debug mode (no thread caches). */
 static int by_address(const void *a, const void *b)
 {
     uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
     return (x > y) - (x < y);
 }
 
+/* Cycle n objects of pool p until its magazine capacity has settled: no
+ * change over 8192 depot exchanges (32 of the pool's growth checks), or
+ * 200 cycles with no exchange at all (or 20 s: growth is
+ * by depot traffic a second, so its pace depends on the machine).
+ * Returns the capacity, 0 in a debug mode (no thread caches). */
 static unsigned cycle_until_stable(struct magpool *p, void **objs, int n)
 {
     struct timespec t0, t;
