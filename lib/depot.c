@@ -156,6 +156,19 @@ void mp_mag_note_trade(struct magpool *pool)
                                    memory_order_relaxed) + 1);
 }
 
+/* Whether `count` trips over span_ns came slower than the shrink rate,
+ * MAGPOOL_MAG_GROW_RATE / MP_MAG_SHRINK_DIV a second: compared in
+ * floating point (a day's span times the count would overflow 64 bits,
+ * and an integer rate rounds one trip in 1.2 s down to none); with a
+ * rate under 1 a second, only no trip at all is slower. */
+static bool slower_than_shrink_rate(unsigned long count,
+                                    unsigned long long span_ns)
+{
+    unsigned long below = mp_opt.mag_grow_rate / MP_MAG_SHRINK_DIV;
+    return below ? (double)count * 1e9 < (double)below * (double)span_ns
+                 : count == 0;
+}
+
 /* The size of the magazines slot s's thread takes now: the pool's, or
  * the larger one its own trades earned.  Relaxed: any recent size of the
  * pool makes a valid magazine. */
@@ -181,14 +194,11 @@ void mp_mag_slot_trade(struct magpool *pool, struct mp_tslot *s)
     unsigned long long now = mp_mono_ns();
     unsigned long long span = now - s->trades_since_ns;
     unsigned pool_cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    unsigned cap = s->cap > pool_cap ? s->cap : pool_cap;
-    unsigned long below = mp_opt.mag_grow_rate / MP_MAG_SHRINK_DIV;
-    if (span < MP_SLOT_TRADES * 1000000000ull / mp_opt.mag_grow_rate) {
+    unsigned cap = mp_mag_slot_cap(pool, s);
+    if (span < MP_SLOT_TRADES * 1000000000ull / mp_opt.mag_grow_rate)
         cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
-    } else if (cap > pool_cap &&
-               (double)MP_SLOT_TRADES * 1e9 < (double)below * (double)span) {
+    else if (cap > pool_cap && slower_than_shrink_rate(MP_SLOT_TRADES, span))
         cap /= 2;
-    }
     s->cap = cap > pool_cap ? cap : 0;
     s->trades = 0;
     s->trades_since_ns = now;
@@ -214,13 +224,7 @@ void mp_mag_shrink_if_quiet(struct magpool *pool, unsigned long long now)
     unsigned long made = ex - pool->last_exchanges;
     pool->rate_since_ns = now;
     pool->last_exchanges = ex;
-    /* Quiet: fewer than `below` exchanges a second over the span,
-     * compared in floating point (a day's span times the count would
-     * overflow 64 bits, and an integer rate rounds one exchange in 1.2 s
-     * down to none); with a threshold under 1, none at all. */
-    unsigned long below = mp_opt.mag_grow_rate / MP_MAG_SHRINK_DIV;
-    bool quiet = below ? (double)made * 1e9 < (double)below * (double)span
-                       : made == 0;
+    bool quiet = slower_than_shrink_rate(made, span);
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
     if (quiet && cap > pool->cap_min) {
         cap = cap / 2 < pool->cap_min ? pool->cap_min : cap / 2;
