@@ -42,7 +42,7 @@
 #define BATCH 1000
 #define MAXT 64
 
-static struct magpool *pool, *pools[MAXT];
+static struct magpool *pools[MAXT]; /* pools[0] is the one sampled */
 static unsigned nthreads;
 static unsigned long total, window;
 static int cpus[MAXT], ncpus;
@@ -189,7 +189,6 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    pool = pools[0];
     unsigned nwin = (unsigned)(total / window);
     if (nthreads > 1) {
         snap_windows = nwin < 4096 ? nwin : 4096;
@@ -208,7 +207,7 @@ int main(int argc, char **argv)
     bool sample = !getenv("COLDBATCH_NO_SAMPLING");
     while (sample && atomic_load(&finished) < nthreads) {
         struct magpool_stats s;
-        magpool_stats(pool, &s);
+        magpool_stats(pools[0], &s);
         if (s.mag_capacity != cap_seen) {
             printf("# %.1f ms: magazine capacity %u (after %llu depot "
                    "exchanges)\n", (now() - t0) / 1e6, s.mag_capacity,
@@ -221,7 +220,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < nthreads; i++)
         pthread_join(t[i], NULL);
     struct magpool_stats st;
-    magpool_stats(pool, &st);
+    magpool_stats(pools[0], &st);
     for (unsigned i = 1; own && i < nthreads; i++) {
         struct magpool_stats o;
         magpool_stats(pools[i], &o);
