@@ -279,10 +279,13 @@ unsigned mp_tslot_loaded_n(const struct mp_tcache *tc,
         return 0;
     /* Relaxed: a racy snapshot is all stats promise while threads run. */
     void **top = __atomic_load_n(&tc->tops[s->pool->idx], __ATOMIC_RELAXED);
-    /* Bounds from the largest magazine: mag->cap is not read here, since
-     * the magazine may have been made by a thread this one never synced
-     * with. */
-    if (top < &mag->rounds[1] || top > &mag->rounds[1 + MP_MAG_MAX])
+    /* Bounds from the pool's largest magazine, cap_max, fixed when the
+     * pool was made: mag->cap is not read here, since the magazine may
+     * have been made by a thread this one never synced with, and freed
+     * since.  A top read after the owner swapped in another magazine
+     * points into that one, wherever it lies; within these bounds it
+     * counts at most what one magazine of the pool can hold. */
+    if (top < &mag->rounds[1] || top > &mag->rounds[1 + s->pool->cap_max])
         return 0; /* caught mid-swap */
     return (unsigned)(top - &mag->rounds[1]);
 }

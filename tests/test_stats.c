@@ -2,7 +2,8 @@
  * test_stats.c - the operator statistics of magpool(7): alloc-count is
  * exact (fast path, slow paths, cross-thread puts, exited threads, fork
  * children, the inline API), a reused pool index starts from zero,
- * max-active never falls below what a read saw, and destroyed pools keep
+ * max-active never falls below what a read saw, a read that meets a
+ * magazine swap counts no more than a magazine holds, and destroyed pools keep
  * their totals in the MAGPOOL_STATS dump.
  */
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "magpool/inline.h"
+#include "tcache_probe.h"
 #include "testutil.h"
 
 /* The value of key in section [name] of a stats dump (the n-th such
@@ -170,6 +172,30 @@ START_TEST(max_active_stays_at_the_highest_active_a_read_saw)
     ck_assert_uint_eq(st.max_active, 500);
     for (int i = 400; i < 500; i++)
         magpool_put(objs[i]);
+    magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(in_threads_never_counts_more_than_a_magazine_holds_from_a_stale_top)
+{
+    /* A read takes a thread's loaded magazine, then its top: when the
+     * thread swaps magazines between the two loads, the top points into
+     * the next magazine, which may lie anywhere after this one in memory.
+     * Here this thread's top is moved 100 entries past its magazine of 4
+     * (as if the next magazine lay there) while it reads its own count. */
+    struct magpool_options o = { .mag_capacity = 4 };
+    struct magpool *p = magpool_create("stale-top", 64, &o);
+    ck_assert_ptr_nonnull(p);
+    magpool_put(magpool_get(p)); /* a loaded magazine, one object in it */
+    struct mp_tcache *tc = (struct mp_tcache *)my_cache();
+    void **top = __atomic_load_n(&tc->tops[p->idx], __ATOMIC_RELAXED);
+    ck_assert_uint_le(pool_stats(p).in_threads, 4);
+    __atomic_store_n(&tc->tops[p->idx], top + 100, __ATOMIC_RELAXED);
+    uint64_t stale = pool_stats(p).in_threads;
+    __atomic_store_n(&tc->tops[p->idx], top, __ATOMIC_RELAXED);
+    ck_assert_msg(stale <= 4, "a stale top counted %llu objects in a "
+                  "magazine of 4", (unsigned long long)stale);
+    ck_assert_uint_eq(pool_stats(p).active, 0);
     magpool_destroy(p);
 }
 END_TEST
@@ -474,6 +500,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_reused_pool_index_starts_counting_from_zero);
     tcase_add_test(tc, max_active_stays_at_the_highest_active_a_read_saw);
     tcase_add_test(tc, the_sweeper_samples_max_active_without_a_read);
+    tcase_add_test(tc, in_threads_never_counts_more_than_a_magazine_holds_from_a_stale_top);
     tcase_add_test(tc, a_fork_child_keeps_the_counts_of_threads_it_lost);
     tcase_add_test(tc, more_destroyed_names_than_records_are_summed_not_lost);
     tcase_add_test(tc, the_dump_file_is_not_writable_by_others_and_follows_no_symlink);
