@@ -102,6 +102,26 @@ START_TEST(a_double_put_is_reported_and_ignored)
 }
 END_TEST
 
+START_TEST(magpool_quiet_silences_messages_but_not_the_debug_reports)
+{
+    /* The reports are what MAGPOOL_DEBUG was set for; MAGPOOL_QUIET
+     * silences the rest (here: a put of NULL, which otherwise says so). */
+    setenv("MAGPOOL_QUIET", "1", 1);
+    debug_env("1", NULL);
+    struct magpool *p = magpool_create("quiet_t", 32, NULL);
+    magpool_put(NULL);
+    void *o = magpool_get(p);
+    magpool_put(o);
+    magpool_put(o);
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "DEBUG: double put") && strstr(e, "\"quiet_t\""),
+                  "report: %s", e);
+    ck_assert_msg(!strstr(e, "NULL"), "a message under MAGPOOL_QUIET: %s", e);
+    ck_assert_uint_eq(pool_stats(p).double_puts, 1);
+    magpool_destroy(p);
+}
+END_TEST
+
 START_TEST(abort_mode_aborts_at_the_first_report)
 {
     pid_t pid = fork();
@@ -303,6 +323,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_write_after_put_is_reported_at_the_next_get_with_the_pool_name);
     tcase_add_test(tc, a_write_past_the_end_is_reported_at_its_put);
     tcase_add_test(tc, a_double_put_is_reported_and_ignored);
+    tcase_add_test(tc, magpool_quiet_silences_messages_but_not_the_debug_reports);
     tcase_add_test(tc, abort_mode_aborts_at_the_first_report);
     tcase_add_test(tc, the_quarantine_keeps_a_put_object_out_for_that_many_puts);
     tcase_add_test(tc, a_clean_program_gets_no_report_and_every_op_is_slow);
