@@ -17,8 +17,11 @@
  * Synchronization: mp_opt and mp_dbg are written once, by mp_options_load
  * under this file's own pthread_once (mp_options_init), before the first
  * pool exists; read-only afterwards.  A message printed while they are
- * being parsed (a bad value) does not wait for that once: mp_opt_started,
- * set first by the loading thread, says the parsing has begun.  The
+ * being parsed (a bad value) by the loading thread itself does not wait
+ * for that once (mp_opt_parsing, thread-local, says it is that thread);
+ * a message from any other thread waits for the parsing to end, so that
+ * MAGPOOL_QUIET governs it (glibc's pthread_once restarts in a child
+ * forked during the parsing, so a child does not wait forever).  The
  * per-kind message counters are relaxed atomics (a count; losing an exact
  * interleaving only changes which occurrence is printed).  A message is
  * written with one write(2) so lines do not mix.
@@ -49,7 +52,8 @@
 /* The parsing of the options has begun (see the top of this file).
  * Relaxed: it orders nothing; a message that races the parsing of
  * MAGPOOL_QUIET may be printed or not. */
-static atomic_bool mp_opt_started;
+static __thread bool mp_opt_parsing
+    __attribute__((tls_model("initial-exec")));
 
 #define MP_LOG_BURST 10u
 #define MP_LOG_EVERY 1000u
@@ -58,10 +62,11 @@ static atomic_ulong seen[MP_MSG_NR];
 
 void mp_log(enum mp_msg kind, const char *fmt, ...)
 {
-    /* A put of NULL may come before any pool exists; but a message from
-     * the option parser comes from inside mp_options_init().  Relaxed: at
-     * worst a message races the parsing of MAGPOOL_QUIET. */
-    if (!atomic_load_explicit(&mp_opt_started, memory_order_relaxed))
+    /* A put of NULL may come before any pool exists, and two threads'
+     * first messages may come while a third parses the options: each
+     * waits for the parsing, except the parser's own (a bad value), which
+     * comes from inside mp_options_init(). */
+    if (!mp_opt_parsing)
         mp_options_init();
     unsigned long n =
         atomic_fetch_add_explicit(&seen[kind], 1, memory_order_relaxed) + 1;
@@ -176,10 +181,10 @@ static void options_load(void)
 {
     unsigned long v;
 
-    /* From here on mp_log() must not call mp_options_init(): that is
-     * where we are (a message about a bad value below would wait for
-     * its own pthread_once forever). */
-    atomic_store_explicit(&mp_opt_started, true, memory_order_relaxed);
+    /* Until the end mp_log() must not call mp_options_init() on this
+     * thread: that is where we are (a message about a bad value below
+     * would wait for its own pthread_once forever). */
+    mp_opt_parsing = true;
 
     /* Quiet first, so that it governs the messages below. */
     v = 0;
@@ -226,6 +231,7 @@ static void options_load(void)
     v = 1024;
     env_ulong("MAGPOOL_DEBUG_QUARANTINE", 0, 1000000, &v);
     mp_dbg.quarantine = (unsigned)v;
+    mp_opt_parsing = false;
 }
 
 static pthread_once_t options_once = PTHREAD_ONCE_INIT;

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -257,6 +260,50 @@ START_TEST(a_malformed_environment_value_gives_a_message_not_a_hang)
 }
 END_TEST
 
+static pthread_barrier_t null_barrier;
+
+static void *put_nulls(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&null_barrier);
+    for (int i = 0; i < 200; i++)
+        magpool_put(NULL);
+    return NULL;
+}
+
+START_TEST(magpool_quiet_holds_for_messages_that_race_the_parsing_of_the_options)
+{
+    /* Each child is a fresh process whose two threads print their first
+     * messages (a put of NULL says so) at once: one of them parses the
+     * options, the other must wait for MAGPOOL_QUIET rather than print
+     * before it is read.  This process calls no magpool function before
+     * forking, so every child parses the options itself. */
+    setenv("MAGPOOL_QUIET", "1", 1);
+    int fd = capture_stderr_fd();
+    for (int round = 0; round < 40; round++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            pthread_t t[2];
+            pthread_barrier_init(&null_barrier, NULL, 2);
+            for (int i = 0; i < 2; i++)
+                if (pthread_create(&t[i], NULL, put_nulls, NULL))
+                    _exit(2);
+            for (int i = 0; i < 2; i++)
+                pthread_join(t[i], NULL);
+            _exit(0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "child status %d", status);
+    }
+    const char *e = captured_from(fd);
+    ck_assert_msg(e[0] == 0, "a message under MAGPOOL_QUIET=1: %s", e);
+    close(fd);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("bad_input");
@@ -272,6 +319,7 @@ static Suite *suite(void)
     tcase_add_test(tc, null_arguments_elsewhere_fail_with_EINVAL);
     tcase_add_test(tc, out_of_memory_gives_ENOMEM_and_loses_nothing);
     tcase_add_test(tc, a_malformed_environment_value_gives_a_message_not_a_hang);
+    tcase_add_test(tc, magpool_quiet_holds_for_messages_that_race_the_parsing_of_the_options);
     suite_add_tcase(s, tc);
     return s;
 }
