@@ -115,6 +115,22 @@ unsigned long long mp_mono_ns(void)
 #define ADAPT_SEQ_MASK ((1ull << ADAPT_SEQ_BITS) - 1)
 #define ADAPT_TIME_MASK ((1ull << (64 - ADAPT_SEQ_BITS)) - 1)
 
+/* Whether `count` trips within span_ns came faster than
+ * MAGPOOL_MAG_GROW_RATE a second: the span against count / rate seconds
+ * (divided, not multiplied: a span of days times the rate would
+ * overflow). */
+static bool faster_than_grow_rate(unsigned long count,
+                                  unsigned long long span_ns)
+{
+    return span_ns < count * 1000000000ull / mp_opt.mag_grow_rate;
+}
+
+/* cap doubled, up to the pool's largest magazine. */
+static unsigned doubled(const struct magpool *pool, unsigned cap)
+{
+    return cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
+}
+
 /* n: the pool's exchanges so far, this one included, counted in the one
  * depot->exchanges (mp_mag_note_trade): gets and puts share it, so every
  * window between two consecutive checks holds exactly MP_ADAPT_EVERY
@@ -134,14 +150,10 @@ void mp_mag_note_exchange(struct magpool *pool, unsigned long n)
     unsigned long long window_ns =
         ((t - (then >> ADAPT_SEQ_BITS)) & ADAPT_TIME_MASK) << 10;
     unsigned cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    /* Faster than the rate: MP_ADAPT_EVERY exchanges in less than
-     * MP_ADAPT_EVERY / rate seconds (divided, not multiplied: a window of
-     * days times the rate would overflow). */
     if (cap < pool->cap_max &&
-        window_ns < MP_ADAPT_EVERY * 1000000000ull / mp_opt.mag_grow_rate) {
-        cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
-        atomic_store_explicit(&pool->cap, cap, memory_order_relaxed);
-    }
+        faster_than_grow_rate(MP_ADAPT_EVERY, window_ns))
+        atomic_store_explicit(&pool->cap, doubled(pool, cap),
+                              memory_order_relaxed);
 }
 
 /* A thread whose two magazines were both exhausted went to the shared
@@ -195,8 +207,8 @@ void mp_mag_slot_trade(struct magpool *pool, struct mp_tslot *s)
     unsigned long long span = now - s->trades_since_ns;
     unsigned pool_cap = atomic_load_explicit(&pool->cap, memory_order_relaxed);
     unsigned cap = mp_mag_slot_cap(pool, s);
-    if (span < MP_SLOT_TRADES * 1000000000ull / mp_opt.mag_grow_rate)
-        cap = cap * 2 > pool->cap_max ? pool->cap_max : cap * 2;
+    if (faster_than_grow_rate(MP_SLOT_TRADES, span))
+        cap = doubled(pool, cap);
     else if (cap > pool_cap && slower_than_shrink_rate(MP_SLOT_TRADES, span))
         cap /= 2;
     s->cap = cap > pool_cap ? cap : 0;

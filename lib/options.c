@@ -49,9 +49,8 @@
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
-/* The parsing of the options has begun (see the top of this file).
- * Relaxed: it orders nothing; a message that races the parsing of
- * MAGPOOL_QUIET may be printed or not. */
+/* This thread is parsing the options (see the top of this file): its
+ * messages must not wait for the parsing. */
 static __thread bool mp_opt_parsing
     __attribute__((tls_model("initial-exec")));
 
