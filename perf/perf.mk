@@ -33,7 +33,8 @@ PERF_LD_OPTS = $(AM_LDFLAGS) -no-install
 PERF_BENCH_COMMON = perf/cbench.h perf/cbench.cc perf/bench.h perf/bench.c perf/bk_sized.h \
 	perf/workloads.h perf/fwdmode.h
 
-noinst_PROGRAMS = perf/instr_pair perf/instr_malloc perf/hotpair perf/coldbatch
+noinst_PROGRAMS = perf/instr_pair perf/instr_malloc perf/hotpair perf/coldbatch \
+	perf/pcfloor
 # GlusterFS's own pool, when libglusterfs-dev is installed.
 if HAVE_GLUSTERFS
 noinst_PROGRAMS += perf/instr_glusterfs
@@ -51,6 +52,13 @@ perf_coldbatch_SOURCES = perf/coldbatch.c
 perf_coldbatch_CFLAGS = $(AM_CFLAGS) -O2
 perf_coldbatch_LDFLAGS = $(PERF_LD_OPTS)
 perf_coldbatch_LDADD = libmagpool.la -lpthread
+
+# Producer->consumer beside bare loops that touch only the header
+# (perf/NOTES.md, "Producer->consumer against its floors").
+perf_pcfloor_SOURCES = perf/pcfloor.c perf/bench.h
+perf_pcfloor_CFLAGS = $(AM_CFLAGS) -O2
+perf_pcfloor_LDFLAGS = $(PERF_LD_OPTS)
+perf_pcfloor_LDADD = libmagpool.la -lpthread
 
 # An empty get and put in a shared library of their own, linked as
 # libmagpool is (-z now): the floor of a pair through the PLT.  -rpath
