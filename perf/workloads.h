@@ -474,7 +474,7 @@ static const int64_t wl_np_counts[] = { 1, 24, WL_NP_MAX };
     (BENCH_MAX_LIST + BENCH_MANY_POOLS + GF_NPOOLS + WL_NP_MAX + 2)
 
 static bk_pool *wl_np[WL_NP_MAX];
-static char wl_np_name[WL_NP_MAX][16];
+static char wl_np_name[WL_NP_MAX][24]; /* "npools-" and any int: no truncation */
 static pthread_once_t wl_np_once = PTHREAD_ONCE_INIT;
 
 /* At the first npools run, before its clock starts (the cases run after

@@ -5,16 +5,22 @@
 # Each tests/mutants/NAME.patch puts one known defect back into the
 # source tree (its header, the text before the diff, says which, and may
 # give a "Model-args:" line: the model's arguments for that defect, else
-# the time is split among the model's modes).  In a scratch copy of the
+# the time is split among the model's modes, and a "Test:" line: a Check
+# program of tests/ known to catch it).  In a scratch copy of the
 # source tree (the files git knows, committed or not), configured and
 # built once, each patch is applied, tests/model rebuilt and run against
 # it for MAGPOOL_MUTANT_SECONDS (default 60) under a hard timeout, and
 # the patch reversed.  A mutant is caught when the model fails, crashes
-# or has to be killed.
+# or has to be killed.  When the model misses one whose patch names a
+# Test, that program is built and run against the mutant too: the
+# summary gives what the model caught alone and with those tests (a
+# defect whose window the model hits only by chance is then still
+# caught every run, by the test that builds the window itself).
 #
 # Fails (exit 1) when a patch no longer applies, when the model fails on
 # the unpatched tree (a false alarm), or when fewer than
-# MAGPOOL_MUTANTS_MIN (default 12) mutants are caught.
+# MAGPOOL_MUTANTS_MIN (default 12) mutants are caught by the model
+# alone, or when a mutant that names a Test is caught by neither.
 # MAGPOOL_MUTANTS_MODEL_ARGS: arguments added to every model run;
 # MAGPOOL_MUTANTS_MODES: the modes (default "pooled passthrough debug").
 # MAGPOOL_MUTANTS_KEEP=1 keeps the scratch directory.
@@ -107,6 +113,7 @@ done
 
 n=0
 caught=0
+caught_tests=0
 for p in "$srcdir"/tests/mutants/*.patch; do
     [ -e "$p" ] || continue
     name=$(basename "$p" .patch)
@@ -148,11 +155,27 @@ for p in "$srcdir"/tests/mutants/*.patch; do
                 break
             fi
         done
-        if [ "$result" = MISSED ]; then
-            echo "mutant $name: MISSED"
-        else
+        # Test: in the header, a program of tests/ (tests/test_fork).
+        test=$(sed -n '/^\(---\|diff\) /q; s/^Test: *//p' "$p" | head -1)
+        if [ "$result" != MISSED ]; then
             caught=$((caught + 1))
+            caught_tests=$((caught_tests + 1))
             echo "mutant $name: $result"
+        elif [ -z "$test" ]; then
+            echo "mutant $name: MISSED"
+        elif ! (cd "$scratch" && $make "$test") >"$log" 2>&1; then
+            tail -20 "$log" >&2
+            echo "mutant $name: MISSED by the model; $test DOES NOT BUILD" >&2
+            status=1
+        elif (cd "$scratch" && timeout -s KILL 600 "./$test") \
+                 >"$scratch/test.out" 2>&1; then
+            echo "mutant $name: MISSED by the model and by $test"
+            status=1
+        else
+            caught_tests=$((caught_tests + 1))
+            echo "mutant $name: MISSED by the model; caught by $test" \
+                 "($(grep -m1 ':[EF]:' "$scratch/test.out" ||
+                     tail -1 "$scratch/test.out"))"
         fi
     fi
     (cd "$scratch" && patch -p1 -R -s -f <"$p") || {
@@ -161,7 +184,8 @@ for p in "$srcdir"/tests/mutants/*.patch; do
     }
 done
 
-echo "mutants: $caught of $n caught ($(( $(date +%s) - t_start )) s in all)"
+echo "mutants: $caught of $n caught by the model, $caught_tests with the" \
+     "tests the patches name ($(( $(date +%s) - t_start )) s in all)"
 [ $status = 0 ] || exit 1
 if [ "$caught" -lt "$min" ]; then
     echo "mutants: fewer than $min caught (MAGPOOL_MUTANTS_MIN)" >&2
