@@ -78,8 +78,8 @@ struct magpool_stats {
     uint64_t double_puts;   /* puts of an object already free (ignored) */
     uint64_t alloc_count;   /* objects got, ever (every successful get) */
     uint64_t max_active;    /* most objects in use seen by a statistics
-                               read or a sweeper pass (a lower bound of
-                               the true peak; magpool(7)) */
+                               read or a sweeper pass (how close to the
+                               true peak: magpool(7)) */
 };
 
 /* Process-wide set-up.  Reference counted: each magpool_init() is matched

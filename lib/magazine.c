@@ -216,6 +216,10 @@ void *mp_get_slow(struct magpool *pool)
     struct mp_tslot *s = mp_tslot_get(pool);
     if (!s)
         return cacheless_get(pool);
+    /* From here to the load of the magazine the get goes on with,
+     * magazines and objects are between the slot, the depot and the
+     * slab: a move, which statistics readers wait out (tcache.c). */
+    mp_tcache_move_begin();
     mp_topref_t ref = mp_topref_pool(pool);
     struct mp_mag *loaded = unload(s, ref);
     struct mp_mag *prev = take_prev(s);
@@ -269,12 +273,14 @@ void *mp_get_slow(struct magpool *pool)
             loaded->n = mp_slab_alloc(pool, &loaded->rounds[1], loaded->cap);
             if (loaded->n == 0) {
                 load(s, ref, loaded);
+                mp_tcache_move_end();
                 errno = ENOMEM;
                 return NULL;
             }
         }
     }
     load(s, ref, loaded);
+    mp_tcache_move_end();
     return mp_get_fast(pool);
 }
 
@@ -345,6 +351,7 @@ void mp_put_slow(void *obj)
         cacheless_put(pool, obj, h);
         return;
     }
+    mp_tcache_move_begin(); /* as in mp_get_slow */
     mp_topref_t ref = mp_topref_pool(pool);
     struct mp_mag *loaded = unload(s, ref);
     struct mp_mag *prev = take_prev(s);
@@ -376,6 +383,7 @@ void mp_put_slow(void *obj)
             set_prev(s, prev);
             load(s, ref, loaded);
             cacheless_put(pool, obj, h);
+            mp_tcache_move_end();
             return;
         }
         /* Both full: the smaller goes to the depot (see mp_get_slow), */
@@ -394,6 +402,7 @@ void mp_put_slow(void *obj)
         loaded = empty;
     }
     load(s, ref, loaded);
+    mp_tcache_move_end();
     mp_put_fast(obj);
 }
 

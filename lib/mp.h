@@ -107,6 +107,9 @@ void mp_tslot_flush(struct mp_tcache *tc, struct mp_tslot *s) MP_HIDDEN;
 void mp_tcache_detach_pool(struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_rounds(const struct magpool *pool) MP_HIDDEN;
 uint64_t mp_tcache_gets(const struct magpool *pool) MP_HIDDEN;
+void mp_tcache_move_begin(void) MP_HIDDEN;
+void mp_tcache_move_end(void) MP_HIDDEN;
+bool mp_tcache_moves(uint64_t *sum) MP_HIDDEN;
 void mp_tcache_reclaim_idle(struct magpool *pool,
                             unsigned long pass) MP_HIDDEN;
 void mp_tcache_fork_child(void) MP_HIDDEN;

@@ -321,6 +321,12 @@ struct mp_tcache {
             /* mp_sweep_passes when the cache was left by its thread and
              * kept for the next (tcache.c, spare caches). */
             unsigned long spare_pass;
+            /* Odd while the owner's slow path moves magazines or objects
+             * between its slots, the depot and the slab: a statistics
+             * reader retries a sum that such a move overlapped
+             * (tcache.c, mp_tcache_move_begin, mp_tcache_moves).  Only
+             * the owner writes it. */
+            atomic_ulong moving;
         };
     };
     /* After tops and the skew (the inline fast path finds them there): gets this

@@ -14,16 +14,25 @@
  *                 of gone threads and of the slow paths without a cache
  *                 (pool->gets_gone): exact.
  *   max_active  = the highest active seen by a statistics read or a
- *                 sweeper pass (mp_stats_sample): a lower bound of the
- *                 true peak, sampled every MAGPOOL_SWEEP_MS.
+ *                 sweeper pass (mp_stats_sample), sampled every
+ *                 MAGPOOL_SWEEP_MS, from reads that no thread's move of
+ *                 magazines overlapped (tcache.c, tc->moving): a magazine
+ *                 on its way between a thread and the depot is never
+ *                 counted as in use.  Each thread's magazine is read at
+ *                 its own moment, so a read can still count as in use
+ *                 objects that other threads put back while it ran: it
+ *                 exceeds the true peak by at most the puts made during
+ *                 the read (none when one thread gets and puts).
  * Destroyed pools keep their final statistics, merged by name and object
  * size (a gfapi client creates and destroys a volume's pools in
  * glfs_new/glfs_fini), for the MAGPOOL_STATS dump at exit.
  *
  * Synchronization: mp_reg_lock is held while threads' caches are summed
- * (so none is freed under the reader), and for pool->max_active and the
- * list of destroyed pools; threads' fields are read with relaxed atomics;
- * the slab counters under slab.lock.
+ * (so none is freed under the reader, and no flush, trim or sweep moves
+ * objects meanwhile), and for pool->max_active and the list of destroyed
+ * pools; threads' fields are read with relaxed atomics, between two
+ * reads of their move counts (acquire, tcache.c); the slab counters
+ * under slab.lock.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -34,9 +43,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sched.h>
 #include <time.h>
 
 #include "mp.h"
+
+/* Reads of a pool's counts before one that no thread's move overlapped
+ * is given up (fill). */
+#define MP_STATS_TRIES 16
 
 /* Final statistics of destroyed pools, one record per name and object
  * size (mp_reg_lock).  A pool's record is found or made when the pool is
@@ -64,20 +78,40 @@ static void fill(struct magpool *pool, struct magpool_stats *st)
     st->block_size = mp_opt.disable ? pool->obj_size + MP_OBJ_ALIGN
                                     : sl->stride;
     st->mag_capacity = atomic_load_explicit(&pool->cap, memory_order_relaxed);
-    st->in_threads = mp_tcache_rounds(pool);
-    st->in_depot =
-        (uint64_t)atomic_load_explicit(&d->rounds, memory_order_relaxed);
-    pthread_mutex_lock(&sl->lock);
-    uint64_t slab_out = sl->out;
-    /* Quarantined objects (debug modes) are out of the slab, not in use. */
-    uint64_t out = slab_out - pool->dbg_qn;
-    uint64_t carved_capacity = sl->chunks * sl->nobj;
-    st->chunks = sl->chunks;
-    st->bytes_mapped = sl->chunks * sl->chunk_size;
-    st->chunk_maps = sl->maps;
-    st->chunk_unmaps = sl->unmaps;
-    st->slab_refills = sl->refills;
-    pthread_mutex_unlock(&sl->lock);
+    /* The threads', the depot's and the slab's counts, read while no
+     * thread moved a magazine or objects between them (a sequence count
+     * per thread, tcache.c): a read that a move overlapped could miss
+     * the magazine in transit and count its objects as in use.  A few
+     * tries; if threads keep moving, the last read stands, and it does
+     * not raise max_active. */
+    uint64_t slab_out = 0, out = 0, carved_capacity = 0;
+    bool steady = false;
+    for (int try = 0; try < MP_STATS_TRIES && !steady; try++) {
+        uint64_t moves0, moves1;
+        bool quiet = mp_tcache_moves(&moves0);
+        st->in_threads = mp_tcache_rounds(pool);
+        st->in_depot =
+            (uint64_t)atomic_load_explicit(&d->rounds, memory_order_relaxed);
+        pthread_mutex_lock(&sl->lock);
+        slab_out = sl->out;
+        /* Quarantined objects (debug modes) are out of the slab, not in
+         * use. */
+        out = slab_out - pool->dbg_qn;
+        carved_capacity = sl->chunks * sl->nobj;
+        st->chunks = sl->chunks;
+        st->bytes_mapped = sl->chunks * sl->chunk_size;
+        st->chunk_maps = sl->maps;
+        st->chunk_unmaps = sl->unmaps;
+        st->slab_refills = sl->refills;
+        pthread_mutex_unlock(&sl->lock);
+        /* Acquire fence: the counts are read again after every load
+         * above (a move's store seen there shows as a changed count;
+         * tcache.c, mp_tcache_move_begin). */
+        atomic_thread_fence(memory_order_acquire);
+        steady = mp_tcache_moves(&moves1) && quiet && moves0 == moves1;
+        if (!steady)
+            sched_yield();
+    }
     st->in_slab = carved_capacity - slab_out;
     uint64_t cached = st->in_threads + st->in_depot;
     st->active = out > cached ? out - cached : 0;
@@ -97,7 +131,7 @@ static void fill(struct magpool *pool, struct magpool_stats *st)
     st->alloc_count = mp_tcache_gets(pool) +
                       atomic_load_explicit(&pool->gets_gone,
                                            memory_order_relaxed);
-    if (st->active > pool->max_active)
+    if (steady && st->active > pool->max_active)
         pool->max_active = st->active;
     st->max_active = pool->max_active;
     __atomic_store_n(&pool->active, (int64_t)st->active, __ATOMIC_RELAXED);

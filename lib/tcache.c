@@ -39,6 +39,19 @@
  *   exit (then kept as a spare, under the same lock, or unmapped after
  *   it), or in a fork child for the threads gone; so anyone walking
  *   mp_threads under the lock may read it.
+ *   tc->moving             a sequence count, written by the owner only:
+ *                          odd while its slow path moves magazines or
+ *                          objects between its slots, the depot and the
+ *                          slab (magazine.c brackets them; so does a
+ *                          slot's creation here).  A statistics reader,
+ *                          under mp_reg_lock (so the list of caches holds
+ *                          still), sums every cache's count before and
+ *                          after it reads the threads', the depot's and
+ *                          the slab's objects, and trusts the read only
+ *                          if no count was odd or moved (stats.c).  Moves
+ *                          made under mp_reg_lock (flush, thread exit,
+ *                          the sweeper, trim, destroy) need no bracket:
+ *                          the reader holds the lock.
  *   spare_caches, nspare   mp_reg_lock.  A spare's tops, slots and
  *                          counters are as a new cache's, but its tops,
  *                          which a new thread must find set, are set
@@ -253,11 +266,15 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
     if (!s)
         return NULL;
     /* A magazine an exited or flushed slot left in the depot first, so
-     * that thread lifetimes do not add magazines (depot.c). */
+     * that thread lifetimes do not add magazines (depot.c).  It leaves
+     * the depot's count before the slot that counts it is published: a
+     * move (see the top of this file). */
+    mp_tcache_move_begin();
     struct mp_mag *mag = mp_depot_reuse(pool);
     if (!mag)
         mag = mp_mag_new(pool);
     if (!mag) {
+        mp_tcache_move_end();
         free(s);
         return NULL;
     }
@@ -267,6 +284,7 @@ struct mp_tslot *mp_tslot_get(struct magpool *pool)
     MP_TOP_SET(&tc->tops[pool->idx], &mag->rounds[1 + mag->n]);
     /* Release: a stats reader that finds the slot sees it initialized. */
     atomic_store_explicit(tc_slot(tc, pool->idx), s, memory_order_release);
+    mp_tcache_move_end();
     return s;
 }
 
@@ -424,6 +442,48 @@ uint64_t mp_tcache_rounds(const struct magpool *pool)
             sum += atomic_load_explicit(&s->prev_n, memory_order_relaxed);
     }
     return sum;
+}
+
+/* The calling thread's slow path starts moving magazines or objects
+ * between its slots, the depot and the slab (it has a cache: it got a
+ * slot).  Relaxed store, then a release fence: the odd count is ordered
+ * before every store of the move, so a reader that sees any of them and
+ * then reads the count (after its acquire fence) sees it odd or later. */
+void mp_tcache_move_begin(void)
+{
+    struct mp_tcache *tc = mp_tc;
+    unsigned long v = atomic_load_explicit(&tc->moving, memory_order_relaxed);
+    atomic_store_explicit(&tc->moving, v + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+/* The move is done.  Release: a reader that sees the even count (with
+ * acquire) sees every store of the move. */
+void mp_tcache_move_end(void)
+{
+    struct mp_tcache *tc = mp_tc;
+    unsigned long v = atomic_load_explicit(&tc->moving, memory_order_relaxed);
+    atomic_store_explicit(&tc->moving, v + 1, memory_order_release);
+}
+
+/* mp_reg_lock held: the sum of every live cache's move count into *sum;
+ * false if a thread is in the middle of a move.  Acquire: pairs with
+ * mp_tcache_move_end's release.  Each count only grows, and the list
+ * holds still under the lock, so two equal sums mean no thread began or
+ * ended a move in between. */
+bool mp_tcache_moves(uint64_t *sum)
+{
+    bool quiet = true;
+    uint64_t n = 0;
+    struct mp_tcache *tc;
+    cds_list_for_each_entry(tc, &mp_threads, link) {
+        unsigned long v =
+            atomic_load_explicit(&tc->moving, memory_order_acquire);
+        quiet &= !(v & 1);
+        n += v;
+    }
+    *sum = n;
+    return quiet;
 }
 
 /* The owner, at the start of a slow path on pool busy, after the sweeper

@@ -3,8 +3,9 @@
  * exact (fast path, slow paths, cross-thread puts, exited threads, fork
  * children, the inline API), a reused pool index starts from zero,
  * max-active never falls below what a read saw, a read that meets a
- * magazine swap counts no more than a magazine holds, and destroyed pools keep
- * their totals in the MAGPOOL_STATS dump.
+ * magazine swap counts no more than a magazine holds, a magazine between
+ * a thread and the depot is never counted as in use, and destroyed pools
+ * keep their totals in the MAGPOOL_STATS dump.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -197,6 +198,59 @@ START_TEST(in_threads_never_counts_more_than_a_magazine_holds_from_a_stale_top)
                   "magazine of 4", (unsigned long long)stale);
     ck_assert_uint_eq(pool_stats(p).active, 0);
     magpool_destroy(p);
+}
+END_TEST
+
+/* One thread holds one object and, in a loop, flushes its magazines to
+ * the depot and gets and puts one object: each first get after a flush
+ * takes a magazine of free objects back from the depot, and each flush
+ * sends two there. */
+struct flusher {
+    struct magpool *p;
+    atomic_bool stop;
+    atomic_ulong cycles;
+};
+
+static void *flush_in_a_loop(void *arg)
+{
+    struct flusher *f = arg;
+    void *held = magpool_get(f->p);
+    while (!atomic_load(&f->stop)) {
+        magpool_thread_flush();
+        magpool_put(magpool_get(f->p));
+        atomic_fetch_add(&f->cycles, 1);
+    }
+    magpool_put(held);
+    return NULL;
+}
+
+START_TEST(max_active_never_counts_a_magazine_on_its_way_to_or_from_the_depot)
+{
+    /* At most 2 objects are ever in use (the held one and the one got
+     * and put); a get on an empty magazine fills it whole from the slab,
+     * so each flush sends a magazine of 4 free objects to the depot.  A
+     * read that took the thread's count, then the depot's, while such a
+     * magazine moved from the depot to the thread, counted them as in
+     * use: max_active 4 where 2 is the peak. */
+    struct magpool_options o = { .mag_capacity = 4 };
+    struct flusher f = { .p = magpool_create("in-transit", 64, &o) };
+    ck_assert_ptr_nonnull(f.p);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, flush_in_a_loop, &f), 0);
+    unsigned long reads = 0;
+    for (double end = now_s() + 1.5; now_s() < end; reads++) {
+        struct magpool_stats st = pool_stats(f.p);
+        ck_assert_msg(st.max_active <= 2,
+                      "max_active %llu after %lu reads and %lu cycles, where "
+                      "at most 2 objects were in use",
+                      (unsigned long long)st.max_active, reads,
+                      (unsigned long)atomic_load(&f.cycles));
+    }
+    atomic_store(&f.stop, true);
+    pthread_join(t, NULL);
+    ck_assert_uint_gt(atomic_load(&f.cycles), 100);
+    ck_assert_uint_eq(pool_stats(f.p).active, 0);
+    magpool_destroy(f.p);
 }
 END_TEST
 
@@ -501,6 +555,7 @@ static Suite *suite(void)
     tcase_add_test(tc, max_active_stays_at_the_highest_active_a_read_saw);
     tcase_add_test(tc, the_sweeper_samples_max_active_without_a_read);
     tcase_add_test(tc, in_threads_never_counts_more_than_a_magazine_holds_from_a_stale_top);
+    tcase_add_test(tc, max_active_never_counts_a_magazine_on_its_way_to_or_from_the_depot);
     tcase_add_test(tc, a_fork_child_keeps_the_counts_of_threads_it_lost);
     tcase_add_test(tc, more_destroyed_names_than_records_are_summed_not_lost);
     tcase_add_test(tc, the_dump_file_is_not_writable_by_others_and_follows_no_symlink);
