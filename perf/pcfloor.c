@@ -8,6 +8,8 @@
  *
  *   none      nothing: the consumer never touches the object (what DPDK's
  *             mempool does, which keeps no state in a free object)
+ *   read      the producer writes the header, the consumer only reads it
+ *             (a put that checks the header but marks nothing there)
  *   write     the producer writes the header, the consumer writes it
  *             (the stores of magpool's get and put, no check)
  *   check     as write, the consumer reading the header and comparing it
@@ -44,9 +46,10 @@
 #define STEP 256 /* WL_PC_STEP */
 #define HDR_ALLOC 0x5a5a000000000000ull
 
-enum mode { M_NONE, M_WRITE, M_CHECK, M_MAGPOOL, M_PUT_TO, M_INLINE };
-static const char *const mode_names[] = { "none",    "write",  "check",
-                                          "magpool", "put-to", "inline" };
+enum mode { M_NONE, M_READ, M_WRITE, M_CHECK, M_MAGPOOL, M_PUT_TO, M_INLINE };
+static const char *const mode_names[] = { "none",   "read",    "write",
+                                          "check",  "magpool", "put-to",
+                                          "inline" };
 
 static enum mode mode;
 static size_t size, stride;
@@ -123,6 +126,12 @@ static void *consumer(void *arg)
             switch (mode) {
             case M_NONE:
                 break;
+            case M_READ:
+                if (*h != HDR_ALLOC) {
+                    fprintf(stderr, "pcfloor: header %p changed\n", objs[i]);
+                    exit(1);
+                }
+                break;
             case M_WRITE:
                 *h = HDR_ALLOC | 1;
                 break;
@@ -180,8 +189,8 @@ int main(int argc, char **argv)
 {
     unsigned m;
     if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: pcfloor none|write|check|magpool|put-to|"
-                        "inline SIZE OBJECTS [ARENA]\n");
+        fprintf(stderr, "usage: pcfloor none|read|write|check|magpool|"
+                        "put-to|inline SIZE OBJECTS [ARENA]\n");
         return 2;
     }
     for (m = 0; m < sizeof mode_names / sizeof *mode_names; m++)
