@@ -34,6 +34,8 @@ void mp_rcu_thread_register(void) MP_HIDDEN;
 void mp_rcu_thread_exit(void) MP_HIDDEN;
 bool mp_rcu_enter(void) MP_HIDDEN;
 void mp_rcu_leave(bool temporary) MP_HIDDEN;
+void mp_rcu_nowait_begin(void) MP_HIDDEN;
+void mp_rcu_nowait_end(void) MP_HIDDEN;
 bool mp_rcu_read_begin(void) MP_HIDDEN;
 void mp_rcu_read_end(bool temporary) MP_HIDDEN;
 void mp_rcu_fork_prepare(void) MP_HIDDEN;

@@ -324,11 +324,18 @@ MP_EXPORT void magpool_foreach(void (*fn)(struct magpool *, void *),
 {
     if (!fn)
         return;
+    /* fn may trim, destroy or flush (magpool(3)): it runs as a reader
+     * registered before the registry lock was taken, and waits for no
+     * grace period under that lock (rcu.c), as trim and destroy do. */
+    bool temporary = mp_rcu_enter();
     pthread_mutex_lock(&mp_reg_lock);
+    mp_rcu_nowait_begin();
     for (unsigned i = 0; i < MAGPOOL_MAX_POOLS; i++)
         if (mp_pools[i] && !mp_pools[i]->dead)
             fn(mp_pools[i], arg);
+    mp_rcu_nowait_end();
     pthread_mutex_unlock(&mp_reg_lock);
+    mp_rcu_leave(temporary);
 }
 
 /* mem_pools_init's semantics, shared by both GlusterFS fronts: it

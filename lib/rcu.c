@@ -4,7 +4,8 @@
  * what fork() must repair.
  *
  * Owns: the per-thread registration record, the list of the threads
- * magpool registered, mp_rcu_lock and the grace-period count mp_gp_seq.
+ * magpool registered, mp_rcu_lock, mp_rcu_list_lock and the grace-period
+ * count mp_gp_seq.
  *
  * Why urcu-mb.  magpool is a guest in programs that use liburcu
  * themselves, most of them through its default flavour (urcu-memb, what
@@ -36,13 +37,22 @@
  *       and never registers persistently again (a put from a later
  *       destructor goes straight to the slab).
  *   Temporary registration: any other thread that pops a depot and is
- *       not a registered reader registers around that one pop; destroy
- *       and trim register around the whole call, before they take
- *       mp_reg_lock (mp_rcu_enter).
- *   fork(): the prepare handler holds mp_rcu_lock, under which magpool
- *       makes every register, unregister and synchronize_rcu, so in the
- *       child no magpool thread was inside liburcu's registry or
- *       grace-period code.  Threads that did not survive are still linked
+ *       not a registered reader registers around that one pop; destroy,
+ *       trim and magpool_foreach register around the whole call, before
+ *       they take mp_reg_lock (mp_rcu_enter), so that nothing a foreach
+ *       callback calls registers under that lock either.
+ *   No waiting under the registry for the program's code: while a
+ *       magpool_foreach callback runs, mp_grace_period() defers
+ *       (mp_rcu_nowait_begin).
+ *   fork(): magpool makes every register, unregister and synchronize_rcu
+ *       holding mp_rcu_lock shared, and the prepare handler holds it
+ *       exclusive, so in the child no magpool thread was inside liburcu's
+ *       registry or grace-period code.  Shared, not a mutex: a thread
+ *       registering must not wait for a grace period another thread of
+ *       magpool's is waiting out (liburcu lets threads register while a
+ *       grace period runs), since that grace period may wait for a reader
+ *       of the program that waits for a lock the registering thread
+ *       holds (mp_reg_lock in a magpool_foreach callback).  Threads that did not survive are still linked
  *       in liburcu's registry, inside their TLS, which glibc reuses for
  *       the child's next threads; the child handler unlinks those magpool
  *       registered (struct urcu_reader is liburcu's public definition)
@@ -51,10 +61,15 @@
  * Synchronization:
  *   mp_rcu_self (TLS)      the owner thread only, except the child of
  *                          fork, which unlinks dead threads' records.
- *   mp_rcu_threads, links  mp_rcu_lock.
+ *   mp_rcu_lock            a reader-writer lock preferring the writer
+ *                          (fork's prepare handler): held shared around
+ *                          each of magpool's calls into liburcu's
+ *                          registry or grace periods.
+ *   mp_rcu_threads, links  mp_rcu_list_lock, held only to link or unlink
+ *                          a record (never across a call into liburcu).
  *   mp_gp_seq              see mp_grace_period().
- *   Lock order: mp_reg_lock -> mp_rcu_lock (a depot pop made under the
- *   registry lock may complete a grace period).
+ *   Lock order: mp_reg_lock -> mp_rcu_lock -> mp_rcu_list_lock (a depot
+ *   pop made under the registry lock may register the thread).
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -69,12 +84,39 @@ struct mp_rcu_thread {
     struct urcu_reader *reader;     /* this thread's liburcu record */
     bool registered;                /* by magpool (not by the program) */
     bool exiting;                   /* past its thread-exit hook */
+    unsigned nowait;                /* depth of mp_rcu_nowait_begin() */
 };
 
 static __thread struct mp_rcu_thread mp_rcu_self
     __attribute__((tls_model("initial-exec")));
 static CDS_LIST_HEAD(mp_rcu_threads);
-static pthread_mutex_t mp_rcu_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t mp_rcu_lock;
+static pthread_mutex_t mp_rcu_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t mp_rcu_once = PTHREAD_ONCE_INIT;
+
+/* Writer-preferring: a fork waits for the calls under way, not for every
+ * registration that keeps arriving.  A failure leaves the default
+ * attributes (a fork may then wait longer). */
+static void rcu_lock_init(void)
+{
+    pthread_rwlockattr_t a;
+    if (pthread_rwlockattr_init(&a) == 0) {
+        (void)pthread_rwlockattr_setkind_np(
+            &a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        (void)pthread_rwlock_init(&mp_rcu_lock, &a);
+        pthread_rwlockattr_destroy(&a);
+    } else {
+        (void)pthread_rwlock_init(&mp_rcu_lock, NULL);
+    }
+}
+
+static void rcu_shared(void)
+{
+    pthread_once(&mp_rcu_once, rcu_lock_init);
+    pthread_rwlock_rdlock(&mp_rcu_lock);
+}
+
+static void rcu_shared_end(void) { pthread_rwlock_unlock(&mp_rcu_lock); }
 
 /* Grace periods completed, as seen by their callers.  A wait that began
  * when the count read s raises it to s + 1 when it ends; so once the
@@ -94,13 +136,16 @@ static bool is_reader(void) { return URCU_TLS(urcu_mb_reader).registered; }
 bool mp_grace_period(void)
 {
     /* Inside a read-side section (the program's: magpool's own never
-     * span a call) the wait would wait for itself. */
-    if (is_reader() && urcu_mb_read_ongoing())
+     * span a call) the wait would wait for itself; inside a no-wait
+     * region (a magpool_foreach callback, under the registry lock) it
+     * could wait for a reader of a program sharing the domain that waits
+     * for that lock. */
+    if (mp_rcu_self.nowait || (is_reader() && urcu_mb_read_ongoing()))
         return false;
     unsigned long s = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
-    pthread_mutex_lock(&mp_rcu_lock);
+    rcu_shared();
     urcu_mb_synchronize_rcu();
-    pthread_mutex_unlock(&mp_rcu_lock);
+    rcu_shared_end();
     unsigned long cur = atomic_load_explicit(&mp_gp_seq, memory_order_relaxed);
     while (cur < s + 1 &&
            !atomic_compare_exchange_weak_explicit(&mp_gp_seq, &cur, s + 1,
@@ -112,21 +157,25 @@ bool mp_grace_period(void)
 
 static void do_register(void)
 {
-    pthread_mutex_lock(&mp_rcu_lock);
+    rcu_shared();
     urcu_mb_register_thread();
     mp_rcu_self.reader = &URCU_TLS(urcu_mb_reader);
     mp_rcu_self.registered = true;
+    pthread_mutex_lock(&mp_rcu_list_lock);
     cds_list_add(&mp_rcu_self.link, &mp_rcu_threads);
-    pthread_mutex_unlock(&mp_rcu_lock);
+    pthread_mutex_unlock(&mp_rcu_list_lock);
+    rcu_shared_end();
 }
 
 static void do_unregister(void)
 {
-    pthread_mutex_lock(&mp_rcu_lock);
+    rcu_shared();
+    pthread_mutex_lock(&mp_rcu_list_lock);
     cds_list_del(&mp_rcu_self.link);
+    pthread_mutex_unlock(&mp_rcu_list_lock);
     mp_rcu_self.registered = false;
     urcu_mb_unregister_thread();
-    pthread_mutex_unlock(&mp_rcu_lock);
+    rcu_shared_end();
 }
 
 bool mp_rcu_thread_exiting(void) { return mp_rcu_self.exiting; }
@@ -166,6 +215,14 @@ void mp_rcu_leave(bool temporary)
         do_unregister();
 }
 
+/* Around code of the program's that runs under mp_reg_lock (a
+ * magpool_foreach callback, which may call any magpool function): no
+ * grace period is waited for there (mp_grace_period() defers the work),
+ * since a reader of a program sharing the domain may be waiting for that
+ * lock inside its read-side section.  Nests. */
+void mp_rcu_nowait_begin(void) { mp_rcu_self.nowait++; }
+void mp_rcu_nowait_end(void) { mp_rcu_self.nowait--; }
+
 bool mp_rcu_read_begin(void)
 {
     bool temporary = !is_reader();
@@ -186,9 +243,18 @@ void mp_rcu_read_end(bool temporary)
 /* fork()                                                              */
 /* ------------------------------------------------------------------ */
 
-void mp_rcu_fork_prepare(void) { pthread_mutex_lock(&mp_rcu_lock); }
+void mp_rcu_fork_prepare(void)
+{
+    pthread_once(&mp_rcu_once, rcu_lock_init);
+    pthread_rwlock_wrlock(&mp_rcu_lock);
+    pthread_mutex_lock(&mp_rcu_list_lock);
+}
 
-void mp_rcu_fork_parent(void) { pthread_mutex_unlock(&mp_rcu_lock); }
+void mp_rcu_fork_parent(void)
+{
+    pthread_mutex_unlock(&mp_rcu_list_lock);
+    pthread_rwlock_unlock(&mp_rcu_lock);
+}
 
 void mp_rcu_fork_child(void)
 {
@@ -204,5 +270,6 @@ void mp_rcu_fork_child(void)
         t->reader->registered = 0;
         cds_list_del(&t->link);
     }
-    pthread_mutex_init(&mp_rcu_lock, NULL);
+    pthread_mutex_init(&mp_rcu_list_lock, NULL);
+    rcu_lock_init();
 }

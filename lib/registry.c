@@ -25,7 +25,8 @@
  *   mp_key_alloc    written once by global init (pool.c) before the first
  *                   pool exists, under its pthread_once; read-only after.
  *   Lock order (every lock of magpool): init_lock (pool.c) -> sweeper locks
- *                   -> mp_reg_lock -> mp_rcu_lock -> slab.lock -> os_lock.
+ *                   -> mp_reg_lock -> mp_rcu_lock (rcu.c's) -> slab.lock
+ *                   -> os_lock.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */

@@ -5,10 +5,12 @@
  * it registers threads, frees objects through call_rcu() whose callback
  * puts them back (the ordinary deferred-free pattern), calls magpool
  * inside its read-side sections and registers threads that used a pool
- * first.  None of it may abort, hang or lose an object.  The last test
- * shares magpool's own flavour (urcu-mb): a thread the program registered
+ * first.  None of it may abort, hang or lose an object.  The last tests
+ * share magpool's own flavour (urcu-mb): a thread the program registered
  * there is used as it is, and inside its read-side section magpool
- * defers what needs a grace period.
+ * defers what needs a grace period; destroy, trim and a foreach callback
+ * that flushes or trims never wait for such a reader while it waits for
+ * the pool registry.
  *
  * Pools have magazines of 4 objects, so every few gets or puts trade
  * with the depot (an RCU read-side pop), and enough pops make a thread
@@ -376,6 +378,110 @@ START_TEST(a_reader_neither_waits_for_a_trim_by_a_thread_that_is_no_reader_nor_f
 }
 END_TEST
 
+/* A reader of magpool's domain, inside its read-side section, reads
+ * statistics (it waits for the registry) while another thread's
+ * magpool_foreach callback, holding the registry, flushes its cache (it
+ * holds retired depot nodes: a flush would complete a grace period),
+ * trims (a thread that is no reader must register), or reads statistics,
+ * and a 1 ms sweeper ends its passes with grace periods that wait for
+ * the reader.  magpool(3): fn may call any magpool function but
+ * magpool_sweeper_stop() and magpool_fini(), and a reader calling magpool
+ * inside its section cannot deadlock with it.  Loop i: 0 flush, 1 trim,
+ * 2 statistics. */
+static struct magpool *fe_pool;
+static atomic_int fe_reader_in, fe_in_fn, fe_reader_done, fe_done;
+static int fe_mode;
+
+static void *fe_reader(void *arg)
+{
+    (void)arg;
+    urcu_mb_register_thread();
+    urcu_mb_read_lock();
+    atomic_store(&fe_reader_in, 1);
+    for (int w = 0; w < 2000 && !atomic_load(&fe_in_fn); w++)
+        usleep(1000);
+    usleep(20000); /* the callback holds the registry */
+    struct magpool_stats st;
+    intptr_t rc = magpool_stats(fe_pool, &st);
+    urcu_mb_read_unlock();
+    urcu_mb_unregister_thread();
+    atomic_store(&fe_reader_done, 1);
+    return (void *)rc;
+}
+
+static void fe_fn(struct magpool *p, void *arg)
+{
+    (void)arg;
+    if (p != fe_pool)
+        return;
+    atomic_store(&fe_in_fn, 1);
+    usleep(50000); /* the reader now waits for the registry */
+    if (fe_mode == 0) {
+        magpool_thread_flush();
+    } else if (fe_mode == 1) {
+        magpool_trim(NULL);
+    } else {
+        struct magpool_stats st;
+        ck_assert_int_eq(magpool_stats(p, &st), 0);
+    }
+}
+
+static void *fe_caller(void *arg)
+{
+    (void)arg;
+    if (fe_mode == 0) {
+        /* Depot pops enough to hold retired nodes at the flush. */
+        static void *v[400];
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 400; i++)
+                if (!(v[i] = magpool_get(fe_pool)))
+                    return (void *)1;
+            for (int i = 0; i < 400; i++)
+                magpool_put(v[i]);
+            if (round == 0) /* the second round's pops stay retired */
+                magpool_thread_flush();
+        }
+    }
+    while (!atomic_load(&fe_reader_in))
+        usleep(100);
+    usleep(30000); /* a sweeper pass's grace period waits for the reader */
+    magpool_foreach(fe_fn, NULL);
+    atomic_store(&fe_done, 1);
+    return NULL;
+}
+
+START_TEST(a_foreach_callback_that_flushes_or_trims_never_waits_for_a_reader_waiting_for_the_registry)
+{
+    fe_mode = _i;
+    fe_pool = small_pool("foreach-reader");
+    atomic_store(&fe_reader_in, 0);
+    atomic_store(&fe_in_fn, 0);
+    atomic_store(&fe_reader_done, 0);
+    atomic_store(&fe_done, 0);
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    pthread_t r, f;
+    ck_assert_int_eq(pthread_create(&r, NULL, fe_reader, NULL), 0);
+    ck_assert_int_eq(pthread_create(&f, NULL, fe_caller, NULL), 0);
+    /* A deadlock stops both for good: fail here (Check then kills the
+     * process); 10 s is far beyond the 0.1 s the two need. */
+    for (int w = 0; w < 1000 && !(atomic_load(&fe_reader_done) &&
+                                  atomic_load(&fe_done)); w++)
+        usleep(10000);
+    ck_assert_msg(atomic_load(&fe_reader_done) && atomic_load(&fe_done),
+                  "mode %d: deadlock (reader done %d, foreach done %d)",
+                  fe_mode, atomic_load(&fe_reader_done),
+                  atomic_load(&fe_done));
+    void *rr, *rf;
+    ck_assert_int_eq(pthread_join(r, &rr), 0);
+    ck_assert_int_eq(pthread_join(f, &rf), 0);
+    ck_assert_ptr_null(rr);
+    ck_assert_ptr_null(rf);
+    magpool_sweeper_stop();
+    assert_all_back(fe_pool);
+    magpool_destroy(fe_pool);
+}
+END_TEST
+
 int main(void)
 {
 #if defined(__SANITIZE_THREAD__)
@@ -396,6 +502,7 @@ int main(void)
     tcase_add_test(tc, a_thread_registered_in_magpools_own_flavour_is_used_as_it_is);
     tcase_add_test(tc, a_destroy_never_waits_for_a_reader_that_waits_for_the_registry);
     tcase_add_loop_test(tc, a_reader_neither_waits_for_a_trim_by_a_thread_that_is_no_reader_nor_for_the_sweeper, 0, 4);
+    tcase_add_loop_test(tc, a_foreach_callback_that_flushes_or_trims_never_waits_for_a_reader_waiting_for_the_registry, 0, 3);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
