@@ -38,8 +38,11 @@ void mp_rcu_nowait_begin(void) MP_HIDDEN;
 void mp_rcu_nowait_end(void) MP_HIDDEN;
 bool mp_rcu_read_begin(void) MP_HIDDEN;
 void mp_rcu_read_end(bool temporary) MP_HIDDEN;
+void mp_rcu_init(void) MP_HIDDEN;
+void mp_rcu_fork_enter(void) MP_HIDDEN;
 void mp_rcu_fork_prepare(void) MP_HIDDEN;
 void mp_rcu_fork_parent(void) MP_HIDDEN;
+void mp_rcu_fork_leave_parent(void) MP_HIDDEN;
 void mp_rcu_fork_child(void) MP_HIDDEN;
 
 /* options.c: the tunables, the debugging modes, the messages. */

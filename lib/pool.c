@@ -57,6 +57,7 @@ static void fork_prepare(void)
 {
     if (fork_depth++)
         return;
+    mp_rcu_fork_enter(); /* before any lock (rcu.c) */
     pthread_mutex_lock(&init_lock);
     mp_sweeper_fork_prepare();
     pthread_mutex_lock(&mp_reg_lock);
@@ -79,6 +80,7 @@ static void fork_parent(void)
     pthread_mutex_unlock(&mp_reg_lock);
     mp_sweeper_fork_parent();
     pthread_mutex_unlock(&init_lock);
+    mp_rcu_fork_leave_parent();
 }
 
 static void fork_child(void)
@@ -103,6 +105,7 @@ static void fork_child(void)
 static void global_init_once(void)
 {
     mp_options_init();
+    mp_rcu_init();
     if (!done_key) {
         mp_registry_init_key();
         mp_tcache_init_once();

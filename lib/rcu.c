@@ -52,11 +52,16 @@
  *       magpool's is waiting out (liburcu lets threads register while a
  *       grace period runs), since that grace period may wait for a reader
  *       of the program that waits for a lock the registering thread
- *       holds (mp_reg_lock in a magpool_foreach callback).  Threads that did not survive are still linked
- *       in liburcu's registry, inside their TLS, which glibc reuses for
- *       the child's next threads; the child handler unlinks those magpool
- *       registered (struct urcu_reader is liburcu's public definition)
- *       before any thread can be created.
+ *       holds (mp_reg_lock in a magpool_foreach callback).  The forking
+ *       thread itself is registered for the fork if it is no reader
+ *       (mp_rcu_fork_enter).  In the child, the threads that did not
+ *       survive are still linked in liburcu's registry, inside their TLS,
+ *       which glibc reuses for the child's next threads; the child
+ *       handler walks the registry from this thread's record, finds its
+ *       head (the one node inside liburcu's image) and unlinks every
+ *       other record (struct urcu_reader is liburcu's public definition)
+ *       before any thread can be created: magpool's and the program's,
+ *       whose threads are gone too.
  *
  * Synchronization:
  *   mp_rcu_self (TLS)      the owner thread only, except the child of
@@ -77,6 +82,8 @@
  * record.  Only here: liburcu's inline lfstack code trips UBSan (a member
  * of a NULL head), so depot.c calls the library's functions. */
 #define _LGPL_SOURCE
+#include <link.h>
+
 #include "mp.h"
 
 struct mp_rcu_thread {
@@ -85,6 +92,7 @@ struct mp_rcu_thread {
     bool registered;                /* by magpool (not by the program) */
     bool exiting;                   /* past its thread-exit hook */
     unsigned nowait;                /* depth of mp_rcu_nowait_begin() */
+    bool fork_registered;           /* registered for a fork under way */
 };
 
 static __thread struct mp_rcu_thread mp_rcu_self
@@ -243,6 +251,59 @@ void mp_rcu_read_end(bool temporary)
 /* fork()                                                              */
 /* ------------------------------------------------------------------ */
 
+/* liburcu-mb's writable segment, [urcu_lo, urcu_hi): its registry's list
+ * head lies there, a thread's record (TLS, on a thread's stack or in the
+ * heap) never does.  Found once, at global set-up (mp_rcu_init), from
+ * the segment that holds the exported urcu_mb_gp; 0 and 0 if not found
+ * (the child then repairs only magpool's own records). */
+static uintptr_t urcu_lo, urcu_hi;
+
+static int find_urcu_segment(struct dl_phdr_info *info, size_t size,
+                             void *arg)
+{
+    (void)size;
+    (void)arg;
+    uintptr_t gp = (uintptr_t)&urcu_mb_gp, lo = UINTPTR_MAX, hi = 0;
+    bool ours = false;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+        ours |= gp >= a && gp < b;
+    }
+    if (!ours)
+        return 0;
+    urcu_lo = lo;
+    urcu_hi = hi;
+    return 1;
+}
+
+void mp_rcu_init(void)
+{
+    if (!urcu_hi)
+        (void)dl_iterate_phdr(find_urcu_segment, NULL);
+}
+
+static bool in_urcu_image(const void *p)
+{
+    return (uintptr_t)p >= urcu_lo && (uintptr_t)p < urcu_hi;
+}
+
+/* Before the prepare handler's locks: a forking thread that is no reader
+ * registers for the fork, so that the child finds liburcu's registry
+ * from its own record (mp_rcu_fork_child) even when no other thread of
+ * magpool's was registered.  Not from an exiting thread (it never
+ * registers again). */
+void mp_rcu_fork_enter(void)
+{
+    mp_rcu_self.fork_registered = !is_reader() && !mp_rcu_self.exiting;
+    if (mp_rcu_self.fork_registered)
+        do_register();
+}
+
 void mp_rcu_fork_prepare(void)
 {
     pthread_once(&mp_rcu_once, rcu_lock_init);
@@ -256,19 +317,85 @@ void mp_rcu_fork_parent(void)
     pthread_rwlock_unlock(&mp_rcu_lock);
 }
 
+/* After the parent handler's locks are released: the fork's registration
+ * is undone. */
+void mp_rcu_fork_leave_parent(void)
+{
+    if (mp_rcu_self.fork_registered) {
+        mp_rcu_self.fork_registered = false;
+        do_unregister();
+    }
+}
+
+/* Longest registry walked (records): a list that long, or one that does
+ * not lead back to its head, is not repaired (see unlink_dead). */
+#define MP_RCU_WALK_MAX (1u << 20)
+
+/* In the child, from a record linked in liburcu-mb's registry: unlink
+ * every record but keep (this thread's, or NULL).  The head is the one
+ * node in liburcu's image; the records are of threads that did not
+ * survive the fork (only this one did), whoever registered them: magpool
+ * or the program.  Left linked, a dead reader inside a read-side section
+ * makes every grace period wait forever, and a dead record lies in TLS
+ * that glibc hands to the child's next threads, whose first writes there
+ * corrupt the list.  The program's liburcu state in the child is the
+ * better for it: those threads are gone.  Returns false, touching
+ * nothing, if the head is not found. */
+static bool unlink_dead(struct cds_list_head *start,
+                        struct cds_list_head *keep)
+{
+    struct cds_list_head *head = start;
+    unsigned n = 0;
+    while (!in_urcu_image(head)) {
+        head = head->next;
+        if (!head || head == start || ++n > MP_RCU_WALK_MAX)
+            return false;
+    }
+    for (struct cds_list_head *p = head->next, *next; p != head; p = next) {
+        next = p->next;
+        if (p == keep)
+            continue;
+        struct urcu_reader *r = caa_container_of(p, struct urcu_reader, node);
+        cds_list_del(p);
+        r->ctr = 0;
+        r->registered = 0;
+    }
+    return true;
+}
+
 void mp_rcu_fork_child(void)
 {
+    /* Only this thread runs.  No magpool thread was inside liburcu's
+     * registry (see above); a thread of the program's may have been,
+     * which liburcu forbids (its README: registrations are released
+     * before a fork not followed by exec). */
+    struct cds_list_head *self = &URCU_TLS(urcu_mb_reader).node;
+    bool mine = mp_rcu_self.fork_registered;
+    struct cds_list_head *start = NULL;
+    if (is_reader())
+        start = self;
+    else if (!cds_list_empty(&mp_rcu_threads))
+        start = &cds_list_first_entry(&mp_rcu_threads, struct mp_rcu_thread,
+                                      link)->reader->node;
+    bool whole = start && unlink_dead(start, is_reader() && !mine ? self
+                                                                    : NULL);
     struct mp_rcu_thread *t, *tmp;
     cds_list_for_each_entry_safe(t, tmp, &mp_rcu_threads, link) {
-        if (t == &mp_rcu_self)
+        if (t == &mp_rcu_self && !mine)
             continue;
-        /* Only this thread runs: liburcu's registry lock is free (no
-         * magpool thread was inside liburcu, see above), and the dead
-         * thread's record is still mapped. */
-        cds_list_del(&t->reader->node);
-        t->reader->ctr = 0;
-        t->reader->registered = 0;
+        if (!whole) {
+            /* The dead thread's record is still mapped. */
+            cds_list_del(&t->reader->node);
+            t->reader->ctr = 0;
+            t->reader->registered = 0;
+        }
         cds_list_del(&t->link);
+    }
+    if (mine) {
+        /* The fork's registration, undone as liburcu would (its lock may
+         * be held by a thread of the program's that is gone). */
+        mp_rcu_self.registered = false;
+        mp_rcu_self.fork_registered = false;
     }
     pthread_mutex_init(&mp_rcu_list_lock, NULL);
     rcu_lock_init();

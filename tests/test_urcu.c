@@ -10,13 +10,15 @@
  * there is used as it is, and inside its read-side section magpool
  * defers what needs a grace period; destroy, trim and a foreach callback
  * that flushes or trims never wait for such a reader while it waits for
- * the pool registry.
+ * the pool registry; and the child of a fork keeps none of the program's
+ * dead threads' records.
  *
  * Pools have magazines of 4 objects, so every few gets or puts trade
  * with the depot (an RCU read-side pop), and enough pops make a thread
  * recycle its retired depot nodes (a grace period).
  */
 #include <pthread.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <urcu.h>
 
@@ -482,6 +484,115 @@ START_TEST(a_foreach_callback_that_flushes_or_trims_never_waits_for_a_reader_wai
 }
 END_TEST
 
+/* Threads of the program registered with urcu-mb (magpool's domain)
+ * when it forks without exec, which liburcu's own README forbids: the
+ * child must not inherit their records.  Mode 0: one such reader sleeps
+ * inside its read-side section at the fork, and the child's flush needs
+ * a grace period, which a dead reader's record would make wait forever.
+ * Mode 1: four such threads sleep outside any section, and the child
+ * starts threads that magpool registers, whose TLS glibc takes from the
+ * dead threads' stacks, records and all: left linked, those records
+ * corrupt the registry (the child crashed). */
+static atomic_int pf_ready, pf_stop;
+static int pf_mode;
+static struct magpool *pf_pool;
+
+static void *pf_program_thread(void *arg)
+{
+    (void)arg;
+    urcu_mb_register_thread();
+    if (pf_mode == 0)
+        urcu_mb_read_lock();
+    atomic_fetch_add(&pf_ready, 1);
+    while (!atomic_load(&pf_stop))
+        usleep(1000);
+    if (pf_mode == 0)
+        urcu_mb_read_unlock();
+    urcu_mb_unregister_thread();
+    return NULL;
+}
+
+static void *pf_child_churn(void *arg)
+{
+    (void)arg;
+    void *v[300];
+    for (int r = 0; r < 20; r++) {
+        for (int i = 0; i < 300; i++)
+            if (!(v[i] = magpool_get(pf_pool)))
+                return (void *)1;
+        for (int i = 0; i < 300; i++)
+            magpool_put(v[i]);
+        magpool_thread_flush();
+    }
+    return NULL;
+}
+
+static int pf_child(void)
+{
+    alarm(20); /* a hang ends the child by SIGALRM */
+    if (pf_mode == 0) {
+        /* Gets of full magazines from the depot: pops, whose retired
+         * nodes the flush recycles after a grace period. */
+        void *v[300];
+        for (int r = 0; r < 50; r++) {
+            for (int i = 0; i < 300; i++)
+                if (!(v[i] = magpool_get(pf_pool)))
+                    return 2;
+            for (int i = 0; i < 300; i++)
+                magpool_put(v[i]);
+        }
+        magpool_thread_flush();
+        return 0;
+    }
+    if (magpool_sweeper_start(1))
+        return 3;
+    pthread_t c[8];
+    for (int i = 0; i < 8; i++)
+        if (pthread_create(&c[i], NULL, pf_child_churn, NULL))
+            return 4;
+    int rc = 0;
+    for (int i = 0; i < 8; i++) {
+        void *r;
+        pthread_join(c[i], &r);
+        rc |= r != NULL;
+    }
+    magpool_trim(NULL);
+    magpool_sweeper_stop();
+    return rc;
+}
+
+START_TEST(a_fork_child_drops_the_records_of_the_programs_urcu_mb_threads)
+{
+    pf_mode = _i;
+    pf_pool = small_pool("fork-program-readers");
+    atomic_store(&pf_ready, 0);
+    atomic_store(&pf_stop, 0);
+    int n = pf_mode == 0 ? 1 : 4;
+    pthread_t t[4];
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, pf_program_thread, NULL), 0);
+    while (atomic_load(&pf_ready) < n)
+        usleep(100);
+    for (int k = 0; k < 5; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+            _exit(pf_child());
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                      "mode %d, fork %d: child %s %d", pf_mode, k,
+                      WIFSIGNALED(st) ? "killed by signal" : "exit status",
+                      WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    }
+    atomic_store(&pf_stop, 1);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    assert_all_back(pf_pool);
+    magpool_destroy(pf_pool);
+}
+END_TEST
+
 int main(void)
 {
 #if defined(__SANITIZE_THREAD__)
@@ -503,6 +614,7 @@ int main(void)
     tcase_add_test(tc, a_destroy_never_waits_for_a_reader_that_waits_for_the_registry);
     tcase_add_loop_test(tc, a_reader_neither_waits_for_a_trim_by_a_thread_that_is_no_reader_nor_for_the_sweeper, 0, 4);
     tcase_add_loop_test(tc, a_foreach_callback_that_flushes_or_trims_never_waits_for_a_reader_waiting_for_the_registry, 0, 3);
+    tcase_add_loop_test(tc, a_fork_child_drops_the_records_of_the_programs_urcu_mb_threads, 0, 2);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
