@@ -13,8 +13,9 @@
  * _sweeper_start, _sweeper_stop).  The table of pools is registry.c's.
  *
  * Synchronization:
- *   init_count      init_lock, which is held across starting and stopping
- *                   the sweeper and across fork() (the child re-creates it).
+ *   init_count, sweeper_explicit  init_lock, which is held across
+ *                   starting and stopping the sweeper and across fork()
+ *                   (the child re-creates it).
  *   fork            the prepare handler takes every magpool lock, in the
  *                   lock order (registry.c), so that the child starts from
  *                   consistent structures: init_lock, the sweeper's,
@@ -36,6 +37,11 @@
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned init_count;
+/* The running sweeper was started by magpool_sweeper_start(): it runs
+ * until magpool_sweeper_stop(), whatever inits and finis come and go (a
+ * library's mem_pools_init/fini pair must not stop the program's
+ * sweeper).  init_lock. */
+static bool sweeper_explicit;
 
 /* The steps of the global set-up done so far.  glibc's pthread_once runs
  * the routine again in a child forked while it was running, so a step
@@ -355,7 +361,7 @@ MP_EXPORT int magpool_init(void)
     mp_global_init();
     int ret = 0;
     pthread_mutex_lock(&init_lock);
-    if (init_count++ == 0 && mp_opt.sweep_ms)
+    if (init_count++ == 0 && mp_opt.sweep_ms && !sweeper_explicit)
         ret = mp_sweeper_start(0);
     if (ret)
         init_count--;
@@ -368,7 +374,8 @@ MP_EXPORT void magpool_fini(void)
     pthread_mutex_lock(&init_lock);
     /* As GlusterFS: a fini without a matching init does nothing. */
     if (init_count > 0 && --init_count == 0) {
-        mp_sweeper_stop();
+        if (!sweeper_explicit)
+            mp_sweeper_stop();
         mp_debug_check_all("at magpool_fini");
         /* The sweeper no longer unmaps the caches exited threads left. */
         pthread_mutex_lock(&mp_reg_lock);
@@ -381,7 +388,19 @@ MP_EXPORT void magpool_fini(void)
 MP_EXPORT int magpool_sweeper_start(unsigned interval_ms)
 {
     mp_global_init();
-    return mp_sweeper_start(interval_ms);
+    pthread_mutex_lock(&init_lock);
+    int ret = mp_sweeper_start(interval_ms);
+    if (ret == 0)
+        sweeper_explicit = true;
+    pthread_mutex_unlock(&init_lock);
+    return ret;
 }
 
-MP_EXPORT void magpool_sweeper_stop(void) { mp_sweeper_stop(); }
+MP_EXPORT void magpool_sweeper_stop(void)
+{
+    mp_global_init();
+    pthread_mutex_lock(&init_lock);
+    sweeper_explicit = false;
+    mp_sweeper_stop();
+    pthread_mutex_unlock(&init_lock);
+}

@@ -1,5 +1,6 @@
 /*
- * test_lifecycle.c - init/fini, pool creation and destruction.
+ * test_lifecycle.c - init/fini, the sweeper a program starts, pool creation
+ * and destruction.
  */
 #include <pthread.h>
 
@@ -68,6 +69,32 @@ START_TEST(init_and_fini_nest_and_repeat_a_thousand_times)
     magpool_fini();
     ck_assert_int_eq(settled_thread_count(base), base);
     magpool_destroy(p);
+}
+END_TEST
+
+START_TEST(a_sweeper_started_by_the_program_survives_another_init_and_fini)
+{
+    /* ThreadSanitizer starts a thread of its own lazily: one cycle first. */
+    mem_pools_init();
+    mem_pools_fini();
+    int base = settled_thread_count(thread_count());
+    ck_assert_int_eq(magpool_sweeper_start(5), 0);
+    ck_assert_int_eq(thread_count(), base + 1);
+    /* A library's pair (glfs_new/glfs_fini: mem_pools_init/fini). */
+    mem_pools_init();
+    mem_pools_fini();
+    ck_assert_int_eq(magpool_init(), 0);
+    magpool_fini();
+    ck_assert_msg(settled_thread_count(base + 1) == base + 1,
+                  "the program's sweeper was stopped by another's fini");
+    magpool_sweeper_stop();
+    ck_assert_int_eq(settled_thread_count(base), base);
+    /* Stopped by the program: an init from 0 starts one again, its fini
+     * stops it. */
+    ck_assert_int_eq(magpool_init(), 0);
+    ck_assert_int_eq(thread_count(), base + 1);
+    magpool_fini();
+    ck_assert_int_eq(settled_thread_count(base), base);
 }
 END_TEST
 
@@ -169,6 +196,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, no_thread_is_started_before_init);
     tcase_add_test(tc, init_and_fini_nest_and_repeat_a_thousand_times);
+    tcase_add_test(tc, a_sweeper_started_by_the_program_survives_another_init_and_fini);
     tcase_add_test(tc, pool_indices_are_reused_after_destroy);
     tcase_add_test(tc, more_than_max_pools_fails_with_ENOSPC);
     tcase_add_test(tc, destroy_with_objects_outstanding_keeps_them_usable);
