@@ -84,8 +84,10 @@ struct magpool_stats {
 
 /* Process-wide set-up.  Reference counted: each magpool_init() is matched
  * by one magpool_fini().  The first init starts the sweeper unless
- * MAGPOOL_SWEEP_MS=0; the last fini stops it.  Pools work without init
- * (they are just never swept).  Returns 0, or -1 with errno. */
+ * MAGPOOL_SWEEP_MS=0 or magpool_sweeper_start() already did; the last
+ * fini stops the sweeper the first init started (not one the program
+ * started).  Pools work without init (they are just never swept).
+ * Returns 0, or -1 with errno. */
 int magpool_init(void);
 void magpool_fini(void);
 
@@ -124,10 +126,12 @@ void magpool_put_to(struct magpool *pool, void *obj);
 /* Size a pool serves, or 0 (errno = EINVAL) for NULL. */
 size_t magpool_obj_size(const struct magpool *pool);
 
-/* Start the sweeper with this interval (0: MAGPOOL_SWEEP_MS), or change
- * the interval of the running one.  Returns 0 or -1 with errno. */
+/* Start the sweeper with this interval (0: MAGPOOL_SWEEP_MS, or 1000 ms
+ * when that is 0), or change the interval of the running one; either way
+ * it then runs until magpool_sweeper_stop(), whatever inits and finis
+ * follow.  Returns 0 or -1 with errno. */
 int magpool_sweeper_start(unsigned interval_ms);
-/* Stop the sweeper and wait for it. */
+/* Stop the sweeper, whoever started it, and wait for it. */
 void magpool_sweeper_stop(void);
 
 /* Return to the kernel, now, every free object of the pool (NULL: of

@@ -39,6 +39,7 @@ void mp_rcu_nowait_end(void) MP_HIDDEN;
 bool mp_rcu_read_begin(void) MP_HIDDEN;
 void mp_rcu_read_end(bool temporary) MP_HIDDEN;
 void mp_rcu_init(void) MP_HIDDEN;
+bool mp_rcu_stepped_aside(void) MP_HIDDEN;
 void mp_rcu_fork_enter(void) MP_HIDDEN;
 void mp_rcu_fork_prepare(void) MP_HIDDEN;
 void mp_rcu_fork_parent(void) MP_HIDDEN;

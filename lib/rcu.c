@@ -133,6 +133,22 @@ static void rcu_shared_end(void) { pthread_rwlock_unlock(&mp_rcu_lock); }
  * itself; acquire/release keeps the reasoning local. */
 static atomic_ulong mp_gp_seq;
 
+/* Set in the child of a fork that could not wait for a grace period in
+ * flight (mp_rcu_fork_prepare): liburcu's locks may be held there for
+ * good, so magpool never calls liburcu again in this process.  Thread
+ * caches are then off (tcache.c), every depot push and pop is made
+ * under mp_reg_lock (flush, thread exit, the sweeper, trim, destroy), so
+ * no pop can overlap another and a retired node is free at once: a grace
+ * period is complete as soon as it is asked for.  Written only by the
+ * child handler, before any other thread exists. */
+static bool rcu_stepped_aside;
+/* This fork's prepare handler holds mp_rcu_lock; no thread of magpool's
+ * is inside liburcu at this fork (held, or stepped aside before).  The
+ * forking thread's own, read by its parent and child handlers. */
+static __thread bool fork_locked, fork_quiet;
+
+bool mp_rcu_stepped_aside(void) { return rcu_stepped_aside; }
+
 unsigned long mp_gp_now(void)
 {
     return atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
@@ -151,9 +167,11 @@ bool mp_grace_period(void)
     if (mp_rcu_self.nowait || (is_reader() && urcu_mb_read_ongoing()))
         return false;
     unsigned long s = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
-    rcu_shared();
-    urcu_mb_synchronize_rcu();
-    rcu_shared_end();
+    if (!rcu_stepped_aside) {
+        rcu_shared();
+        urcu_mb_synchronize_rcu();
+        rcu_shared_end();
+    }
     unsigned long cur = atomic_load_explicit(&mp_gp_seq, memory_order_relaxed);
     while (cur < s + 1 &&
            !atomic_compare_exchange_weak_explicit(&mp_gp_seq, &cur, s + 1,
@@ -165,6 +183,8 @@ bool mp_grace_period(void)
 
 static void do_register(void)
 {
+    if (rcu_stepped_aside)
+        return; /* no reader needed: see rcu_stepped_aside */
     rcu_shared();
     urcu_mb_register_thread();
     mp_rcu_self.reader = &URCU_TLS(urcu_mb_reader);
@@ -177,6 +197,12 @@ static void do_register(void)
 
 static void do_unregister(void)
 {
+    if (rcu_stepped_aside) {
+        /* Registered before the fork: left in liburcu's registry, which
+         * nothing in this process walks for magpool any more. */
+        mp_rcu_self.registered = false;
+        return;
+    }
     rcu_shared();
     pthread_mutex_lock(&mp_rcu_list_lock);
     cds_list_del(&mp_rcu_self.link);
@@ -233,6 +259,8 @@ void mp_rcu_nowait_end(void) { mp_rcu_self.nowait--; }
 
 bool mp_rcu_read_begin(void)
 {
+    if (rcu_stepped_aside)
+        return false;
     bool temporary = !is_reader();
     if (temporary)
         do_register();
@@ -242,6 +270,8 @@ bool mp_rcu_read_begin(void)
 
 void mp_rcu_read_end(bool temporary)
 {
+    if (rcu_stepped_aside)
+        return;
     urcu_mb_read_unlock();
     if (temporary)
         do_unregister();
@@ -299,22 +329,35 @@ static bool in_urcu_image(const void *p)
  * registers again). */
 void mp_rcu_fork_enter(void)
 {
-    mp_rcu_self.fork_registered = !is_reader() && !mp_rcu_self.exiting;
+    mp_rcu_self.fork_registered =
+        !is_reader() && !mp_rcu_self.exiting && !rcu_stepped_aside;
     if (mp_rcu_self.fork_registered)
         do_register();
 }
 
+/* Exclusive, so that no thread of magpool's is inside liburcu at the
+ * fork.  A thread inside a read-side section of urcu-mb cannot wait for
+ * that: a grace period of magpool's in flight (the sweeper's, a flush's)
+ * waits for that very section.  It forks without waiting if the lock is
+ * taken, and its child steps aside from liburcu (rcu_stepped_aside). */
 void mp_rcu_fork_prepare(void)
 {
     pthread_once(&mp_rcu_once, rcu_lock_init);
-    pthread_rwlock_wrlock(&mp_rcu_lock);
+    if (rcu_stepped_aside)
+        fork_locked = false; /* magpool calls liburcu no more */
+    else if (is_reader() && urcu_mb_read_ongoing())
+        fork_locked = pthread_rwlock_trywrlock(&mp_rcu_lock) == 0;
+    else
+        fork_locked = pthread_rwlock_wrlock(&mp_rcu_lock) == 0;
+    fork_quiet = fork_locked || rcu_stepped_aside;
     pthread_mutex_lock(&mp_rcu_list_lock);
 }
 
 void mp_rcu_fork_parent(void)
 {
     pthread_mutex_unlock(&mp_rcu_list_lock);
-    pthread_rwlock_unlock(&mp_rcu_lock);
+    if (fork_locked)
+        pthread_rwlock_unlock(&mp_rcu_lock);
 }
 
 /* After the parent handler's locks are released: the fork's registration
@@ -372,6 +415,13 @@ void mp_rcu_fork_child(void)
     struct cds_list_head *self = &URCU_TLS(urcu_mb_reader).node;
     bool mine = mp_rcu_self.fork_registered;
     struct cds_list_head *start = NULL;
+    /* A thread of magpool's may have been inside liburcu's grace-period
+     * code (the fork did not wait, see mp_rcu_fork_prepare): liburcu's
+     * locks may stay held here, so magpool steps aside from liburcu for
+     * good.  The registry is still repaired below, for the program's
+     * sake (its walk touches nothing it cannot read). */
+    if (!fork_quiet)
+        rcu_stepped_aside = true;
     if (is_reader())
         start = self;
     else if (!cds_list_empty(&mp_rcu_threads))

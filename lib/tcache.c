@@ -249,8 +249,31 @@ static bool slot_idle(const struct mp_tslot *s, unsigned long pass)
                                        memory_order_relaxed) >= 2;
 }
 
+/* In the child of a fork made from inside a read-side section of
+ * urcu-mb while magpool waited out a grace period (rcu.c): no thread
+ * cache serves a slow path (every get and put that leaves a loaded
+ * magazine goes to the slab, under its lock), so that the depot is
+ * touched only under mp_reg_lock.  Said once. */
+static bool caches_off(void)
+{
+    static atomic_bool said;
+    if (MP_LIKELY(!mp_rcu_stepped_aside()))
+        return false;
+    /* Relaxed: only which thread says it is decided here. */
+    if (!atomic_exchange_explicit(&said, true, memory_order_relaxed))
+        mp_log(MP_MSG_CONFIG,
+               "this process was forked from inside a urcu-mb read-side "
+               "section while magpool waited for a grace period: liburcu "
+               "may be unusable here, so magpool no longer calls it and "
+               "serves gets and puts from its slab, without thread caches "
+               "(slower; nothing is lost)");
+    return true;
+}
+
 struct mp_tslot *mp_tslot_get(struct magpool *pool)
 {
+    if (caches_off())
+        return NULL;
     struct mp_tcache *tc = tcache_self();
     if (!tc)
         return NULL;

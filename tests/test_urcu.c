@@ -10,8 +10,9 @@
  * there is used as it is, and inside its read-side section magpool
  * defers what needs a grace period; destroy, trim and a foreach callback
  * that flushes or trims never wait for such a reader while it waits for
- * the pool registry; and the child of a fork keeps none of the program's
- * dead threads' records.
+ * the pool registry; the child of a fork keeps none of the program's
+ * dead threads' records; and a fork from inside a read-side section
+ * never waits for a grace period that waits for that section.
  *
  * Pools have magazines of 4 objects, so every few gets or puts trade
  * with the depot (an RCU read-side pop), and enough pops make a thread
@@ -563,6 +564,8 @@ static int pf_child(void)
 
 START_TEST(a_fork_child_drops_the_records_of_the_programs_urcu_mb_threads)
 {
+    MP_SKIP_IF_EMULATED("the emulator aborts in a child forked from a "
+                        "threaded parent");
     pf_mode = _i;
     pf_pool = small_pool("fork-program-readers");
     atomic_store(&pf_ready, 0);
@@ -593,6 +596,81 @@ START_TEST(a_fork_child_drops_the_records_of_the_programs_urcu_mb_threads)
 }
 END_TEST
 
+/* A thread inside its urcu-mb read-side section forks while the 1 ms
+ * sweeper waits out a grace period, which waits for that very section:
+ * the fork must not wait for it (it would forever), and in the child,
+ * where liburcu's locks may be held by the sweeper that did not survive,
+ * magpool steps aside from liburcu and still serves gets and puts, from
+ * several threads, with trims, flushes, a new pool and its sweeper. */
+static void *sa_child_churn(void *arg)
+{
+    struct magpool *p = arg;
+    void *v[300];
+    for (int r = 0; r < 20; r++) {
+        for (int i = 0; i < 300; i++)
+            if (!(v[i] = magpool_get(p)))
+                return (void *)1;
+        for (int i = 0; i < 300; i++)
+            magpool_put(v[i]);
+        magpool_thread_flush();
+    }
+    return NULL;
+}
+
+static int sa_child(struct magpool *p)
+{
+    alarm(20); /* a hang ends the child by SIGALRM */
+    urcu_mb_read_unlock(); /* the section this thread forked in */
+    pthread_t c[3];
+    for (int i = 0; i < 3; i++)
+        if (pthread_create(&c[i], NULL, sa_child_churn, p))
+            return 2;
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        pthread_join(c[i], &r);
+        rc |= r != NULL;
+    }
+    magpool_trim(NULL);
+    struct magpool *q = magpool_create("stepped-aside-child", 100, NULL);
+    if (!q)
+        return 3;
+    magpool_put(magpool_get(q));
+    magpool_destroy(q);
+    struct magpool_stats st;
+    if (magpool_stats(p, &st) || st.active != 0)
+        return 4;
+    magpool_sweeper_stop();
+    return rc;
+}
+
+START_TEST(a_fork_from_inside_a_read_side_section_during_a_grace_period_returns_and_the_child_works)
+{
+    MP_SKIP_IF_EMULATED("the emulator aborts in a child forked from a "
+                        "threaded parent");
+    struct magpool *p = small_pool("fork-in-section");
+    ck_assert_int_eq(magpool_sweeper_start(1), 0);
+    urcu_mb_register_thread();
+    magpool_put(magpool_get(p));
+    urcu_mb_read_lock();
+    usleep(100000); /* the sweeper's grace period now waits for us */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(sa_child(p));
+    urcu_mb_read_unlock();
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %s %d",
+                  WIFSIGNALED(st) ? "killed by signal" : "exit status",
+                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    urcu_mb_unregister_thread();
+    magpool_sweeper_stop();
+    assert_all_back(p);
+    magpool_destroy(p);
+}
+END_TEST
+
 int main(void)
 {
 #if defined(__SANITIZE_THREAD__)
@@ -615,6 +693,7 @@ int main(void)
     tcase_add_loop_test(tc, a_reader_neither_waits_for_a_trim_by_a_thread_that_is_no_reader_nor_for_the_sweeper, 0, 4);
     tcase_add_loop_test(tc, a_foreach_callback_that_flushes_or_trims_never_waits_for_a_reader_waiting_for_the_registry, 0, 3);
     tcase_add_loop_test(tc, a_fork_child_drops_the_records_of_the_programs_urcu_mb_threads, 0, 2);
+    tcase_add_test(tc, a_fork_from_inside_a_read_side_section_during_a_grace_period_returns_and_the_child_works);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
