@@ -281,11 +281,13 @@ void mp_rcu_read_end(bool temporary)
 /* fork()                                                              */
 /* ------------------------------------------------------------------ */
 
-/* liburcu-mb's writable segment, [urcu_lo, urcu_hi): its registry's list
- * head lies there, a thread's record (TLS, on a thread's stack or in the
- * heap) never does.  Found once, at global set-up (mp_rcu_init), from
- * the segment that holds the exported urcu_mb_gp; 0 and 0 if not found
- * (the child then repairs only magpool's own records). */
+/* liburcu-mb's writable segments, [urcu_lo, urcu_hi): its registry's
+ * list head lies there, a thread's record (TLS, on a thread's stack or in
+ * the heap) never does.  Found once, at global set-up (mp_rcu_init): the
+ * object whose code holds urcu_mb_synchronize_rcu (a function: an
+ * exported variable of liburcu's may have been copied into a program
+ * linked without -fPIC, a function's address is its own); 0 and 0 if not
+ * found (the child then repairs only magpool's own records). */
 static uintptr_t urcu_lo, urcu_hi;
 
 static int find_urcu_segment(struct dl_phdr_info *info, size_t size,
@@ -293,18 +295,22 @@ static int find_urcu_segment(struct dl_phdr_info *info, size_t size,
 {
     (void)size;
     (void)arg;
-    uintptr_t gp = (uintptr_t)&urcu_mb_gp, lo = UINTPTR_MAX, hi = 0;
+    uintptr_t code = (uintptr_t)&urcu_mb_synchronize_rcu;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
     bool ours = false;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+        if (ph->p_type != PT_LOAD)
             continue;
         uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-        lo = a < lo ? a : lo;
-        hi = b > hi ? b : hi;
-        ours |= gp >= a && gp < b;
+        if (ph->p_flags & PF_X)
+            ours |= code >= a && code < b;
+        if (ph->p_flags & PF_W) {
+            lo = a < lo ? a : lo;
+            hi = b > hi ? b : hi;
+        }
     }
-    if (!ours)
+    if (!ours || !hi)
         return 0;
     urcu_lo = lo;
     urcu_hi = hi;
