@@ -513,19 +513,38 @@ static void *pf_program_thread(void *arg)
     return NULL;
 }
 
-static void *pf_child_churn(void *arg)
+/* In a fork child: 20 rounds of 300 gets, 300 puts and a flush of the
+ * pool arg; NULL when every get succeeded. */
+static void *child_churn(void *arg)
 {
-    (void)arg;
+    struct magpool *p = arg;
     void *v[300];
     for (int r = 0; r < 20; r++) {
         for (int i = 0; i < 300; i++)
-            if (!(v[i] = magpool_get(pf_pool)))
+            if (!(v[i] = magpool_get(p)))
                 return (void *)1;
         for (int i = 0; i < 300; i++)
             magpool_put(v[i]);
         magpool_thread_flush();
     }
     return NULL;
+}
+
+/* n (<= 8) threads of child_churn on p, joined: 0 if all succeeded, -1
+ * if one could not be started, 1 if a get failed. */
+static int child_churners(struct magpool *p, int n)
+{
+    pthread_t c[8];
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&c[i], NULL, child_churn, p))
+            return -1;
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        void *r;
+        pthread_join(c[i], &r);
+        rc |= r != NULL;
+    }
+    return rc;
 }
 
 static int pf_child(void)
@@ -547,19 +566,10 @@ static int pf_child(void)
     }
     if (magpool_sweeper_start(1))
         return 3;
-    pthread_t c[8];
-    for (int i = 0; i < 8; i++)
-        if (pthread_create(&c[i], NULL, pf_child_churn, NULL))
-            return 4;
-    int rc = 0;
-    for (int i = 0; i < 8; i++) {
-        void *r;
-        pthread_join(c[i], &r);
-        rc |= r != NULL;
-    }
+    int rc = child_churners(pf_pool, 8);
     magpool_trim(NULL);
     magpool_sweeper_stop();
-    return rc;
+    return rc ? 4 : 0;
 }
 
 START_TEST(a_fork_child_drops_the_records_of_the_programs_urcu_mb_threads)
@@ -602,35 +612,12 @@ END_TEST
  * where liburcu's locks may be held by the sweeper that did not survive,
  * magpool steps aside from liburcu and still serves gets and puts, from
  * several threads, with trims, flushes, a new pool and its sweeper. */
-static void *sa_child_churn(void *arg)
-{
-    struct magpool *p = arg;
-    void *v[300];
-    for (int r = 0; r < 20; r++) {
-        for (int i = 0; i < 300; i++)
-            if (!(v[i] = magpool_get(p)))
-                return (void *)1;
-        for (int i = 0; i < 300; i++)
-            magpool_put(v[i]);
-        magpool_thread_flush();
-    }
-    return NULL;
-}
-
 static int sa_child(struct magpool *p)
 {
     alarm(20); /* a hang ends the child by SIGALRM */
     urcu_mb_read_unlock(); /* the section this thread forked in */
-    pthread_t c[3];
-    for (int i = 0; i < 3; i++)
-        if (pthread_create(&c[i], NULL, sa_child_churn, p))
-            return 2;
-    int rc = 0;
-    for (int i = 0; i < 3; i++) {
-        void *r;
-        pthread_join(c[i], &r);
-        rc |= r != NULL;
-    }
+    if (child_churners(p, 3))
+        return 2;
     magpool_trim(NULL);
     struct magpool *q = magpool_create("stepped-aside-child", 100, NULL);
     if (!q)
@@ -641,7 +628,7 @@ static int sa_child(struct magpool *p)
     if (magpool_stats(p, &st) || st.active != 0)
         return 4;
     magpool_sweeper_stop();
-    return rc;
+    return 0;
 }
 
 START_TEST(a_fork_from_inside_a_read_side_section_during_a_grace_period_returns_and_the_child_works)
