@@ -18,9 +18,10 @@
 # caught every run, by the test that builds the window itself).
 #
 # Fails (exit 1) when a patch no longer applies, when the model fails on
-# the unpatched tree (a false alarm), or when fewer than
-# MAGPOOL_MUTANTS_MIN (default 12) mutants are caught by the model
-# alone, or when a mutant that names a Test is caught by neither.
+# the unpatched tree (a false alarm), when fewer than
+# MAGPOOL_MUTANTS_MIN (default 12) mutants are caught by the model or
+# the tests the patches name, or when a mutant that names a Test is
+# caught by neither.
 # MAGPOOL_MUTANTS_MODEL_ARGS: arguments added to every model run;
 # MAGPOOL_MUTANTS_MODES: the modes (default "pooled passthrough debug").
 # MAGPOOL_MUTANTS_KEEP=1 keeps the scratch directory.
@@ -187,7 +188,7 @@ done
 echo "mutants: $caught of $n caught by the model, $caught_tests with the" \
      "tests the patches name ($(( $(date +%s) - t_start )) s in all)"
 [ $status = 0 ] || exit 1
-if [ "$caught" -lt "$min" ]; then
+if [ "$caught_tests" -lt "$min" ]; then
     echo "mutants: fewer than $min caught (MAGPOOL_MUTANTS_MIN)" >&2
     exit 1
 fi
