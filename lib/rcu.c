@@ -157,14 +157,21 @@ unsigned long mp_gp_now(void)
 /* A registered reader of magpool's domain, by magpool or by the program. */
 static bool is_reader(void) { return URCU_TLS(urcu_mb_reader).registered; }
 
+/* Inside a read-side section of the domain (the program's: magpool's
+ * own never span a call): a grace period waited for here waits for it. */
+static bool in_read_section(void)
+{
+    return is_reader() && urcu_mb_read_ongoing();
+}
+
 bool mp_grace_period(void)
 {
-    /* Inside a read-side section (the program's: magpool's own never
-     * span a call) the wait would wait for itself; inside a no-wait
+    /* Inside a read-side section the wait would wait for itself; inside
+     * a no-wait
      * region (a magpool_foreach callback, under the registry lock) it
      * could wait for a reader of a program sharing the domain that waits
      * for that lock. */
-    if (mp_rcu_self.nowait || (is_reader() && urcu_mb_read_ongoing()))
+    if (mp_rcu_self.nowait || in_read_section())
         return false;
     unsigned long s = atomic_load_explicit(&mp_gp_seq, memory_order_acquire);
     if (!rcu_stepped_aside) {
@@ -351,7 +358,7 @@ void mp_rcu_fork_prepare(void)
     pthread_once(&mp_rcu_once, rcu_lock_init);
     if (rcu_stepped_aside)
         fork_locked = false; /* magpool calls liburcu no more */
-    else if (is_reader() && urcu_mb_read_ongoing())
+    else if (in_read_section())
         fork_locked = pthread_rwlock_trywrlock(&mp_rcu_lock) == 0;
     else
         fork_locked = pthread_rwlock_wrlock(&mp_rcu_lock) == 0;
@@ -380,6 +387,15 @@ void mp_rcu_fork_leave_parent(void)
  * not lead back to its head, is not repaired (see unlink_dead). */
 #define MP_RCU_WALK_MAX (1u << 20)
 
+/* In the child: a dead thread's record (still mapped) out of liburcu's
+ * registry, marked as no reader in no section. */
+static void forget_record(struct urcu_reader *r)
+{
+    cds_list_del(&r->node);
+    r->ctr = 0;
+    r->registered = 0;
+}
+
 /* In the child, from a record linked in liburcu-mb's registry: unlink
  * every record but keep (this thread's, or NULL).  The head is the one
  * node in liburcu's image; the records are of threads that did not
@@ -400,14 +416,16 @@ static bool unlink_dead(struct cds_list_head *start,
         if (!head || head == start || ++n > MP_RCU_WALK_MAX)
             return false;
     }
+    /* The whole circle first, so that nothing is unlinked from a list
+     * that does not close. */
+    n = 0;
+    for (struct cds_list_head *p = head->next; p != head; p = p->next)
+        if (!p || ++n > MP_RCU_WALK_MAX)
+            return false;
     for (struct cds_list_head *p = head->next, *next; p != head; p = next) {
         next = p->next;
-        if (p == keep)
-            continue;
-        struct urcu_reader *r = caa_container_of(p, struct urcu_reader, node);
-        cds_list_del(p);
-        r->ctr = 0;
-        r->registered = 0;
+        if (p != keep)
+            forget_record(caa_container_of(p, struct urcu_reader, node));
     }
     return true;
 }
@@ -439,12 +457,8 @@ void mp_rcu_fork_child(void)
     cds_list_for_each_entry_safe(t, tmp, &mp_rcu_threads, link) {
         if (t == &mp_rcu_self && !mine)
             continue;
-        if (!whole) {
-            /* The dead thread's record is still mapped. */
-            cds_list_del(&t->reader->node);
-            t->reader->ctr = 0;
-            t->reader->registered = 0;
-        }
+        if (!whole)
+            forget_record(t->reader);
         cds_list_del(&t->link);
     }
     if (mine) {
