@@ -156,7 +156,10 @@ int magpool_resident_bytes(const struct magpool *pool, uint64_t *bytes);
 
 /* Call fn for every live pool, under the (recursive) pool registry lock:
  * fn may call any magpool function but magpool_sweeper_stop() and
- * magpool_fini(), which wait for the sweeper, which waits for that lock. */
+ * magpool_fini(), which wait for the sweeper, which waits for that lock.
+ * Other threads' calls that take that lock (statistics, trim, create,
+ * destroy, flush, thread exit, a thread's first get or put) wait for the
+ * walk; other gets and puts do not. */
 void magpool_foreach(void (*fn)(struct magpool *pool, void *arg), void *arg);
 
 /* Write every pool's statistics as text to path ("-" for stderr; "%p" in
