@@ -4,8 +4,8 @@
  * what fork() must repair.
  *
  * Owns: the per-thread registration record, the list of the threads
- * magpool registered, mp_rcu_lock, mp_rcu_list_lock and the grace-period
- * count mp_gp_seq.
+ * magpool registered, mp_rcu_lock, mp_rcu_list_lock, the grace-period
+ * count mp_gp_seq and where liburcu-mb's registry head lies.
  *
  * Why urcu-mb.  magpool is a guest in programs that use liburcu
  * themselves, most of them through its default flavour (urcu-memb, what
@@ -61,7 +61,10 @@
  *       head (the one node inside liburcu's image) and unlinks every
  *       other record (struct urcu_reader is liburcu's public definition)
  *       before any thread can be created: magpool's and the program's,
- *       whose threads are gone too.
+ *       whose threads are gone too.  A grace period under way at the
+ *       fork may have moved this record onto lists headed on the
+ *       waiting thread's stack: then the head noted earlier
+ *       (urcu_registry) is emptied and this record relinked to it.
  *
  * Synchronization:
  *   mp_rcu_self (TLS)      the owner thread only, except the child of
@@ -73,6 +76,9 @@
  *   mp_rcu_threads, links  mp_rcu_list_lock, held only to link or unlink
  *                          a record (never across a call into liburcu).
  *   mp_gp_seq              see mp_grace_period().
+ *   urcu_registry          relaxed atomic, stored by any thread that sees
+ *                          the head (always the same address), read in
+ *                          the fork child handler.
  *   Lock order: mp_reg_lock -> mp_rcu_lock -> mp_rcu_list_lock (a depot
  *   pop made under the registry lock may register the thread).
  *
@@ -188,12 +194,16 @@ bool mp_grace_period(void)
     return true;
 }
 
+static void note_registry(struct cds_list_head *p);
+
 static void do_register(void)
 {
     if (rcu_stepped_aside)
         return; /* no reader needed: see rcu_stepped_aside */
     rcu_shared();
     urcu_mb_register_thread();
+    note_registry(__atomic_load_n(&URCU_TLS(urcu_mb_reader).node.prev,
+                                  __ATOMIC_RELAXED));
     mp_rcu_self.reader = &URCU_TLS(urcu_mb_reader);
     mp_rcu_self.registered = true;
     pthread_mutex_lock(&mp_rcu_list_lock);
@@ -335,6 +345,23 @@ static bool in_urcu_image(const void *p)
     return (uintptr_t)p >= urcu_lo && (uintptr_t)p < urcu_hi;
 }
 
+/* liburcu-mb's registry head, once seen: the node in liburcu's image that
+ * a record was linked to (a record just registered sits right after it,
+ * and the child's walk passes it).  The fork child handler needs it when
+ * its walk cannot reach it (mp_rcu_fork_child).  Relaxed: every thread
+ * that stores it stores the same address, and the child reads it with
+ * no other thread left. */
+static struct cds_list_head *urcu_registry;
+
+/* p: a link of a registered record, read while other threads may be
+ * registering (a load that may see a neighbour's store: any value in
+ * liburcu's image is the head all the same). */
+static void note_registry(struct cds_list_head *p)
+{
+    if (p && urcu_hi && in_urcu_image(p))
+        __atomic_store_n(&urcu_registry, p, __ATOMIC_RELAXED);
+}
+
 /* Before the prepare handler's locks: a forking thread that is no reader
  * registers for the fork, so that the child finds liburcu's registry
  * from its own record (mp_rcu_fork_child) even when no other thread of
@@ -356,6 +383,12 @@ void mp_rcu_fork_enter(void)
 void mp_rcu_fork_prepare(void)
 {
     pthread_once(&mp_rcu_once, rcu_lock_init);
+    if (is_reader()) {
+        note_registry(__atomic_load_n(&URCU_TLS(urcu_mb_reader).node.prev,
+                                      __ATOMIC_RELAXED));
+        note_registry(__atomic_load_n(&URCU_TLS(urcu_mb_reader).node.next,
+                                      __ATOMIC_RELAXED));
+    }
     if (rcu_stepped_aside)
         fork_locked = false; /* magpool calls liburcu no more */
     else if (in_read_section())
@@ -392,8 +425,28 @@ void mp_rcu_fork_leave_parent(void)
 static void forget_record(struct urcu_reader *r)
 {
     cds_list_del(&r->node);
+    /* Linked to itself: forgetting it again, or the program's own
+     * unregister, touches no other node. */
+    CDS_INIT_LIST_HEAD(&r->node);
     r->ctr = 0;
     r->registered = 0;
+}
+
+/* In the child: whether the list through start closes back on start,
+ * every node aligned and linked both ways (memory is the parent's at the
+ * fork, nothing is freed yet). */
+static bool circle_closes(struct cds_list_head *start)
+{
+    struct cds_list_head *p = start;
+    unsigned n = 0;
+    do {
+        struct cds_list_head *next = p->next;
+        if (!next || ((uintptr_t)next & (sizeof(void *) - 1)) ||
+            next->prev != p || ++n > MP_RCU_WALK_MAX)
+            return false;
+        p = next;
+    } while (p != start);
+    return true;
 }
 
 /* In the child, from a record linked in liburcu-mb's registry: unlink
@@ -413,21 +466,49 @@ static bool unlink_dead(struct cds_list_head *start,
     unsigned n = 0;
     while (!in_urcu_image(head)) {
         head = head->next;
-        if (!head || head == start || ++n > MP_RCU_WALK_MAX)
+        if (!head || ((uintptr_t)head & (sizeof(void *) - 1)) ||
+            head == start || ++n > MP_RCU_WALK_MAX)
             return false;
     }
     /* The whole circle first, so that nothing is unlinked from a list
      * that does not close. */
-    n = 0;
-    for (struct cds_list_head *p = head->next; p != head; p = p->next)
-        if (!p || ++n > MP_RCU_WALK_MAX)
-            return false;
+    if (!circle_closes(head))
+        return false;
+    note_registry(head);
     for (struct cds_list_head *p = head->next, *next; p != head; p = next) {
         next = p->next;
         if (p != keep)
             forget_record(caa_container_of(p, struct urcu_reader, node));
     }
     return true;
+}
+
+/* In the child, when the walk from this thread's record did not reach
+ * the head: a grace period under way at the fork had moved the records
+ * it had looked at, this one among them, to lists headed on the waiting
+ * thread's stack, which glibc gives to the child's next thread.  This
+ * thread's record leaves them (kept: relinked to the registry, or linked
+ * to itself if the head was never seen; else forgotten), and the records
+ * still in the registry, all of threads that did not survive, are
+ * forgotten.  What the other lists hold is no longer reachable. */
+static void repair_from_head(bool reader, bool keep)
+{
+    struct cds_list_head *self = &URCU_TLS(urcu_mb_reader).node;
+    struct cds_list_head *h =
+        __atomic_load_n(&urcu_registry, __ATOMIC_RELAXED);
+    if (reader) {
+        if (circle_closes(self))
+            cds_list_del(self);
+        CDS_INIT_LIST_HEAD(self);
+        if (!keep) {
+            URCU_TLS(urcu_mb_reader).ctr = 0;
+            URCU_TLS(urcu_mb_reader).registered = 0;
+        }
+    }
+    if (h)
+        (void)unlink_dead(h, NULL);
+    if (reader && keep && h && circle_closes(h))
+        cds_list_add(self, h);
 }
 
 void mp_rcu_fork_child(void)
@@ -451,13 +532,15 @@ void mp_rcu_fork_child(void)
     else if (!cds_list_empty(&mp_rcu_threads))
         start = &cds_list_first_entry(&mp_rcu_threads, struct mp_rcu_thread,
                                       link)->reader->node;
-    bool whole = start && unlink_dead(start, is_reader() && !mine ? self
-                                                                    : NULL);
+    bool reader = is_reader(), keep = reader && !mine;
+    bool whole = start && unlink_dead(start, keep ? self : NULL);
+    if (!whole)
+        repair_from_head(reader, keep);
     struct mp_rcu_thread *t, *tmp;
     cds_list_for_each_entry_safe(t, tmp, &mp_rcu_threads, link) {
         if (t == &mp_rcu_self && !mine)
             continue;
-        if (!whole)
+        if (!whole && circle_closes(&t->reader->node))
             forget_record(t->reader);
         cds_list_del(&t->link);
     }

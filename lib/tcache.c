@@ -263,7 +263,8 @@ static bool caches_off(void)
     if (!atomic_exchange_explicit(&said, true, memory_order_relaxed))
         mp_log(MP_MSG_CONFIG,
                "this process was forked from inside a urcu-mb read-side "
-               "section while magpool waited for a grace period: liburcu "
+               "section while a thread of magpool's was inside liburcu (a "
+               "grace period or a registration): liburcu "
                "may be unusable here, so magpool no longer calls it and "
                "serves gets and puts from its slab, without thread caches "
                "(slower; nothing is lost)");

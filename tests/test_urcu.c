@@ -611,7 +611,8 @@ END_TEST
  * the fork must not wait for it (it would forever), and in the child,
  * where liburcu's locks may be held by the sweeper that did not survive,
  * magpool steps aside from liburcu and still serves gets and puts, from
- * several threads, with trims, flushes, a new pool and its sweeper. */
+ * several threads, with trims, flushes, a new pool and its sweeper, and
+ * forks again. */
 static int sa_child(struct magpool *p)
 {
     alarm(20); /* a hang ends the child by SIGALRM */
@@ -619,6 +620,24 @@ static int sa_child(struct magpool *p)
     if (child_churners(p, 3))
         return 2;
     magpool_trim(NULL);
+    /* Forks from this child: its new threads have taken the stacks of
+     * the threads that did not survive, the sweeper's among them, where
+     * liburcu's grace period had moved this thread's record. */
+    for (int i = 0; i < 4; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return 5;
+        if (pid == 0) {
+            magpool_put(magpool_get(p));
+            _exit(child_churners(p, 2) ? 1 : 0);
+        }
+        int st;
+        if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+            WEXITSTATUS(st) != 0)
+            return 6;
+        if (child_churners(p, 2))
+            return 7;
+    }
     struct magpool *q = magpool_create("stepped-aside-child", 100, NULL);
     if (!q)
         return 3;
