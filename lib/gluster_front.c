@@ -43,9 +43,15 @@
  *     of a series not in the table, or one built without its pool
  *     (GF_DISABLE_MEMPOOL, what upstream's default tcmalloc build does:
  *     libglusterfs exports no mem_get_malloc nor mem_put_pool), is left
- *     alone: every function here forwards to GlusterFS's own (found with
- *     dlsym(RTLD_NEXT)), and one message says why.  MAGPOOL_GLUSTERFS=off
- *     asks for the same on any GlusterFS.
+ *     alone: every function here forwards to GlusterFS's own (looked up
+ *     in libglusterfs itself, which RTLD_NEXT does not see when it was
+ *     loaded with RTLD_LOCAL), and one message says why.
+ *     MAGPOOL_GLUSTERFS=off asks for the same on any GlusterFS.  Where no
+ *     libglusterfs is loaded but another library defines these names,
+ *     that library keeps them (forwarded, one message).
+ *   - A served release's ctx->mempool_list is looked at once, without
+ *     faulting, before any lock at the table's offset is taken; if it is
+ *     not a list, ctx is never written nor locked.
  *
  * Synchronization: ctx->mempool_list under ctx->lock (GlusterFS's rule).
  * The mode is decided once (pthread_once) before any pool of this front
@@ -168,6 +174,7 @@ static int gf_mode;                 /* enum mp_gf_mode, set by decide() */
 static const struct mp_gf_layout *gf_layout; /* NULL: no libglusterfs */
 static char gf_version[32];
 static bool gf_loaded;              /* libglusterfs.so is in the process */
+static char gf_path[512];           /* its file name, as the loader has it */
 
 /* dl_iterate_phdr callback: the version in libglusterfs's read-only
  * data, "package-string: glusterfs X.Y" (GlusterFS's configure puts it
@@ -179,6 +186,7 @@ static int find_version(struct dl_phdr_info *info, size_t size, void *arg)
     if (!info->dlpi_name || !strstr(info->dlpi_name, "/libglusterfs.so"))
         return 0;
     gf_loaded = true;
+    snprintf(gf_path, sizeof(gf_path), "%s", info->dlpi_name);
     static const char tag[] = "package-string: glusterfs ";
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -232,9 +240,17 @@ static void refuse(const char *why)
            MP_GF_FRONT_FOR);
 }
 
-static void decide(void)
+/* The definitions of the functions this front defines that calls would
+ * reach without it: libglusterfs's own when it is loaded (looked up in
+ * it, so that one loaded with RTLD_LOCAL, which RTLD_NEXT does not see,
+ * is found too), else whatever comes after this object. */
+static void find_next(void)
 {
-#define NEXT(field, sym) gf_next.field = (__typeof__(gf_next.field))dlsym(RTLD_NEXT, sym)
+    void *h = gf_loaded && gf_path[0]
+                  ? dlopen(gf_path, RTLD_LAZY | RTLD_NOLOAD)
+                  : NULL;
+    void *from = h ? h : RTLD_NEXT;
+#define NEXT(field, sym) gf_next.field = (__typeof__(gf_next.field))dlsym(from, sym)
     NEXT(pool_new, "mem_pool_new_fn");
     NEXT(get_malloc, "mem_get_malloc");
     NEXT(get_calloc, "mem_get_calloc");
@@ -245,11 +261,34 @@ static void decide(void)
     NEXT(dump_info, "gf_proc_dump_mempool_info");
     NEXT(dump_info_to_dict, "gf_proc_dump_mempool_info_to_dict");
 #undef NEXT
+    /* The process keeps libglusterfs loaded as long as it uses it: the
+     * reference taken here is dropped at once. */
+    if (h)
+        dlclose(h);
+}
+
+static void decide(void)
+{
     dl_iterate_phdr(find_version, NULL);
+    find_next();
     const char *want = getenv("MAGPOOL_GLUSTERFS");
     if (want && *want && strcmp(want, "auto") && strcmp(want, "off"))
         mp_log(MP_MSG_CONFIG, "MAGPOOL_GLUSTERFS=\"%s\" is not auto or off; "
                "auto it is", want);
+    if (!gf_loaded && gf_next.pool_new) {
+        /* No libglusterfs, but another library defines GlusterFS's pool
+         * names (its own pool, of another layout): its functions serve
+         * its callers, as they would without this front. */
+        Dl_info di;
+        gf_mode = MP_GF_FORWARD;
+        mp_log(MP_MSG_CONFIG,
+               "mem_pool_new_fn in this process is %s's, not GlusterFS's: "
+               "magpool leaves the mem_pool functions to it",
+               dladdr((void *)gf_next.pool_new, &di) && di.dli_fname
+                   ? di.dli_fname
+                   : "another library");
+        return;
+    }
     if (!gf_loaded || !gf_next.pool_new) {
         /* No libglusterfs in this process (a program using the GlusterFS
          * names of libmagpool, or a helper glusterd spawned): no
@@ -308,6 +347,49 @@ static struct list_head *ctx_pools(glusterfs_ctx_t *ctx)
     return (struct list_head *)((char *)ctx + gf_layout->ctx_pools);
 }
 
+/* A list head: both links set and pointing back at it.  Read without
+ * faulting: at a wrong offset the words are anything. */
+static bool looks_like_a_list(const struct list_head *l)
+{
+    struct list_head h, next, prev;
+    return mp_os_peek(l, &h, sizeof(h)) && h.next && h.prev &&
+           !((uintptr_t)h.next % sizeof(void *)) &&
+           !((uintptr_t)h.prev % sizeof(void *)) &&
+           mp_os_peek(h.next, &next, sizeof(next)) &&
+           mp_os_peek(h.prev, &prev, sizeof(prev)) && next.prev == l &&
+           prev.next == l;
+}
+
+/* Whether this GlusterFS's ctx->mempool_list is where the table puts it:
+ * 1 yes, -1 no, 0 not looked at yet.  Looked at on the first ctx the
+ * front is given, before any lock at the table's offsets is taken (a
+ * lock at a wrong offset would lock, or wait on, memory that is no lock);
+ * until the answer is stored no pool is linked into any list, so nothing
+ * of the front's writes the list being read.  Threads that look at once
+ * race to store their answer (compare-and-swap: the first one stands; a
+ * later look may have overlapped the first link, so its answer is
+ * dropped).  Acquire/release: a thread that reads 1 links pools after
+ * the look that stored it. */
+static int gf_ctx_layout;
+
+static bool ctx_layout_ok(glusterfs_ctx_t *ctx)
+{
+    int st = __atomic_load_n(&gf_ctx_layout, __ATOMIC_ACQUIRE);
+    if (st)
+        return st > 0;
+    int mine = looks_like_a_list(ctx_pools(ctx)) ? 1 : -1;
+    if (!__atomic_compare_exchange_n(&gf_ctx_layout, &st, mine, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return st > 0;
+    if (mine < 0)
+        mp_log(MP_MSG_CONFIG,
+               "GlusterFS %s: ctx->mempool_list is not where this magpool "
+               "expects it; its pools work but are left out of statedump, "
+               "and ctx->lock is never taken",
+               gf_version);
+    return mine > 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The pool API                                                        */
 /* ------------------------------------------------------------------ */
@@ -325,13 +407,12 @@ MP_EXPORT struct mem_pool *mem_pool_new_fn(glusterfs_ctx_t *ctx,
         p->xl_name = THIS->name;
     struct mem_pool *gp = (struct mem_pool *)p;
     INIT_LIST_HEAD(&gp->owner);
-    if (ctx && gf_layout) {
+    if (ctx && gf_layout && ctx_layout_ok(ctx)) {
         LOCK(ctx_lock(ctx));
         struct list_head *l = ctx_pools(ctx);
-        /* The list must look like one where the table says it is: a
-         * wrong offset never gets written through. */
-        bool sane = l->next && l->prev && l->next->prev == l &&
-                    l->prev->next == l;
+        /* This ctx's list too must look like one: a wrong offset never
+         * gets written through. */
+        bool sane = looks_like_a_list(l);
         if (sane)
             list_add(&gp->owner, l);
         UNLOCK(ctx_lock(ctx));
@@ -401,7 +482,8 @@ MP_EXPORT void mem_pool_destroy(struct mem_pool *pool)
     if (!pool)
         return;
     glusterfs_ctx_t *ctx = pool->ctx;
-    if (ctx && gf_layout) {
+    /* Linked only where the list looked like one (mem_pool_new_fn). */
+    if (ctx && gf_layout && !list_empty(&pool->owner)) {
         LOCK(ctx_lock(ctx));
         list_del_init(&pool->owner);
         UNLOCK(ctx_lock(ctx));
@@ -441,7 +523,7 @@ MP_EXPORT void gf_proc_dump_mempool_info(glusterfs_ctx_t *ctx)
             gf_next.dump_info(ctx);
         return;
     }
-    if (!ctx || !gf_layout || !gf_proc_dump_write)
+    if (!ctx || !gf_layout || !gf_proc_dump_write || !ctx_layout_ok(ctx))
         return;
     gf_proc_dump_add_section("mempool");
     LOCK(ctx_lock(ctx));
@@ -486,7 +568,8 @@ MP_EXPORT void gf_proc_dump_mempool_info_to_dict(glusterfs_ctx_t *ctx,
             gf_next.dump_info_to_dict(ctx, dict);
         return;
     }
-    if (!ctx || !gf_layout || !dict || !dict_set_uint64)
+    if (!ctx || !gf_layout || !dict || !dict_set_uint64 ||
+        !ctx_layout_ok(ctx))
         return;
     LOCK(ctx_lock(ctx));
     /* Unlike GlusterFS 10.3, which writes every pool to "pool0.*",

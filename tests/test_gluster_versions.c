@@ -9,7 +9,10 @@
  * The program is linked with the shim only; each test (its own process,
  * Check's fork mode) loads one form of tests/fake_libglusterfs.c as
  * libglusterfs.so.0 with RTLD_GLOBAL, as the dynamic linker would have
- * loaded the real one after the preloaded shim.
+ * loaded the real one after the preloaded shim, or with RTLD_LOCAL, as
+ * a program that dlopens a library using GlusterFS does (Python's ctypes
+ * with gfapi); or as a library of another name, which is not GlusterFS
+ * and keeps its functions.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -37,15 +40,20 @@ static unsigned long *calls; /* the fake's counters */
 
 static int cap_fd = -1;
 
-static void load_fake(const char *form)
+static void load_fake_as(const char *form, const char *file, int scope)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s/libglusterfs.so.0", FAKEGF_DIR, form);
-    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    snprintf(path, sizeof(path), "%s/%s/%s", FAKEGF_DIR, form, file);
+    void *h = dlopen(path, RTLD_NOW | scope);
     ck_assert_msg(h, "dlopen %s: %s", path, dlerror());
     calls = dlsym(h, "fake_calls");
     ck_assert_ptr_nonnull(calls);
     cap_fd = capture_stderr_fd(); /* for the front's message */
+}
+
+static void load_fake(const char *form)
+{
+    load_fake_as(form, "libglusterfs.so.0", RTLD_GLOBAL);
 }
 
 static const char *captured(void) { return captured_from(cap_fd); }
@@ -161,6 +169,94 @@ START_TEST(a_build_without_the_pool_is_left_alone_with_one_message)
 }
 END_TEST
 
+/* Every call of use_every_function() reached the fake. */
+static void assert_all_forwarded(void)
+{
+    ck_assert_uint_eq(calls[F_INIT], 1);
+    ck_assert_uint_eq(calls[F_NEW], 1);
+    ck_assert_uint_eq(calls[F_GET], 1);
+    ck_assert_uint_eq(calls[F_GET0], 1);
+    ck_assert_uint_eq(calls[F_PUT], 2);
+    ck_assert_uint_eq(calls[F_DUMP], 1);
+    ck_assert_uint_eq(calls[F_DUMP_DICT], 1);
+    ck_assert_uint_eq(calls[F_DESTROY], 1);
+    ck_assert_uint_eq(calls[F_FINI], 1);
+}
+
+START_TEST(a_release_loaded_with_RTLD_LOCAL_is_decided_as_if_it_were_global)
+{
+    /* RTLD_NEXT does not see it; its functions are found in it. */
+    load_fake_as("v12", "libglusterfs.so.0", RTLD_LOCAL);
+    use_every_function();
+    assert_all_forwarded();
+    ck_assert_msg(strstr(captured(), "GlusterFS 12.0") &&
+                      strstr(captured(), "layout is not known"),
+                  "message: %s", captured());
+}
+END_TEST
+
+START_TEST(a_build_without_the_pool_loaded_with_RTLD_LOCAL_is_left_alone)
+{
+    load_fake_as("nopool", "libglusterfs.so.0", RTLD_LOCAL);
+    void *pool = mem_pool_new_fn(NULL, 176, 64, "call_frame_t");
+    ck_assert_ptr_eq(pool, (void *)176); /* GF_MALLOC's size, not a pool */
+    ck_assert_uint_eq(calls[F_NEW], 1);
+    ck_assert_msg(strstr(captured(), "built without its memory pool"),
+                  "message: %s", captured());
+}
+END_TEST
+
+START_TEST(another_library_defining_the_pool_functions_keeps_them_with_one_message)
+{
+    /* Not libglusterfs: its own pools, whatever their layout. */
+    load_fake_as("foreign", "libpoolish.so.0", RTLD_GLOBAL);
+    use_every_function();
+    assert_all_forwarded();
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "libpoolish.so.0's, not GlusterFS's"),
+                  "message: %s", e);
+    ck_assert_ptr_null(strstr(strstr(e, "not GlusterFS's") + 1,
+                              "not GlusterFS's")); /* once */
+    ck_assert_int_eq(threads_named("magpool-sweep", NULL), 0);
+}
+END_TEST
+
+START_TEST(a_ctx_whose_pool_list_is_not_where_the_table_says_has_its_lock_left_alone)
+{
+    /* A known release whose glusterfs_ctx_t is laid out otherwise (a
+     * patched build): at 11.x's lock offset lies a mutex this thread
+     * holds, which a lock taken there would wait on forever; at its list
+     * offset, no list. */
+    load_fake("v11");
+    static char ctx[1024] __attribute__((aligned(64)));
+    memset(ctx, 0xee, sizeof(ctx));
+    pthread_mutex_t *held = (pthread_mutex_t *)(ctx + 544);
+    pthread_mutex_init(held, NULL);
+    pthread_mutex_lock(held);
+    char before[sizeof(ctx)];
+    memcpy(before, ctx, sizeof(ctx));
+    mem_pools_init();
+    void *pool = mem_pool_new_fn(ctx, 100, 64, "fake_t");
+    ck_assert_ptr_nonnull(pool);
+    void *o = mem_get_calloc(pool);
+    ck_assert_ptr_nonnull(o);
+    mem_put_pool(o);
+    gf_proc_dump_mempool_info(ctx);
+    gf_proc_dump_mempool_info_to_dict(ctx, NULL);
+    void *second = mem_pool_new_fn(ctx, 200, 64, "fake2_t");
+    ck_assert_ptr_nonnull(second);
+    mem_pool_destroy(second);
+    mem_pool_destroy(pool);
+    mem_pools_fini();
+    ck_assert_msg(!memcmp(before, ctx, sizeof(ctx)), "ctx was written");
+    const char *e = captured();
+    ck_assert_msg(strstr(e, "ctx->mempool_list is not where"), "message: %s",
+                  e);
+    ck_assert_ptr_null(strstr(strstr(e, "is not where") + 1, "is not where"));
+    pthread_mutex_unlock(held);
+}
+END_TEST
+
 START_TEST(MAGPOOL_GLUSTERFS_off_leaves_a_known_release_to_its_own_pool)
 {
     setenv("MAGPOOL_GLUSTERFS", "off", 1);
@@ -237,6 +333,10 @@ int main(void)
     tcase_add_test(tc, a_known_release_is_served_with_its_own_ctx_layout);
     tcase_add_test(tc, MAGPOOL_GLUSTERFS_off_leaves_a_known_release_to_its_own_pool);
     tcase_add_test(tc, a_bad_MAGPOOL_GLUSTERFS_is_reported_and_taken_as_auto);
+    tcase_add_test(tc, a_ctx_whose_pool_list_is_not_where_the_table_says_has_its_lock_left_alone);
+    tcase_add_test(tc, a_release_loaded_with_RTLD_LOCAL_is_decided_as_if_it_were_global);
+    tcase_add_test(tc, a_build_without_the_pool_loaded_with_RTLD_LOCAL_is_left_alone);
+    tcase_add_test(tc, another_library_defining_the_pool_functions_keeps_them_with_one_message);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

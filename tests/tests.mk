@@ -170,11 +170,12 @@ tests_test_gluster_abi_CFLAGS = $(TEST_CFLAGS)
 tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS) -lpthread
 
 # The shim against GlusterFS releases and builds this machine does not
-# have: tests/fake_libglusterfs.c as libglusterfs.so.0 in three forms,
+# have: tests/fake_libglusterfs.c as libglusterfs.so.0 in four forms,
+# and as a library of another name that defines the same functions,
 # loaded by the test at run time.
 FAKEGF_FORMS = tests/fakegf/v12/libglusterfs.so.0 \
 	tests/fakegf/nopool/libglusterfs.so.0 tests/fakegf/v11/libglusterfs.so.0 \
-	tests/fakegf/v11dev/libglusterfs.so.0
+	tests/fakegf/v11dev/libglusterfs.so.0 tests/fakegf/foreign/libpoolish.so.0
 tests/fakegf/v12/libglusterfs.so.0: tests/fake_libglusterfs.c
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"12.0"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
@@ -187,6 +188,9 @@ tests/fakegf/v11/libglusterfs.so.0: tests/fake_libglusterfs.c
 tests/fakegf/v11dev/libglusterfs.so.0: tests/fake_libglusterfs.c
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"11dev"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
+tests/fakegf/foreign/libpoolish.so.0: tests/fake_libglusterfs.c
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"10.3"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
 EXTRA_DIST += tests/fake_libglusterfs.c
 CLEANFILES = $(FAKEGF_FORMS)
 tests_test_gluster_versions_SOURCES = tests/test_gluster_versions.c
