@@ -54,10 +54,13 @@
  *     not a list, ctx is never written nor locked.
  *
  * Synchronization: ctx->mempool_list under ctx->lock (GlusterFS's rule).
- * The mode is decided once (pthread_once) before any pool of this front
- * exists and never changes; the get path reads it with a plain load
- * (set before the first pool is handed out, which the caller's own
- * synchronization orders).  Everything else as in magazine.c and pool.c.
+ * The mode is decided once before any pool of this front exists and never
+ * changes: every thread that finds it undecided asks the loader (no lock
+ * held), the first to claim gf_claimer publishes, the others wait for
+ * that (decide()); the get path reads it with a plain load (set before
+ * the first pool is handed out, which the caller's own synchronization
+ * orders).  gf_ctx_layout: see ctx_layout_ok().  Everything else as in
+ * magazine.c and pool.c.
  *
  * Copyright (C) 2026 the magpool authors.  LGPLv3+ or GPLv2 (see COPYING).
  */
@@ -156,7 +159,7 @@ static inline struct magpool *mp_of(struct mem_pool *p)
 enum mp_gf_mode { MP_GF_SERVE = 1, MP_GF_FORWARD };
 
 /* GlusterFS's own definitions of the functions this front defines. */
-static struct {
+struct gf_fns {
     struct mem_pool *(*pool_new)(glusterfs_ctx_t *, unsigned long,
                                  unsigned long, char *);
     void *(*get_malloc)(struct mem_pool *);
@@ -167,26 +170,39 @@ static struct {
     void (*pools_fini)(void);
     void (*dump_info)(glusterfs_ctx_t *);
     void (*dump_info_to_dict)(glusterfs_ctx_t *, dict_t *);
-} gf_next;
+};
 
-static pthread_once_t gf_once = PTHREAD_ONCE_INIT;
-static int gf_mode;                 /* enum mp_gf_mode, set by decide() */
+/* What a thread found out about the process before the decision: the
+ * loader's answers (found with the loader's lock, so never while a
+ * decision is being published). */
+struct gf_found {
+    bool loaded;             /* libglusterfs.so is in the process */
+    char version[32];        /* its package-string's release, or "" */
+    char path[512];          /* its file name, as the loader has it */
+    char next_in[256];       /* the object gf_next.pool_new lies in */
+    struct gf_fns next;
+};
+
+/* The decision, published once: gf_mode last, with release (a thread
+ * that reads it with acquire sees the rest); before it, only the thread
+ * holding gf_claimer writes them. */
+static int gf_mode;                 /* enum mp_gf_mode, 0 until decided */
+static pid_t gf_claimer;            /* the process whose thread decides */
+static struct gf_fns gf_next;
 static const struct mp_gf_layout *gf_layout; /* NULL: no libglusterfs */
 static char gf_version[32];
-static bool gf_loaded;              /* libglusterfs.so is in the process */
-static char gf_path[512];           /* its file name, as the loader has it */
 
 /* dl_iterate_phdr callback: the version in libglusterfs's read-only
  * data, "package-string: glusterfs X.Y" (GlusterFS's configure puts it
  * there, for its crash reports). */
 static int find_version(struct dl_phdr_info *info, size_t size, void *arg)
 {
+    struct gf_found *f = arg;
     (void)size;
-    (void)arg;
     if (!info->dlpi_name || !strstr(info->dlpi_name, "/libglusterfs.so"))
         return 0;
-    gf_loaded = true;
-    snprintf(gf_path, sizeof(gf_path), "%s", info->dlpi_name);
+    f->loaded = true;
+    snprintf(f->path, sizeof(f->path), "%s", info->dlpi_name);
     static const char tag[] = "package-string: glusterfs ";
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -201,10 +217,10 @@ static int find_version(struct dl_phdr_info *info, size_t size, void *arg)
         /* The whole string, for the message; parsed in decide(). */
         const char *v = at + sizeof(tag) - 1;
         size_t n = 0;
-        while (v + n < seg + len && n < sizeof(gf_version) - 1 && v[n])
+        while (v + n < seg + len && n < sizeof(f->version) - 1 && v[n])
             n++;
-        memcpy(gf_version, v, n);
-        gf_version[n] = 0;
+        memcpy(f->version, v, n);
+        f->version[n] = 0;
         return 1;
     }
     return 1; /* libglusterfs without the string: version unknown */
@@ -230,9 +246,14 @@ static unsigned release_major(const char *v)
     return *v || !dots ? 0 : major;
 }
 
+static void publish(int m)
+{
+    __atomic_store_n(&gf_mode, m, __ATOMIC_RELEASE);
+}
+
 static void refuse(const char *why)
 {
-    gf_mode = MP_GF_FORWARD;
+    publish(MP_GF_FORWARD);
     mp_log(MP_MSG_CONFIG,
            "GlusterFS %s: %s; GlusterFS's own memory pools serve this "
            "process (this magpool serves GlusterFS %s)",
@@ -244,13 +265,13 @@ static void refuse(const char *why)
  * reach without it: libglusterfs's own when it is loaded (looked up in
  * it, so that one loaded with RTLD_LOCAL, which RTLD_NEXT does not see,
  * is found too), else whatever comes after this object. */
-static void find_next(void)
+static void find_next(struct gf_found *f)
 {
-    void *h = gf_loaded && gf_path[0]
-                  ? dlopen(gf_path, RTLD_LAZY | RTLD_NOLOAD)
+    void *h = f->loaded && f->path[0]
+                  ? dlopen(f->path, RTLD_LAZY | RTLD_NOLOAD)
                   : NULL;
     void *from = h ? h : RTLD_NEXT;
-#define NEXT(field, sym) gf_next.field = (__typeof__(gf_next.field))dlsym(from, sym)
+#define NEXT(field, sym) f->next.field = (__typeof__(f->next.field))dlsym(from, sym)
     NEXT(pool_new, "mem_pool_new_fn");
     NEXT(get_malloc, "mem_get_malloc");
     NEXT(get_calloc, "mem_get_calloc");
@@ -265,12 +286,56 @@ static void find_next(void)
      * reference taken here is dropped at once. */
     if (h)
         dlclose(h);
+    Dl_info di;
+    snprintf(f->next_in, sizeof(f->next_in), "%s",
+             f->next.pool_new && dladdr((void *)f->next.pool_new, &di) &&
+                     di.dli_fname
+                 ? di.dli_fname
+                 : "another library");
 }
 
-static void decide(void)
+/* Whether this thread publishes the decision: none was claimed, or one
+ * was claimed in a parent process by a thread that did not survive the
+ * fork.  Acquire/release on the claim only orders the claims. */
+static bool claim(void)
 {
-    dl_iterate_phdr(find_version, NULL);
-    find_next();
+    pid_t me = getpid(), cur = 0;
+    while (!__atomic_compare_exchange_n(&gf_claimer, &cur, me, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        if (cur == me)
+            return false;
+    return true;
+}
+
+/* Decided by the first thread to get here, without a lock held while the
+ * loader is asked: a thread inside dlopen (a library constructor that
+ * makes a pool) holds the loader's lock and may wait for the decision,
+ * which another thread asking the loader would then never publish. */
+static void decide_as(const struct gf_found *f);
+
+static int decide(void)
+{
+    struct gf_found f;
+    memset(&f, 0, sizeof(f));
+    dl_iterate_phdr(find_version, &f);
+    find_next(&f);
+    for (;;) {
+        int m = __atomic_load_n(&gf_mode, __ATOMIC_ACQUIRE);
+        if (m)
+            return m;
+        if (claim()) {
+            decide_as(&f);
+            return __atomic_load_n(&gf_mode, __ATOMIC_ACQUIRE);
+        }
+        sched_yield(); /* the claimer publishes without waiting */
+    }
+}
+
+static void decide_as(const struct gf_found *f)
+{
+    bool gf_loaded = f->loaded;
+    gf_next = f->next;
+    memcpy(gf_version, f->version, sizeof(gf_version));
     const char *want = getenv("MAGPOOL_GLUSTERFS");
     if (want && *want && strcmp(want, "auto") && strcmp(want, "off"))
         mp_log(MP_MSG_CONFIG, "MAGPOOL_GLUSTERFS=\"%s\" is not auto or off; "
@@ -279,14 +344,11 @@ static void decide(void)
         /* No libglusterfs, but another library defines GlusterFS's pool
          * names (its own pool, of another layout): its functions serve
          * its callers, as they would without this front. */
-        Dl_info di;
-        gf_mode = MP_GF_FORWARD;
+        publish(MP_GF_FORWARD);
         mp_log(MP_MSG_CONFIG,
                "mem_pool_new_fn in this process is %s's, not GlusterFS's: "
                "magpool leaves the mem_pool functions to it",
-               dladdr((void *)gf_next.pool_new, &di) && di.dli_fname
-                   ? di.dli_fname
-                   : "another library");
+               f->next_in);
         return;
     }
     if (!gf_loaded || !gf_next.pool_new) {
@@ -294,7 +356,7 @@ static void decide(void)
          * names of libmagpool, or a helper glusterd spawned): no
          * glusterfs_ctx_t to link pools into, nothing of GlusterFS's to
          * step aside for. */
-        gf_mode = MP_GF_SERVE;
+        publish(MP_GF_SERVE);
         return;
     }
     if (want && !strcmp(want, "off")) {
@@ -318,18 +380,18 @@ static void decide(void)
         refuse("its glusterfs_ctx_t layout is not known to this magpool");
         return;
     }
-    gf_mode = MP_GF_SERVE;
+    publish(MP_GF_SERVE);
 }
 
 static int mode(void)
 {
-    pthread_once(&gf_once, decide);
-    return gf_mode;
+    int m = __atomic_load_n(&gf_mode, __ATOMIC_ACQUIRE);
+    return MP_LIKELY(m) ? m : decide();
 }
 
 /* The get path's test: one compare with memory, no call once decided.
  * A plain read: any pool the caller holds was made after the decision
- * (pthread_once), in this thread or handed over with the caller's own
+ * (decide()), in this thread or handed over with the caller's own
  * synchronization, which orders the read after decide()'s write; before
  * any pool exists no get can run. */
 static inline bool forwarding(void)

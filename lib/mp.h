@@ -21,8 +21,9 @@ void *mp_os_map(size_t size) MP_HIDDEN;
 void mp_os_retire(void *p, size_t size) MP_HIDDEN;
 size_t mp_os_resident(const void *p, size_t len) MP_HIDDEN;
 void *mp_os_pages(size_t size) MP_HIDDEN;
-/* Copies len bytes at addr to out; false, without faulting, if they are
- * not all mapped readable. */
+/* Copies len bytes (at most PIPE_BUF) at addr to out; false, without
+ * faulting, if they are not all mapped readable (or no pipe could be
+ * made: then nothing is known, and the caller takes it as unreadable). */
 bool mp_os_peek(const void *addr, void *out, size_t len) MP_HIDDEN;
 bool mp_os_pages_free(void *p, size_t size) MP_HIDDEN;
 void mp_os_fork_prepare(void) MP_HIDDEN;

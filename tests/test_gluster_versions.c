@@ -16,8 +16,14 @@
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "testutil.h"
 
@@ -257,6 +263,79 @@ START_TEST(a_ctx_whose_pool_list_is_not_where_the_table_says_has_its_lock_left_a
 }
 END_TEST
 
+/* This process from now on dies by SIGSYS at a call of
+ * process_vm_readv, a debugging-class system call that sandboxes refuse
+ * (systemd's SystemCallFilter=@system-service leaves it out).  Not
+ * ptrace too: LeakSanitizer uses it at exit in the ASan build. */
+static void sandbox_without_debugging_calls(void)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    };
+    struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+    ck_assert_int_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+    ck_assert_int_eq(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog),
+                     0);
+}
+
+START_TEST(a_ctx_whose_list_offset_lies_in_an_unreadable_page_is_looked_at_without_faulting_in_a_sandbox)
+{
+    /* A served release, a ctx whose 11.x list offset (680) lies in a
+     * PROT_NONE page and whose lock offset (544) in a readable one, in a
+     * process that may not make debugging calls. */
+    MP_SKIP_IF_EMULATED("a seccomp filter would filter the emulator's own "
+                        "system calls");
+    load_fake("v11");
+    long page = sysconf(_SC_PAGESIZE);
+    char *map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(map, MAP_FAILED);
+    ck_assert_int_eq(mprotect(map + page, page, PROT_NONE), 0);
+    char *ctx = map + page - 600; /* 544 readable, 680 not */
+    pthread_mutex_init((pthread_mutex_t *)(ctx + 544), NULL);
+    sandbox_without_debugging_calls();
+    void *pool = mem_pool_new_fn(ctx, 64, 64, "fake_t");
+    ck_assert_ptr_nonnull(pool);
+    void *o = mem_get_malloc(pool);
+    ck_assert_ptr_nonnull(o);
+    mem_put_pool(o);
+    gf_proc_dump_mempool_info(ctx);
+    mem_pool_destroy(pool);
+    ck_assert_msg(strstr(captured(), "ctx->mempool_list is not where"),
+                  "message: %s", captured());
+}
+END_TEST
+
+static void *first_call_elsewhere(void *arg)
+{
+    (void)arg;
+    usleep(100000); /* inside dlopen's constructor by now */
+    mem_pools_init();
+    mem_pools_fini();
+    return NULL;
+}
+
+START_TEST(a_first_call_from_a_library_constructor_meets_another_threads_first_call)
+{
+    /* The other thread's first call asks the loader, whose lock the
+     * dlopen below holds around the library's constructor, which makes
+     * its own first call: neither may wait for the other. */
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, first_call_elsewhere, NULL), 0);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/ctor/libctorpool.so.0", FAKEGF_DIR);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(h, "dlopen %s: %s", path, dlerror());
+    int *done = dlsym(h, "ctor_pool_done");
+    ck_assert_ptr_nonnull(done);
+    ck_assert_int_eq(*done, 1);
+    pthread_join(t, NULL);
+}
+END_TEST
+
 START_TEST(MAGPOOL_GLUSTERFS_off_leaves_a_known_release_to_its_own_pool)
 {
     setenv("MAGPOOL_GLUSTERFS", "off", 1);
@@ -334,6 +413,8 @@ int main(void)
     tcase_add_test(tc, MAGPOOL_GLUSTERFS_off_leaves_a_known_release_to_its_own_pool);
     tcase_add_test(tc, a_bad_MAGPOOL_GLUSTERFS_is_reported_and_taken_as_auto);
     tcase_add_test(tc, a_ctx_whose_pool_list_is_not_where_the_table_says_has_its_lock_left_alone);
+    tcase_add_test(tc, a_first_call_from_a_library_constructor_meets_another_threads_first_call);
+    tcase_add_test(tc, a_ctx_whose_list_offset_lies_in_an_unreadable_page_is_looked_at_without_faulting_in_a_sandbox);
     tcase_add_test(tc, a_release_loaded_with_RTLD_LOCAL_is_decided_as_if_it_were_global);
     tcase_add_test(tc, a_build_without_the_pool_loaded_with_RTLD_LOCAL_is_left_alone);
     tcase_add_test(tc, another_library_defining_the_pool_functions_keeps_them_with_one_message);

@@ -175,7 +175,8 @@ tests_test_gluster_abi_LDADD = libmagpool-preload.la $(GFAPI_LIBS) $(CHECK_LIBS)
 # loaded by the test at run time.
 FAKEGF_FORMS = tests/fakegf/v12/libglusterfs.so.0 \
 	tests/fakegf/nopool/libglusterfs.so.0 tests/fakegf/v11/libglusterfs.so.0 \
-	tests/fakegf/v11dev/libglusterfs.so.0 tests/fakegf/foreign/libpoolish.so.0
+	tests/fakegf/v11dev/libglusterfs.so.0 tests/fakegf/foreign/libpoolish.so.0 \
+	tests/fakegf/ctor/libctorpool.so.0
 tests/fakegf/v12/libglusterfs.so.0: tests/fake_libglusterfs.c
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"12.0"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
@@ -191,7 +192,10 @@ tests/fakegf/v11dev/libglusterfs.so.0: tests/fake_libglusterfs.c
 tests/fakegf/foreign/libpoolish.so.0: tests/fake_libglusterfs.c
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -DFAKE_VERSION='"10.3"' -o $@ $(srcdir)/tests/fake_libglusterfs.c
-EXTRA_DIST += tests/fake_libglusterfs.c
+tests/fakegf/ctor/libctorpool.so.0: tests/ctor_pool.c
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(CC) -shared -fPIC -O1 -o $@ $(srcdir)/tests/ctor_pool.c -ldl
+EXTRA_DIST += tests/fake_libglusterfs.c tests/ctor_pool.c
 CLEANFILES = $(FAKEGF_FORMS)
 tests_test_gluster_versions_SOURCES = tests/test_gluster_versions.c
 tests_test_gluster_versions_CPPFLAGS = $(AM_CPPFLAGS) -DFAKEGF_DIR='"$(abs_builddir)/tests/fakegf"'
