@@ -43,9 +43,9 @@
  *     of a series not in the table, or one built without its pool
  *     (GF_DISABLE_MEMPOOL, what upstream's default tcmalloc build does:
  *     libglusterfs exports no mem_get_malloc nor mem_put_pool), is left
- *     alone: every function here forwards to GlusterFS's own (looked up
- *     in libglusterfs itself, which RTLD_NEXT does not see when it was
- *     loaded with RTLD_LOCAL), and one message says why.
+ *     alone: every function here forwards to GlusterFS's own (found with
+ *     dlsym(RTLD_NEXT), or in libglusterfs itself when it was loaded with
+ *     RTLD_LOCAL, which RTLD_NEXT does not see), and one message says why.
  *     MAGPOOL_GLUSTERFS=off asks for the same on any GlusterFS.  Where no
  *     libglusterfs is loaded but another library defines these names,
  *     that library keeps them (forwarded, one message).
@@ -262,15 +262,12 @@ static void refuse(const char *why)
 }
 
 /* The definitions of the functions this front defines that calls would
- * reach without it: libglusterfs's own when it is loaded (looked up in
- * it, so that one loaded with RTLD_LOCAL, which RTLD_NEXT does not see,
- * is found too), else whatever comes after this object. */
-static void find_next(struct gf_found *f)
+ * reach without it: what comes after this object (libglusterfs's own,
+ * when it was loaded as a program's dependency, or with RTLD_GLOBAL), or
+ * else, when libglusterfs is loaded but RTLD_NEXT does not see it (a
+ * program loaded it with RTLD_LOCAL), looked up in libglusterfs itself. */
+static void lookup_next(struct gf_found *f, void *from)
 {
-    void *h = f->loaded && f->path[0]
-                  ? dlopen(f->path, RTLD_LAZY | RTLD_NOLOAD)
-                  : NULL;
-    void *from = h ? h : RTLD_NEXT;
 #define NEXT(field, sym) f->next.field = (__typeof__(f->next.field))dlsym(from, sym)
     NEXT(pool_new, "mem_pool_new_fn");
     NEXT(get_malloc, "mem_get_malloc");
@@ -282,10 +279,20 @@ static void find_next(struct gf_found *f)
     NEXT(dump_info, "gf_proc_dump_mempool_info");
     NEXT(dump_info_to_dict, "gf_proc_dump_mempool_info_to_dict");
 #undef NEXT
-    /* The process keeps libglusterfs loaded as long as it uses it: the
-     * reference taken here is dropped at once. */
-    if (h)
+}
+
+static void find_next(struct gf_found *f)
+{
+    lookup_next(f, RTLD_NEXT);
+    void *h = !f->next.pool_new && f->loaded && f->path[0]
+                  ? dlopen(f->path, RTLD_LAZY | RTLD_NOLOAD)
+                  : NULL;
+    if (h) {
+        lookup_next(f, h);
+        /* The process keeps libglusterfs loaded as long as it uses it:
+         * the reference taken here is dropped at once. */
         dlclose(h);
+    }
     Dl_info di;
     snprintf(f->next_in, sizeof(f->next_in), "%s",
              f->next.pool_new && dladdr((void *)f->next.pool_new, &di) &&
