@@ -201,6 +201,10 @@ tests_test_gluster_versions_SOURCES = tests/test_gluster_versions.c
 tests_test_gluster_versions_CPPFLAGS = $(AM_CPPFLAGS) -DFAKEGF_DIR='"$(abs_builddir)/tests/fakegf"'
 tests_test_gluster_versions_CFLAGS = $(TEST_CFLAGS)
 tests_test_gluster_versions_LDADD = libmagpool-preload.la $(CHECK_LIBS) -ldl -lpthread
+# The front's functions visible to the libraries the test loads, as the
+# preloaded shim's are, also where a build links it into the program
+# (the sanitizer builds).
+tests_test_gluster_versions_LDFLAGS = -Wl,--export-dynamic
 tests_test_gluster_versions_DEPENDENCIES = libmagpool-preload.la $(FAKEGF_FORMS)
 
 # End-to-end: GlusterFS 10.3 (glusterd, a brick, fio and a gfapi client)
